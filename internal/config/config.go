@@ -1,0 +1,197 @@
+// Package config reads the YAML file that `goc serve` and `goc validate` take.
+//
+// Load reads a file, expands ${VAR} and $VAR from the environment (as Gatus does), fills
+// in defaults and checks every setting. It reports all mistakes at once, each with its
+// line, and refuses unknown keys so that a typo such as "adress" is caught instead of
+// silently ignored. ExampleYAML is a commented file that documents every setting.
+package config
+
+import (
+	_ "embed"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	// Deployments such as distroless containers and Windows have no zoneinfo, and the
+	// default location must load everywhere.
+	_ "time/tzdata"
+)
+
+// Defaults of the settings that have one.
+const (
+	DefaultAddr               = "127.0.0.1:8080"
+	DefaultReadTimeout        = 15 * time.Second
+	DefaultWriteTimeout       = 60 * time.Second
+	DefaultMaxSubmissionBytes = 10 << 20
+	DefaultLocation           = "Asia/Ho_Chi_Minh"
+)
+
+// Backend names a store implementation.
+type Backend string
+
+// Known backends.
+const (
+	// BackendSQLite is the embedded single-file store that needs no server.
+	BackendSQLite Backend = "sqlite"
+	// BackendInflux is InfluxDB 2, for production scale.
+	BackendInflux Backend = "influx"
+)
+
+// LogFormat is how log records are written.
+type LogFormat string
+
+// Known log formats.
+const (
+	LogText LogFormat = "text"
+	LogJSON LogFormat = "json"
+)
+
+// Config is a loaded, checked configuration.
+type Config struct {
+	Server    Server
+	Store     Store
+	Catalogue Catalogue
+	Registry  Registry
+	Tokens    []Token
+	Log       Log
+
+	// file is the name problems found after loading are reported under.
+	file string
+}
+
+// Server configures the HTTP server.
+type Server struct {
+	// Addr is the host:port to listen on.
+	Addr         string
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	// MaxSubmissionBytes caps the body of one submission.
+	MaxSubmissionBytes int64
+	// Location is the time zone of periods, deadlines and reports.
+	Location *time.Location
+}
+
+// Store chooses and configures the store backend.
+type Store struct {
+	Backend Backend
+	// Path is the SQLite file, already resolved against the config file's folder.
+	Path   string
+	Influx Influx
+}
+
+// Influx configures the InfluxDB backend.
+type Influx struct {
+	URL    string
+	Org    string
+	Bucket string
+	Token  Secret
+}
+
+// Catalogue points at an optional catalogue file whose indicators override or extend
+// the built-in ones.
+type Catalogue struct {
+	// File is resolved against the config file's folder; empty means built-in only.
+	File string
+}
+
+// Registry points at an optional agency registry that replaces the built-in one.
+type Registry struct {
+	// File is resolved against the config file's folder; empty means the built-in one.
+	File string
+}
+
+// Token is one submission token. Only the SHA-256 of the token is configured.
+type Token struct {
+	Name string
+	// Agency is the code of the agency whose subtree the token may submit for.
+	Agency string
+	// SHA256 is the lowercase hex SHA-256 of the token.
+	SHA256 string
+
+	// line is where the token's agency is written, for CheckAgencies.
+	line int
+}
+
+// Log configures logging.
+type Log struct {
+	Level  slog.Level
+	Format LogFormat
+}
+
+// Handler makes the slog handler the settings describe, writing to w.
+func (l Log) Handler(w io.Writer) slog.Handler {
+	opts := &slog.HandlerOptions{Level: l.Level}
+	if l.Format == LogJSON {
+		return slog.NewJSONHandler(w, opts)
+	}
+	return slog.NewTextHandler(w, opts)
+}
+
+// Default is the configuration of an empty file, except that no store path is set: the
+// SQLite backend with no file, which Parse would refuse. `goc demo` starts from it.
+func Default() *Config {
+	loc, err := time.LoadLocation(DefaultLocation)
+	if err != nil {
+		// Unreachable with time/tzdata linked in; Viet Nam has kept UTC+7 since 1975.
+		loc = time.FixedZone("ICT", 7*60*60)
+	}
+	return &Config{
+		Server: Server{
+			Addr:               DefaultAddr,
+			ReadTimeout:        DefaultReadTimeout,
+			WriteTimeout:       DefaultWriteTimeout,
+			MaxSubmissionBytes: DefaultMaxSubmissionBytes,
+			Location:           loc,
+		},
+		Store: Store{Backend: BackendSQLite},
+		Log:   Log{Level: slog.LevelInfo, Format: LogText},
+	}
+}
+
+// Load reads, expands, parses and checks a configuration file. Relative paths in it are
+// taken from the file's folder. On failure the error is an *Error listing every problem.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("read config %s: %w", path, err)
+	}
+	return Parse(path, data, dir)
+}
+
+// Parse is Load without the file: name is used in problems, and relative paths are
+// joined to baseDir. It expands environment variables like Load.
+func Parse(name string, data []byte, baseDir string) (*Config, error) {
+	ps := &problems{file: name}
+	c := decode(ps, []byte(os.ExpandEnv(string(data))), baseDir)
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	c.file = name
+	return c, nil
+}
+
+// CheckAgencies reports, with its line, each token whose agency the registry does not
+// know. It is a second step because the registry may itself come from the config.
+func (c *Config) CheckAgencies(known func(code string) bool) error {
+	ps := &problems{file: c.file}
+	for i, t := range c.Tokens {
+		if t.Agency != "" && !known(t.Agency) {
+			ps.add(t.line, fmt.Sprintf("tokens[%d].agency", i), "unknown agency %q", t.Agency)
+		}
+	}
+	return ps.err()
+}
+
+// ExampleYAML is a commented configuration that documents every setting. It loads
+// clean, so `goc validate` users can start from it.
+func ExampleYAML() string { return exampleYAML }
+
+//go:embed testdata/example.yaml
+var exampleYAML string
