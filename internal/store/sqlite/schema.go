@@ -1,0 +1,164 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations bring a database from schema version i (PRAGMA user_version) to i+1.
+// Append only: a released migration never changes, so every file on disk can be
+// brought up to date by running the ones it has not seen.
+var migrations = []string{
+	// 1: observations with every revision, the latest revision of each series, probe
+	// results with the latest result of each target.
+	`
+CREATE TABLE observations (
+	id           INTEGER PRIMARY KEY,
+	indicator    TEXT    NOT NULL,
+	agency       TEXT    NOT NULL,
+	period       TEXT    NOT NULL, -- canonical form, for people reading the file
+	kind         INTEGER NOT NULL, -- period.Kind: 1 year, 2 half, 3 quarter, 4 month
+	period_start INTEGER NOT NULL, -- unix seconds, UTC
+	revision     INTEGER NOT NULL CHECK (revision >= 1),
+	value        REAL    NOT NULL,
+	numerator    REAL,
+	denominator  REAL,
+	source       TEXT    NOT NULL,
+	submitter    TEXT    NOT NULL,
+	received_at  INTEGER NOT NULL, -- unix nanoseconds, UTC
+	batch        TEXT    NOT NULL
+);
+CREATE UNIQUE INDEX observations_series
+	ON observations (indicator, agency, period_start, kind, revision);
+CREATE INDEX observations_agency ON observations (agency, period_start);
+
+-- History is the audit trail: a revision, once written, stays as written.
+CREATE TRIGGER observations_no_update BEFORE UPDATE ON observations
+BEGIN SELECT RAISE(ABORT, 'observations are append-only'); END;
+CREATE TRIGGER observations_no_delete BEFORE DELETE ON observations
+BEGIN SELECT RAISE(ABORT, 'observations are append-only'); END;
+
+-- The newest revision of each series, copied in full and kept in the same transaction
+-- as the insert: "latest" reads are one range scan that never touches history, and
+-- writes find the revision to compare against with one key lookup. obs_id traces the
+-- copy back to its row in observations.
+CREATE TABLE latest (
+	indicator    TEXT    NOT NULL,
+	agency       TEXT    NOT NULL,
+	period_start INTEGER NOT NULL,
+	kind         INTEGER NOT NULL,
+	revision     INTEGER NOT NULL,
+	value        REAL    NOT NULL,
+	numerator    REAL,
+	denominator  REAL,
+	source       TEXT    NOT NULL,
+	submitter    TEXT    NOT NULL,
+	received_at  INTEGER NOT NULL,
+	batch        TEXT    NOT NULL,
+	obs_id       INTEGER NOT NULL REFERENCES observations (id),
+	PRIMARY KEY (indicator, agency, period_start, kind)
+) WITHOUT ROWID;
+CREATE INDEX latest_agency ON latest (agency, period_start);
+-- One indicator for one period across every agency: the progress and ranking pages.
+CREATE INDEX latest_indicator_period ON latest (indicator, period_start, kind);
+
+CREATE TABLE probes (
+	id             INTEGER PRIMARY KEY,
+	target         TEXT    NOT NULL,
+	agency         TEXT    NOT NULL,
+	time           INTEGER NOT NULL, -- unix nanoseconds, UTC
+	success        INTEGER NOT NULL,
+	error          TEXT    NOT NULL,
+	http_status    INTEGER NOT NULL,
+	-- Phase durations in seconds, NULL when not measured; columns rather than JSON
+	-- because decoding JSON per row was most of the cost of reading 10,000 portals.
+	phase_dns        REAL,
+	phase_connect    REAL,
+	phase_tls        REAL,
+	phase_first_byte REAL,
+	phase_total      REAL,
+	phases_other     TEXT,           -- JSON object of any other phases, NULL when none
+	body_bytes     INTEGER NOT NULL,
+	redirects      INTEGER NOT NULL,
+	tls_version    TEXT    NOT NULL,
+	cert_expiry    INTEGER,          -- unix nanoseconds, NULL when not over TLS
+	cert_valid     INTEGER NOT NULL,
+	https_redirect INTEGER NOT NULL,
+	ipv6           INTEGER NOT NULL,
+	dnssec         TEXT    NOT NULL,
+	mobile         INTEGER NOT NULL,
+	content_match  INTEGER           -- NULL when not checked
+);
+CREATE INDEX probes_target_time ON probes (target, time);
+CREATE INDEX probes_time ON probes (time); -- for pruning old results
+
+-- A full copy of each target's newest result, so the state of 10,000 portals is one
+-- scan in target order, and pruning history never loses a portal's last state.
+CREATE TABLE probe_latest (
+	target         TEXT    NOT NULL PRIMARY KEY,
+	agency         TEXT    NOT NULL,
+	time           INTEGER NOT NULL,
+	success        INTEGER NOT NULL,
+	error          TEXT    NOT NULL,
+	http_status    INTEGER NOT NULL,
+	phase_dns        REAL,
+	phase_connect    REAL,
+	phase_tls        REAL,
+	phase_first_byte REAL,
+	phase_total      REAL,
+	phases_other     TEXT,
+	body_bytes     INTEGER NOT NULL,
+	redirects      INTEGER NOT NULL,
+	tls_version    TEXT    NOT NULL,
+	cert_expiry    INTEGER,
+	cert_valid     INTEGER NOT NULL,
+	https_redirect INTEGER NOT NULL,
+	ipv6           INTEGER NOT NULL,
+	dnssec         TEXT    NOT NULL,
+	mobile         INTEGER NOT NULL,
+	content_match  INTEGER
+) WITHOUT ROWID;
+`,
+}
+
+// migrate runs the migrations the file has not seen, each in its own transaction
+// together with its version bump, so a crash mid-migration leaves the previous version
+// and two processes opening the same new file do not both create it.
+func migrate(ctx context.Context, db *sql.DB) error {
+	for {
+		done, err := migrateOne(ctx, db)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+func migrateOne(ctx context.Context, db *sql.DB) (done bool, err error) {
+	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: holds the write lock from here
+	if err != nil {
+		return false, fmt.Errorf("migrate schema: %w", err)
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return false, fmt.Errorf("read schema version: %w", err)
+	}
+	if v > len(migrations) {
+		return false, fmt.Errorf("schema version %d is newer than this G-OC knows (%d); upgrade G-OC", v, len(migrations))
+	}
+	if v == len(migrations) {
+		return true, nil
+	}
+	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		return false, fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+	}
+	// user_version takes no bound parameter; v is our own integer.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+		return false, fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+	}
+	return false, nil
+}

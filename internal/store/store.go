@@ -1,0 +1,79 @@
+// Package store defines what G-OC needs from a time-series backend. Backends live in
+// subpackages (sqlite, influx) and all pass the same conformance suite in storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/indicators/period"
+)
+
+// ErrClosed is returned by a store used after Close.
+var ErrClosed = errors.New("store is closed")
+
+// Store keeps observations with every revision, and probe results.
+//
+// Writes are all-or-nothing: either every observation of a call is stored durably or
+// none is. An observation whose content equals the latest revision of its series is a
+// repeat, not a new revision; the store returns the existing revision for it.
+type Store interface {
+	// WriteObservations stores a batch and returns it as stored, with Revision,
+	// ReceivedAt and Batch filled in. It returns only after the batch is durable.
+	WriteObservations(ctx context.Context, obs []indicators.Observation) ([]indicators.Observation, error)
+	// Observations answers a query, ordered by indicator, agency, period start, period
+	// kind and revision.
+	Observations(ctx context.Context, q Query) ([]indicators.Observation, error)
+	// WriteProbeResults stores probe results durably.
+	WriteProbeResults(ctx context.Context, rs []ProbeResult) error
+	// LatestProbes returns the newest result of every probe target, ordered by target.
+	LatestProbes(ctx context.Context) ([]ProbeResult, error)
+	// ProbeResults returns the results of one target in [From, To), oldest first.
+	ProbeResults(ctx context.Context, target string, from, to time.Time) ([]ProbeResult, error)
+	// Ping checks that the backend answers: what /readyz reports.
+	Ping(ctx context.Context) error
+	// Close releases the backend.
+	Close() error
+}
+
+// Query selects observations. Empty fields do not filter.
+type Query struct {
+	Indicators []string
+	Agencies   []string
+	// From and To bound period starts: From <= start < To. Zero values do not bound.
+	From, To time.Time
+	// Kinds keeps only periods of these lengths.
+	Kinds []period.Kind
+	// History returns every revision; otherwise only the latest of each series.
+	History bool
+	// Sources keeps only these sources.
+	Sources []indicators.Source
+}
+
+// ProbeResult is the outcome of one probe of one portal.
+type ProbeResult struct {
+	Target  string    `json:"target"` // the URL probed
+	Agency  string    `json:"agency"`
+	Time    time.Time `json:"time"`
+	Success bool      `json:"success"`
+	Error   string    `json:"error,omitempty"`
+	// HTTPStatus is 0 when no response came back.
+	HTTPStatus int `json:"http_status"`
+	// Phases are durations in seconds: dns, connect, tls, first_byte (time to first
+	// byte after the request was sent), total.
+	Phases map[string]float64 `json:"phases"`
+	// BodyBytes is how much of the body was read (capped by the prober).
+	BodyBytes int64 `json:"body_bytes"`
+	Redirects int   `json:"redirects"`
+	// TLS facts; empty when the portal was not reached over TLS.
+	TLSVersion    string    `json:"tls_version,omitempty"`
+	CertExpiry    time.Time `json:"cert_expiry,omitzero"`
+	CertValid     bool      `json:"cert_valid"`
+	HTTPSRedirect bool      `json:"https_redirect"`
+	IPv6          bool      `json:"ipv6"`
+	DNSSEC        string    `json:"dnssec,omitempty"` // "signed-valid", "unsigned", "bogus", ""
+	Mobile        bool      `json:"mobile_ready"`
+	ContentMatch  *bool     `json:"content_match,omitempty"`
+}
