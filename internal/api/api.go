@@ -1,0 +1,371 @@
+// Package api serves G-OC's HTTP API: health, metrics, the catalogue and registry,
+// submissions, observations and progress. Handlers ask the query layer for figures and
+// the store only to write accepted submissions.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/indicators/period"
+	"github.com/g-oc/goc/internal/auth"
+	"github.com/g-oc/goc/internal/metrics"
+	"github.com/g-oc/goc/internal/query"
+	"github.com/g-oc/goc/internal/store"
+)
+
+// Writer is what submissions need from a store.
+type Writer interface {
+	WriteObservations(ctx context.Context, obs []indicators.Observation) ([]indicators.Observation, error)
+}
+
+// Pinger answers readiness.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Authenticator turns an Authorization header into the principal it stands for.
+type Authenticator interface {
+	Authenticate(header string) (auth.Principal, error)
+}
+
+// Server holds the API's dependencies; build it with New.
+type Server struct {
+	query    *query.Service
+	writer   Writer
+	pinger   Pinger
+	auth     Authenticator
+	metrics  *metrics.Metrics
+	log      *slog.Logger
+	now      func() time.Time
+	maxBytes int64
+	loc      *time.Location
+}
+
+// Options configure a Server.
+type Options struct {
+	Query   *query.Service
+	Writer  Writer
+	Pinger  Pinger
+	Auth    Authenticator
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// MaxSubmissionBytes caps a submission body; 10 MiB when zero.
+	MaxSubmissionBytes int64
+	// Location is the time zone periods are judged in; Asia/Ho_Chi_Minh (UTC+7) when nil.
+	Location *time.Location
+}
+
+// New builds the API server.
+func New(o Options) *Server {
+	s := &Server{query: o.Query, writer: o.Writer, pinger: o.Pinger, auth: o.Auth, metrics: o.Metrics,
+		log: o.Logger, now: o.Now, maxBytes: o.MaxSubmissionBytes, loc: o.Location}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.maxBytes <= 0 {
+		s.maxBytes = 10 << 20
+	}
+	if s.loc == nil {
+		s.loc = time.FixedZone("ICT", 7*3600)
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.metrics == nil {
+		s.metrics = metrics.New()
+	}
+	return s
+}
+
+// Handler is the whole API with its routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	route := func(pattern string, h http.HandlerFunc) {
+		mux.Handle(pattern, s.instrument(pattern, h))
+	}
+	route("GET /healthz", s.healthz)
+	route("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.instrument("GET /metrics", s.metrics.Handler()))
+	route("GET /api/v1/indicators", s.listIndicators)
+	route("GET /api/v1/indicators/{code}", s.getIndicator)
+	route("GET /api/v1/agencies", s.listAgencies)
+	route("GET /api/v1/agencies/{code}", s.getAgency)
+	route("POST /api/v1/submissions", s.postSubmission)
+	route("GET /api/v1/observations", s.listObservations)
+	route("GET /api/v1/progress", s.getProgress)
+	mux.Handle("/", s.instrument("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "không có đường dẫn này / no such path: "+r.URL.Path)
+	})))
+	return mux
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.code = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// instrument counts requests by route pattern (never by raw path, which would let any
+// client grow the series without bound) and times them.
+func (s *Server) instrument(pattern string, h http.Handler) http.Handler {
+	method, route, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, route = "", pattern
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		h.ServeHTTP(rec, r)
+		if method == "" {
+			method = r.Method
+		}
+		s.metrics.HTTPRequests.WithLabelValues(route, method, strconv.Itoa(rec.code)).Inc()
+		s.metrics.HTTPRequestDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.pinger.Ping(ctx); err != nil {
+		s.metrics.StoreErrors.WithLabelValues("ping").Inc()
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{
+			"status": "unavailable",
+			"error":  "kho dữ liệu không phản hồi / store is not answering: " + err.Error(),
+		})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+type indicatorJSON struct {
+	*indicators.Indicator
+	Periodicity string `json:"periodicity"`
+}
+
+func (s *Server) listIndicators(w http.ResponseWriter, r *http.Request) {
+	all := s.query.Catalogue().All()
+	out := make([]indicatorJSON, 0, len(all))
+	for _, ind := range all {
+		out = append(out, indicatorJSON{ind, ind.PeriodicityName()})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"indicators": out})
+}
+
+func (s *Server) getIndicator(w http.ResponseWriter, r *http.Request) {
+	ind, ok := s.query.Catalogue().Get(r.PathValue("code"))
+	if !ok {
+		writeError(w, http.StatusNotFound, (&query.NotFoundError{Field: "indicator", Value: r.PathValue("code")}).Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, indicatorJSON{ind, ind.PeriodicityName()})
+}
+
+func (s *Server) listAgencies(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var on time.Time
+	if v := q.Get("active_on"); v != "" {
+		d, err := indicators.ParseDate(v)
+		if err != nil {
+			writeProblems(w, http.StatusBadRequest, []Problem{{Field: "active_on", Reason: "ngày không hợp lệ / " + err.Error()}})
+			return
+		}
+		on = d.Time
+	}
+	kinds := q["kind"]
+	parent := q.Get("parent")
+	out := []*indicators.Agency{}
+	for _, a := range s.query.Registry().All() {
+		if len(kinds) > 0 && !contains(kinds, string(a.Kind)) {
+			continue
+		}
+		if parent != "" && a.Parent != parent {
+			continue
+		}
+		if !on.IsZero() && !a.ActiveOn(on) {
+			continue
+		}
+		out = append(out, a)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"agencies": out})
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) getAgency(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.query.Registry().Get(r.PathValue("code"))
+	if !ok {
+		writeError(w, http.StatusNotFound, (&query.NotFoundError{Field: "agency", Value: r.PathValue("code")}).Error())
+		return
+	}
+	children := s.query.Registry().Children(a.Code)
+	codes := make([]string, len(children))
+	for i, c := range children {
+		codes[i] = c.Code
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"agency": a, "children": codes})
+}
+
+func (s *Server) listObservations(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var probs []Problem
+	sq := store.Query{Indicators: splitList(q["indicator"]), Agencies: splitList(q["agency"])}
+	if v := q.Get("from"); v != "" {
+		p, err := period.Parse(v)
+		if err != nil {
+			probs = append(probs, Problem{Field: "from", Reason: "kỳ không hợp lệ / " + err.Error()})
+		} else {
+			sq.From = p.Start(nil)
+		}
+	}
+	if v := q.Get("to"); v != "" {
+		p, err := period.Parse(v)
+		if err != nil {
+			probs = append(probs, Problem{Field: "to", Reason: "kỳ không hợp lệ / " + err.Error()})
+		} else {
+			sq.To = p.End(nil)
+		}
+	}
+	if v := q.Get("history"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			probs = append(probs, Problem{Field: "history", Reason: "phải là true hoặc false / must be true or false"})
+		}
+		sq.History = b
+	}
+	if len(probs) > 0 {
+		writeProblems(w, http.StatusBadRequest, probs)
+		return
+	}
+	obs, err := s.query.Observations(r.Context(), sq)
+	if err != nil {
+		s.queryError(w, "observations", err)
+		return
+	}
+	if obs == nil {
+		obs = []indicators.Observation{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"observations": obs, "count": len(obs)})
+}
+
+func splitList(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func (s *Server) getProgress(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var probs []Problem
+	code := q.Get("indicator")
+	if code == "" {
+		probs = append(probs, Problem{Field: "indicator", Reason: "bắt buộc / required"})
+	}
+	year := 2025
+	if v := q.Get("year"); v != "" {
+		y, err := strconv.Atoi(v)
+		if err != nil || y < period.MinYear || y > period.MaxYear {
+			probs = append(probs, Problem{Field: "year", Reason: "năm không hợp lệ / not a year: " + v})
+		}
+		year = y
+	}
+	var level indicators.Level
+	if v := q.Get("level"); v != "" {
+		l, err := indicators.ParseLevel(v)
+		if err != nil {
+			probs = append(probs, Problem{Field: "level", Reason: err.Error()})
+		}
+		level = l
+	}
+	if len(probs) > 0 {
+		writeProblems(w, http.StatusBadRequest, probs)
+		return
+	}
+	agency := q.Get("agency")
+	switch agency {
+	case "*":
+		all, err := s.query.ProgressOfAll(r.Context(), code, year, s.now())
+		if err != nil {
+			s.queryError(w, "progress", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"progress": all, "count": len(all)})
+		return
+	case "":
+		agency = s.query.Registry().Root()
+	}
+	rep, err := s.query.Progress(r.Context(), code, agency, year, level)
+	if err != nil {
+		s.queryError(w, "progress", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+func (s *Server) queryError(w http.ResponseWriter, op string, err error) {
+	var nf *query.NotFoundError
+	if errors.As(err, &nf) {
+		writeProblems(w, http.StatusNotFound, []Problem{{Field: nf.Field, Reason: nf.Error()}})
+		return
+	}
+	s.metrics.StoreErrors.WithLabelValues("read").Inc()
+	s.log.Error("query failed", "op", op, "err", err)
+	writeError(w, http.StatusInternalServerError, "lỗi máy chủ / server error: "+err.Error())
+}
+
+// Problem is one rejected field or cell, named so the submitter can find it.
+type Problem struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+func writeProblems(w http.ResponseWriter, code int, probs []Problem) {
+	msg := "yêu cầu không hợp lệ / invalid request"
+	if code == http.StatusUnprocessableEntity {
+		msg = "bài nộp bị từ chối, không có giá trị nào được lưu / submission rejected, nothing was stored"
+	}
+	writeJSON(w, code, map[string]any{"error": msg, "problems": probs})
+}

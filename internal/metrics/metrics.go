@@ -1,0 +1,62 @@
+// Package metrics holds G-OC's own Prometheus metrics. One Metrics value is built in main
+// and passed down, so tests get a fresh registry and nothing is global.
+package metrics
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the goc_* series plus the Go and process collectors.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	HTTPRequests        *prometheus.CounterVec
+	HTTPRequestDuration *prometheus.HistogramVec
+	ObservationsWritten *prometheus.CounterVec
+	SubmissionsRejected *prometheus.CounterVec
+	StoreErrors         *prometheus.CounterVec
+}
+
+// New registers every metric on a fresh registry.
+func New() *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: reg,
+		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "goc_http_requests_total",
+			Help: "HTTP requests served, by route pattern, method and status code.",
+		}, []string{"route", "method", "code"}),
+		HTTPRequestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "goc_http_request_duration_seconds",
+			Help:    "Time to serve HTTP requests, by route pattern.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route"}),
+		ObservationsWritten: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "goc_observations_written_total",
+			Help: "Observations stored as new revisions, by source (probe, feed, submission, computed, demo).",
+		}, []string{"source"}),
+		SubmissionsRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "goc_submissions_rejected_total",
+			Help: "Submissions refused, by reason (unauthenticated, forbidden, invalid, too_large).",
+		}, []string{"reason"}),
+		StoreErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "goc_store_errors_total",
+			Help: "Store operations that failed, by operation.",
+		}, []string{"op"}),
+	}
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.HTTPRequests, m.HTTPRequestDuration, m.ObservationsWritten, m.SubmissionsRejected, m.StoreErrors,
+	)
+	return m
+}
+
+// Handler serves the exposition for /metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
