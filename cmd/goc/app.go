@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/internal/api"
+	"github.com/g-oc/goc/internal/auth"
+	"github.com/g-oc/goc/internal/config"
+	"github.com/g-oc/goc/internal/metrics"
+	"github.com/g-oc/goc/internal/query"
+	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/sqlite"
+)
+
+// app is everything a running G-OC holds, built once in main and passed down.
+type app struct {
+	cfg       *config.Config
+	catalogue *indicators.Catalogue
+	registry  *indicators.Registry
+	store     store.Store
+	metrics   *metrics.Metrics
+	log       *slog.Logger
+}
+
+// loadDomain reads the catalogue and registry a config points at, or the built-in ones.
+// Every problem in both files is returned together.
+func loadDomain(cfg *config.Config) (*indicators.Catalogue, *indicators.Registry, error) {
+	var errs []error
+	cat := indicators.DefaultCatalogue()
+	if f := cfg.Catalogue.File; f != "" {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("catalogue.file: %w", err))
+		} else if over, err := indicators.ParseCatalogue(f, data); err != nil {
+			errs = append(errs, err)
+		} else if cat, err = cat.Merge(over); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f, err))
+		}
+	}
+	reg := indicators.DefaultRegistry()
+	if f := cfg.Registry.File; f != "" {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("registry.file: %w", err))
+		} else if reg, err = indicators.ParseRegistry(f, data); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, nil, errors.Join(errs...)
+	}
+	if err := cfg.CheckAgencies(func(code string) bool { _, ok := reg.Get(code); return ok }); err != nil {
+		return nil, nil, err
+	}
+	return cat, reg, nil
+}
+
+func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	switch cfg.Store.Backend {
+	case config.BackendSQLite:
+		st, err := sqlite.Open(ctx, cfg.Store.Path)
+		if err != nil {
+			return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
+		}
+		return st, nil
+	}
+	return nil, fmt.Errorf("store backend %q is not available in this build yet (InfluxDB comes in a later release)", cfg.Store.Backend)
+}
+
+func newApp(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, error) {
+	cat, reg, err := loadDomain(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &app{
+		cfg: cfg, catalogue: cat, registry: reg, store: st,
+		metrics: metrics.New(),
+		log:     slog.New(cfg.Log.Handler(logOut)),
+	}, nil
+}
+
+// serve runs the HTTP API until ctx is cancelled, then shuts down gracefully.
+func (a *app) serve(ctx context.Context, tokens *auth.Tokens, e *env, banner func(url string)) error {
+	q := query.New(a.store, a.catalogue, a.registry, time.Now)
+	srv := api.New(api.Options{
+		Query: q, Writer: a.store, Pinger: a.store, Auth: tokens, Metrics: a.metrics, Logger: a.log,
+		MaxSubmissionBytes: a.cfg.Server.MaxSubmissionBytes, Location: a.cfg.Server.Location,
+	})
+	ln, err := net.Listen("tcp", a.cfg.Server.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.Server.Addr, err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       a.cfg.Server.ReadTimeout,
+		WriteTimeout:      a.cfg.Server.WriteTimeout,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	url := "http://" + ln.Addr().String()
+	if banner != nil {
+		banner(url)
+	}
+	if e.ready != nil {
+		e.ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.log.Info("đang dừng / shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func (a *app) close() error { return a.store.Close() }
