@@ -6,9 +6,11 @@
 package demo
 
 import (
+	"cmp"
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/g-oc/goc/indicators"
@@ -76,6 +78,11 @@ func History(cat *indicators.Catalogue, reg *indicators.Registry, now time.Time)
 		}
 	}
 	out = append(out, nationalHistory(cat, reg.Root(), now, received)...)
+	// A fixed order makes two runs byte-identical, which keeps restarts from writing
+	// anything new.
+	slices.SortFunc(out, func(a, b indicators.Observation) int {
+		return cmp.Or(cmp.Compare(a.Indicator, b.Indicator), cmp.Compare(a.Agency, b.Agency), a.Period.Compare(b.Period))
+	})
 	return out
 }
 
