@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -41,7 +40,7 @@ func (s *Store) writeObservations(ctx context.Context, obs []indicators.Observat
 		return nil, err
 	}
 	for i := range obs {
-		if err := checkObservation(&obs[i]); err != nil {
+		if err := store.CheckObservation(&obs[i]); err != nil {
 			return nil, fmt.Errorf("observation %d (%s/%s/%s): %w", i, obs[i].Indicator, obs[i].Agency, obs[i].Period, err)
 		}
 	}
@@ -121,37 +120,6 @@ func (s *Store) writeObservations(ctx context.Context, obs []indicators.Observat
 	}
 	return out, nil
 }
-
-// checkObservation refuses what the store cannot keep faithfully. Range checks
-// against the catalogue are the submission layer's job, not the store's.
-func checkObservation(o *indicators.Observation) error {
-	switch {
-	case strings.TrimSpace(o.Indicator) == "":
-		return errors.New("empty indicator")
-	case strings.TrimSpace(o.Agency) == "":
-		return errors.New("empty agency")
-	case o.Period.IsZero():
-		return errors.New("no period")
-	case !o.Source.Valid():
-		return fmt.Errorf("unknown source %q", o.Source)
-	case !finite(o.Value):
-		return fmt.Errorf("value %v is not a finite number", o.Value)
-	case o.Numerator != nil && !finite(*o.Numerator):
-		return fmt.Errorf("numerator %v is not a finite number", *o.Numerator)
-	case o.Denominator != nil && !finite(*o.Denominator):
-		return fmt.Errorf("denominator %v is not a finite number", *o.Denominator)
-	}
-	if _, err := period.New(o.Period.Kind, o.Period.Year, o.Period.Index); err != nil {
-		return err
-	}
-	// Stored as unix nanoseconds, which reach from 1678 to 2262.
-	if !o.ReceivedAt.IsZero() && (o.ReceivedAt.Year() < 1900 || o.ReceivedAt.Year() > 2200) {
-		return fmt.Errorf("received time %s is outside 1900-2200", o.ReceivedAt.Format(time.RFC3339))
-	}
-	return nil
-}
-
-func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 // Observations answers q with one range scan (after counting its rows to size the
 // answer). Latest-only queries read the latest table and never touch history.

@@ -78,21 +78,12 @@ func (s *Store) writeProbeResults(ctx context.Context, rs []store.ProbeResult) e
 
 // probeArgs checks r and returns its bind arguments in probeColumns order.
 func probeArgs(r *store.ProbeResult) ([]any, error) {
-	if strings.TrimSpace(r.Target) == "" {
-		return nil, errors.New("empty target")
-	}
-	if r.Time.IsZero() {
-		return nil, errors.New("no time")
-	}
-	if y := r.Time.Year(); y < 1900 || y > 2200 {
-		return nil, fmt.Errorf("time %s is outside 1900-2200", r.Time.Format(time.RFC3339))
+	if err := store.CheckProbeResult(r); err != nil {
+		return nil, err
 	}
 	var phases [len(phaseColumns)]any
 	var other map[string]float64
 	for k, v := range r.Phases {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("phase %s duration %v is not a finite number", k, v)
-		}
 		if i := slices.Index(phaseColumns[:], k); i >= 0 {
 			phases[i] = v
 			continue

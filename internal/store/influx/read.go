@@ -1,0 +1,425 @@
+package influx
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/influxdata/influxdb-client-go/v2/api/query"
+
+	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/indicators/period"
+	"github.com/g-oc/goc/internal/store"
+)
+
+// The widest range a query covers: every time G-OC accepts (see store.CheckObservation
+// and store.CheckProbeResult).
+var (
+	rangeStart = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	rangeStop  = time.Date(2201, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// Observations answers q from InfluxDB and merges what is still spooled, so a write is
+// visible as soon as it is acknowledged.
+//
+// For latest values the spool is read first and InfluxDB second, and of each series
+// the higher revision wins: a batch the flusher sends in between is then seen in one
+// or the other. The source filter is applied after that choice, so that it keeps a
+// series only when its latest revision has a listed source, as store.Store requires.
+// While InfluxDB is away, latest values come from the ledger; history fails.
+func (s *Store) Observations(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
+	if err := s.enter("query observations"); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	out, err := s.observations(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("influx: query observations: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) observations(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
+	if !q.From.IsZero() && !q.To.IsZero() && ceilUnix(q.From) >= ceilUnix(q.To) {
+		return []indicators.Observation{}, nil
+	}
+	if s.opt.LatestFromLedger && !q.History {
+		ledger, err := s.sp.ledgerObservations(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("read the spool's ledger: %w", err)
+		}
+		return sortObservations(ledger), nil
+	}
+	pending, err := s.sp.pendingObservations(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read spool: %w", err)
+	}
+	var got []indicators.Observation
+	err = s.fluxObservations(ctx, q, func(o indicators.Observation) error {
+		got = append(got, o)
+		return nil
+	})
+	if err != nil {
+		if q.History || ctx.Err() != nil {
+			return nil, err
+		}
+		// InfluxDB is away: the ledger has the latest revision of every series.
+		ledger, lerr := s.sp.ledgerObservations(ctx, q)
+		if lerr != nil {
+			return nil, fmt.Errorf("%w; and reading the spool's ledger: %v", err, lerr)
+		}
+		return sortObservations(ledger), nil
+	}
+	if q.History {
+		return mergeHistory(got, pending), nil
+	}
+	return mergeLatest(got, pending, q.Sources), nil
+}
+
+// mergeHistory is the union of revisions read from InfluxDB (a) and the spool (b).
+func mergeHistory(a, b []indicators.Observation) []indicators.Observation {
+	type rev struct {
+		indicators.SeriesKey
+		n int
+	}
+	// The spool's copy wins: it is whole even while InfluxDB is writing its copy.
+	seen := make(map[rev]bool, len(b))
+	out := b
+	for _, o := range b {
+		seen[rev{o.SeriesKey, o.Revision}] = true
+	}
+	for _, o := range a {
+		if !seen[rev{o.SeriesKey, o.Revision}] {
+			out = append(out, o)
+		}
+	}
+	return sortObservations(out)
+}
+
+// mergeLatest keeps the highest revision of each series, from the spool (b) when both
+// have it, then the listed sources.
+func mergeLatest(a, b []indicators.Observation, sources []indicators.Source) []indicators.Observation {
+	if len(b) > 0 {
+		at := make(map[indicators.SeriesKey]int, len(a))
+		for i, o := range a {
+			at[o.SeriesKey] = i
+		}
+		for _, o := range b {
+			i, ok := at[o.SeriesKey]
+			switch {
+			case !ok:
+				at[o.SeriesKey] = len(a)
+				a = append(a, o)
+			case o.Revision >= a[i].Revision:
+				a[i] = o
+			}
+		}
+	}
+	if len(sources) > 0 {
+		a = slices.DeleteFunc(a, func(o indicators.Observation) bool { return !slices.Contains(sources, o.Source) })
+	}
+	return sortObservations(a)
+}
+
+// sortObservations orders as store.Store promises: indicator, agency, period start,
+// period kind (longer first), revision.
+func sortObservations(obs []indicators.Observation) []indicators.Observation {
+	slices.SortFunc(obs, func(a, b indicators.Observation) int {
+		return cmp.Or(
+			strings.Compare(a.Indicator, b.Indicator),
+			strings.Compare(a.Agency, b.Agency),
+			cmp.Compare(startMonth(a.Period), startMonth(b.Period)),
+			cmp.Compare(a.Period.Kind, b.Period.Kind),
+			cmp.Compare(a.Revision, b.Revision),
+		)
+	})
+	if obs == nil {
+		obs = []indicators.Observation{}
+	}
+	return obs
+}
+
+// startMonth orders periods by their start without building a time: months since
+// year 0.
+func startMonth(p period.Period) int {
+	return p.Year*12 + (p.Index-1)*12/p.Kind.PerYear()
+}
+
+// fluxObservations streams the observations q selects from InfluxDB: every revision
+// from measObservation for history, the latest from measObservationLatest otherwise.
+// Sources are filtered here only for history (see Observations).
+func (s *Store) fluxObservations(ctx context.Context, q store.Query, each func(indicators.Observation) error) error {
+	start, stop := rangeStart, rangeStop
+	if !q.From.IsZero() {
+		start = time.Unix(ceilUnix(q.From), 0)
+	}
+	if !q.To.IsZero() {
+		stop = time.Unix(ceilUnix(q.To), 0)
+	}
+	meas := measObservationLatest
+	if q.History {
+		meas = measObservation
+	}
+	pred := []string{`r._measurement == ` + fluxString(meas), `r._field == ` + fluxString(recordField)}
+	pred = appendAny(pred, "indicator", q.Indicators)
+	pred = appendAny(pred, "agency", q.Agencies)
+	kinds := make([]string, len(q.Kinds))
+	for i, k := range q.Kinds {
+		kinds[i] = k.String()
+	}
+	pred = appendAny(pred, "periodicity", kinds)
+	if q.History {
+		sources := make([]string, len(q.Sources))
+		for i, src := range q.Sources {
+			sources[i] = string(src)
+		}
+		pred = appendAny(pred, "source", sources)
+	}
+	return s.fluxRecords(ctx, s.opt.Bucket, start, stop, pred, func(record string) error {
+		o, err := decodeObservation(record)
+		if err != nil {
+			return err
+		}
+		return each(o)
+	})
+}
+
+// fluxRecords streams the record field of the points in [start, stop) that match
+// every predicate.
+func (s *Store) fluxRecords(ctx context.Context, bucket string, start, stop time.Time, pred []string, each func(record string) error) error {
+	// range's stop is exclusive on InfluxDB 2 but inclusive on 1.8, whose storage
+	// reads closed intervals: the bound is stated again so that both agree.
+	flux := fmt.Sprintf(`from(bucket: %s)
+	|> range(start: %s, stop: %s)
+	|> filter(fn: (r) => %s)
+	|> filter(fn: (r) => r._time < %s)
+	|> keep(columns: ["_value"])
+	|> group()`, fluxString(bucket), fluxTime(start), fluxTime(stop), strings.Join(pred, " and "), fluxTime(stop))
+	return s.fluxRows(ctx, flux, func(rec *query.FluxRecord) error { return each(asString(rec.Value())) })
+}
+
+// fluxRows runs a Flux query and hands each row to each.
+func (s *Store) fluxRows(ctx context.Context, flux string, each func(*query.FluxRecord) error) error {
+	res, err := s.query.Query(ctx, flux)
+	if err != nil {
+		return fmt.Errorf("InfluxDB at %s: %w", s.opt.URL, err)
+	}
+	defer res.Close()
+	for res.Next() {
+		if err := each(res.Record()); err != nil {
+			return err
+		}
+	}
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("InfluxDB at %s: %w", s.opt.URL, err)
+	}
+	return nil
+}
+
+// LatestProbes returns each target's newest result from measProbeLatest, merged with
+// the spool; from the ledger while InfluxDB is away.
+func (s *Store) LatestProbes(ctx context.Context) ([]store.ProbeResult, error) {
+	if err := s.enter("latest probes"); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	if s.opt.LatestFromLedger {
+		ledger, err := s.sp.ledgerProbes(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("influx: latest probes: read the spool's ledger: %w", err)
+		}
+		return ledger, nil
+	}
+	pending, err := s.sp.pendingProbes(ctx, "", 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("influx: latest probes: read spool: %w", err)
+	}
+	var got []store.ProbeResult
+	err = s.fluxLatestProbes(ctx, func(r store.ProbeResult) error {
+		got = append(got, r)
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("influx: latest probes: %w", err)
+		}
+		ledger, lerr := s.sp.ledgerProbes(ctx)
+		if lerr != nil {
+			return nil, fmt.Errorf("influx: latest probes: %w; and reading the spool's ledger: %v", err, lerr)
+		}
+		return ledger, nil
+	}
+	at := make(map[string]int, len(got))
+	for i, r := range got {
+		at[r.Target] = i
+	}
+	for _, r := range pending {
+		i, ok := at[r.Target]
+		switch {
+		case !ok:
+			at[r.Target] = len(got)
+			got = append(got, r)
+		case !r.Time.Before(got[i].Time):
+			got[i] = r
+		}
+	}
+	slices.SortFunc(got, func(a, b store.ProbeResult) int { return strings.Compare(a.Target, b.Target) })
+	return got, nil
+}
+
+func (s *Store) fluxLatestProbes(ctx context.Context, each func(store.ProbeResult) error) error {
+	pred := []string{`r._measurement == ` + fluxString(measProbeLatest), `r._field == ` + fluxString(recordField)}
+	return s.fluxRecords(ctx, s.opt.Bucket, time.Unix(0, 0), time.Unix(1, 0), pred, func(record string) error {
+		r, err := decodeProbe(record)
+		if err != nil {
+			return err
+		}
+		return each(r)
+	})
+}
+
+// ProbeResults returns one target's results in [from, to) from measProbe, merged with
+// the spool, oldest first.
+func (s *Store) ProbeResults(ctx context.Context, target string, from, to time.Time) ([]store.ProbeResult, error) {
+	if err := s.enter("probe results"); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	start, stop := rangeStart, rangeStop
+	if !from.IsZero() {
+		start = from
+	}
+	if !to.IsZero() {
+		stop = to
+	}
+	if !start.Before(stop) {
+		return []store.ProbeResult{}, nil
+	}
+	pending, err := s.sp.pendingProbes(ctx, target, start.UnixNano(), stop.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("influx: probe results of %s: read spool: %w", target, err)
+	}
+	// The spool's copy of a result wins: it is whole even if InfluxDB's is still
+	// being written.
+	got := pending
+	seen := make(map[int64]bool, len(pending))
+	for _, r := range pending {
+		seen[r.Time.UnixNano()] = true
+	}
+	pred := []string{`r._measurement == ` + fluxString(measProbe), `r._field == ` + fluxString(recordField),
+		`r.target == ` + fluxString(target)}
+	err = s.fluxRecords(ctx, s.opt.ProbeBucket, start, stop, pred, func(record string) error {
+		r, err := decodeProbe(record)
+		if err != nil {
+			return err
+		}
+		if !seen[r.Time.UnixNano()] {
+			got = append(got, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("influx: probe results of %s: %w", target, err)
+	}
+	slices.SortStableFunc(got, func(a, b store.ProbeResult) int { return a.Time.Compare(b.Time) })
+	if got == nil {
+		got = []store.ProbeResult{}
+	}
+	return got, nil
+}
+
+// syncLedger loads the ledger from InfluxDB the first time a spool file is used with
+// a bucket. It refuses a spool that still holds points for another bucket.
+func (s *Store) syncLedger(ctx context.Context) error {
+	key := s.ledgerKey()
+	have, err := s.sp.meta(ctx, "ledger_of")
+	if err != nil {
+		return fmt.Errorf("read spool %s: %w", s.opt.Spool, err)
+	}
+	if have == key {
+		return nil
+	}
+	if have != "" {
+		points, _, err := s.sp.backlog(ctx)
+		if err != nil {
+			return err
+		}
+		if points > 0 {
+			return fmt.Errorf("spool %s still holds %d points for org|bucket|probe bucket %q, not %q: point store.influx.spool at another file, or restore the old settings until it is sent",
+				s.opt.Spool, points, have, key)
+		}
+	}
+	if err := s.sp.resetLedger(ctx); err != nil {
+		return fmt.Errorf("reset ledger in %s: %w", s.opt.Spool, err)
+	}
+	const batch = 5000
+	var obs []indicators.Observation
+	err = s.fluxObservations(ctx, store.Query{}, func(o indicators.Observation) error {
+		obs = append(obs, o)
+		if len(obs) == batch {
+			err := s.sp.loadLedger(ctx, obs, nil)
+			obs = obs[:0]
+			return err
+		}
+		return nil
+	})
+	if err == nil {
+		err = s.sp.loadLedger(ctx, obs, nil)
+	}
+	var probes []store.ProbeResult
+	if err == nil {
+		err = s.fluxLatestProbes(ctx, func(r store.ProbeResult) error {
+			probes = append(probes, r)
+			return nil
+		})
+	}
+	if err == nil {
+		err = s.sp.loadLedger(ctx, nil, probes)
+	}
+	if err != nil {
+		return fmt.Errorf("load the latest revision of every series into the new spool %s (InfluxDB must answer the first time a spool file is used): %w", s.opt.Spool, err)
+	}
+	return s.sp.setMeta(ctx, "ledger_of", key)
+}
+
+// appendAny adds "(r.col == v1 or r.col == v2 ...)" when vals is not empty.
+func appendAny(pred []string, col string, vals []string) []string {
+	if len(vals) == 0 {
+		return pred
+	}
+	alts := make([]string, len(vals))
+	for i, v := range vals {
+		alts[i] = "r." + col + " == " + fluxString(v)
+	}
+	return append(pred, "("+strings.Join(alts, " or ")+")")
+}
+
+// fluxString quotes s as a Flux string literal.
+func fluxString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"', '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case '$':
+			b.WriteString(`\$`) // "${" would start an interpolation
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func fluxTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

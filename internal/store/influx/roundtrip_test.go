@@ -1,0 +1,128 @@
+package influx
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/indicators/period"
+	"github.com/g-oc/goc/internal/store"
+)
+
+// Codes and texts with every character line protocol or Flux treats specially must
+// come back from InfluxDB as written, not only from the spool.
+func TestAwkwardCodesAndTextsRoundTripThroughInfluxDB(t *testing.T) {
+	s := openFresh(t)
+	ctx := context.Background()
+	awkward := []string{
+		`with space`, `comma,in`, `equals=in`, `quote"in`, `trailing space `, `#hash`,
+		`${interpolation}`, `Sở Thông tin và Truyền thông`,
+	}
+	var obs []indicators.Observation
+	var probes []store.ProbeResult
+	at := time.Date(2025, 11, 3, 7, 0, 0, 0, time.UTC)
+	for i, code := range awkward {
+		obs = append(obs, indicators.Observation{
+			SeriesKey: indicators.SeriesKey{Indicator: "ind " + code, Agency: code, Period: period.MustParse("2025-Q3")},
+			Value:     float64(i) + 0.25,
+			Source:    indicators.FromFeed,
+			Submitter: "feed: " + code + "\nsecond line",
+		})
+		probes = append(probes, store.ProbeResult{
+			Target: "https://x.gov.vn/" + code, Agency: code, Time: at.Add(time.Duration(i) * time.Second),
+			Error: "said \"no\"\nthen " + code, Phases: map[string]float64{"total": 0.5, "odd phase,=": 0.25},
+		})
+	}
+	// Numbers at the edges of what a float64 holds.
+	obs = append(obs, indicators.Observation{
+		SeriesKey: indicators.SeriesKey{Indicator: "edge", Agency: "A", Period: period.MustParse("2025")},
+		Value:     1e300, Numerator: indicators.F(-1e-300), Denominator: indicators.F(0.1 + 0.2),
+		Source: indicators.FromComputed,
+	})
+	written, err := s.WriteObservations(ctx, obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteProbeResults(ctx, probes); err != nil {
+		t.Fatal(err)
+	}
+	flush(t, s)
+
+	for _, history := range []bool{false, true} {
+		got, err := s.Observations(ctx, store.Query{History: history})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(written) {
+			for _, o := range got {
+				t.Logf("%q %q %s", o.Indicator, o.Agency, o.Period)
+			}
+			t.Fatalf("history=%v: read %d observations, wrote %d", history, len(got), len(written))
+		}
+		byKey := map[indicators.SeriesKey]indicators.Observation{}
+		for _, o := range got {
+			byKey[o.SeriesKey] = o
+		}
+		for _, w := range written {
+			g, ok := byKey[w.SeriesKey]
+			if !ok {
+				t.Errorf("history=%v: %q/%q missing", history, w.Indicator, w.Agency)
+				continue
+			}
+			if g.Value != w.Value || g.Submitter != w.Submitter || ptrString(g.Numerator) != ptrString(w.Numerator) ||
+				ptrString(g.Denominator) != ptrString(w.Denominator) || !g.ReceivedAt.Equal(w.ReceivedAt) || g.Batch != w.Batch {
+				t.Errorf("history=%v: %q/%q read back as %+v, wrote %+v", history, w.Indicator, w.Agency, g, w)
+			}
+		}
+	}
+	// Filtering by an awkward code must find exactly it.
+	for _, code := range awkward {
+		got, err := s.Observations(ctx, store.Query{Agencies: []string{code}, Indicators: []string{"ind " + code}})
+		if err != nil {
+			t.Fatalf("query agency %q: %v", code, err)
+		}
+		if len(got) != 1 || got[0].Agency != code {
+			t.Errorf("query agency %q gave %v", code, got)
+		}
+		hist, err := s.ProbeResults(ctx, "https://x.gov.vn/"+code, time.Time{}, time.Time{})
+		if err != nil {
+			t.Fatalf("probe results of %q: %v", code, err)
+		}
+		if len(hist) != 1 || hist[0].Agency != code || !strings.HasSuffix(hist[0].Error, code) || hist[0].Phases["odd phase,="] != 0.25 {
+			t.Errorf("probe results of %q gave %+v", code, hist)
+		}
+	}
+	latest, err := s.LatestProbes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(latest) != len(awkward) {
+		t.Errorf("LatestProbes gave %d targets, want %d", len(latest), len(awkward))
+	}
+}
+
+func flush(t testing.TB, s *Store) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.Backlog(); n != 0 {
+		t.Fatalf("after Flush %d points are still spooled", n)
+	}
+}
+
+func ptrString(f *float64) string {
+	if f == nil {
+		return "nil"
+	}
+	return strconv.FormatFloat(*f, 'g', -1, 64)
+}
+
+// spoolPath is a new spool file in the test's temporary folder.
+func spoolPath(t testing.TB) string { return filepath.Join(t.TempDir(), "spool.db") }
