@@ -1,0 +1,282 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// tracer gathers the phase timings of every request of one page fetch, and the TLS
+// facts of every handshake. Requests of a redirect chain follow one another, but
+// dual-stack dialling can run two connects at once, hence the lock.
+type tracer struct {
+	mu        sync.Mutex
+	host      string // host of the request being made, for certificate checks
+	dnsStart  time.Time
+	connStart time.Time
+	tlsStart  time.Time
+	wrote     time.Time
+	firstByte time.Time
+	ph        Phases
+	hops      []*TLSInfo
+}
+
+func (t *tracer) trace() *httptrace.ClientTrace {
+	lock := func(f func()) { t.mu.Lock(); f(); t.mu.Unlock() }
+	return &httptrace.ClientTrace{
+		GetConn: func(hostPort string) {
+			lock(func() {
+				if h, _, err := net.SplitHostPort(hostPort); err == nil {
+					t.host = h
+				} else {
+					t.host = hostPort
+				}
+			})
+		},
+		DNSStart: func(httptrace.DNSStartInfo) { lock(func() { t.dnsStart = time.Now() }) },
+		DNSDone: func(httptrace.DNSDoneInfo) {
+			lock(func() {
+				if !t.dnsStart.IsZero() {
+					t.ph.Resolve += time.Since(t.dnsStart).Seconds()
+					t.dnsStart = time.Time{}
+				}
+			})
+		},
+		ConnectStart: func(string, string) {
+			lock(func() {
+				if t.connStart.IsZero() {
+					t.connStart = time.Now()
+				}
+			})
+		},
+		ConnectDone: func(_, _ string, err error) {
+			lock(func() {
+				if err == nil && !t.connStart.IsZero() {
+					t.ph.Connect += time.Since(t.connStart).Seconds()
+					t.connStart = time.Time{}
+				}
+			})
+		},
+		TLSHandshakeStart: func() { lock(func() { t.tlsStart = time.Now() }) },
+		TLSHandshakeDone: func(tls.ConnectionState, error) {
+			lock(func() {
+				if !t.tlsStart.IsZero() {
+					t.ph.TLS += time.Since(t.tlsStart).Seconds()
+					t.tlsStart = time.Time{}
+				}
+			})
+		},
+		WroteRequest: func(httptrace.WroteRequestInfo) { lock(func() { t.wrote = time.Now() }) },
+		GotFirstResponseByte: func() {
+			lock(func() {
+				t.firstByte = time.Now()
+				if !t.wrote.IsZero() {
+					t.ph.Processing += t.firstByte.Sub(t.wrote).Seconds()
+				}
+			})
+		},
+	}
+}
+
+// transport is a fresh transport for one probe: no connection is reused, so every
+// probe pays (and measures) its own DNS lookup, connect and TLS handshake, as a
+// first-time visitor does. Certificates are not checked by the handshake but by
+// verify, so that an expired or misnamed certificate is reported with its facts
+// instead of hiding the page behind a handshake error.
+func (p *Prober) transport(verify func(tls.ConnectionState) error, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
+	if dial == nil {
+		dial = (&net.Dialer{Resolver: p.netRes}).DialContext
+	}
+	return &http.Transport{
+		Proxy:                  nil, // probe the portal itself, never a proxy in front of G-OC
+		DialContext:            dial,
+		DisableKeepAlives:      true,
+		MaxResponseHeaderBytes: 256 << 10,
+		TLSClientConfig: &tls.Config{
+			InsecureSkipVerify: true, // checked by verify, with the facts kept
+			VerifyConnection:   verify,
+			MinVersion:         tls.VersionTLS10, // report old portals rather than refuse them
+		},
+	}
+}
+
+// verifyCert checks the chain the server sent against the roots for host at now.
+func verifyCert(cs tls.ConnectionState, host string, roots *x509.CertPool, now time.Time) *TLSInfo {
+	info := &TLSInfo{Version: tls.VersionName(cs.Version)}
+	certs := cs.PeerCertificates
+	if len(certs) == 0 {
+		info.CertError = "máy chủ không gửi chứng thư / the server sent no certificate"
+		return info
+	}
+	for _, c := range certs {
+		if info.CertExpiry.IsZero() || c.NotAfter.Before(info.CertExpiry) {
+			info.CertExpiry = c.NotAfter.UTC()
+		}
+	}
+	leaf := certs[0]
+	info.Subject, info.Issuer, info.DNSNames = leaf.Subject.String(), leaf.Issuer.String(), leaf.DNSNames
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	_, err := leaf.Verify(x509.VerifyOptions{DNSName: host, Roots: roots, Intermediates: inter, CurrentTime: now})
+	if err != nil {
+		info.CertError = certReason(err)
+		return info
+	}
+	info.CertValid = true
+	return info
+}
+
+func certReason(err error) string {
+	var inv x509.CertificateInvalidError
+	var host x509.HostnameError
+	var unk x509.UnknownAuthorityError
+	switch {
+	case errors.As(err, &inv) && inv.Reason == x509.Expired:
+		return "chứng thư hết hạn hoặc chưa có hiệu lực / certificate expired or not yet valid: " + err.Error()
+	case errors.As(err, &host):
+		return "chứng thư không cấp cho tên miền này / certificate is not for this host: " + err.Error()
+	case errors.As(err, &unk):
+		return "chứng thư do tổ chức không được tin cậy cấp / certificate signed by an unknown authority"
+	}
+	return err.Error()
+}
+
+// checkHTTP fetches the page and fills status, phases, body facts, TLS and mobile.
+func checkHTTP(ctx context.Context, p *Prober, t Target, r *Result) {
+	tr := &tracer{}
+	now := p.opts.Now()
+	verify := func(cs tls.ConnectionState) error {
+		tr.mu.Lock()
+		host := tr.host
+		tr.mu.Unlock()
+		info := verifyCert(cs, host, p.opts.RootCAs, now)
+		tr.mu.Lock()
+		tr.hops = append(tr.hops, info)
+		tr.mu.Unlock()
+		return nil
+	}
+	transport := p.transport(verify, nil)
+	defer transport.CloseIdleConnections()
+	client := &http.Client{
+		Transport: transport,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) > p.opts.MaxRedirects {
+				return fmt.Errorf("dừng sau %d lần chuyển hướng / stopped after %d redirects", p.opts.MaxRedirects, p.opts.MaxRedirects)
+			}
+			r.Redirects = len(via)
+			return nil
+		},
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, tr.trace()), http.MethodGet, t.URL, nil)
+	if err != nil {
+		r.Error = fmt.Sprintf("yêu cầu không hợp lệ / bad request: %v", err)
+		return
+	}
+	req.Header.Set("User-Agent", p.opts.UserAgent)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+
+	start := time.Now()
+	resp, err := client.Do(req)
+	finish := func() {
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		r.Phases = tr.ph
+		r.Phases.Total = time.Since(start).Seconds()
+		if !tr.firstByte.IsZero() && resp != nil {
+			r.Phases.Transfer = time.Since(tr.firstByte).Seconds()
+		}
+		if len(tr.hops) > 0 && resp != nil && resp.Request.URL.Scheme == "https" {
+			last := *tr.hops[len(tr.hops)-1]
+			for _, h := range tr.hops { // one bad hop spoils the chain
+				if !h.CertValid && last.CertValid {
+					last.CertValid, last.CertError = false, h.CertError
+				}
+			}
+			r.TLS = &last
+		}
+	}
+	if err != nil {
+		if resp != nil { // CheckRedirect refused: the last response is kept
+			r.HTTPStatus = resp.StatusCode
+			r.FinalURL = resp.Request.URL.String()
+			resp.Body.Close()
+		}
+		r.Error = fetchReason(ctx, err, p.opts.Timeout)
+		finish()
+		return
+	}
+	defer resp.Body.Close()
+	r.HTTPStatus = resp.StatusCode
+	r.FinalURL = resp.Request.URL.String()
+
+	buf := p.buffer()
+	defer p.release(buf)
+	n, rerr := buf.ReadFrom(io.LimitReader(resp.Body, p.opts.MaxBodyBytes+1))
+	if n > p.opts.MaxBodyBytes {
+		n = p.opts.MaxBodyBytes
+		r.BodyTruncated = true
+		buf.Truncate(int(n))
+	}
+	r.BodyBytes = n
+	finish()
+	if rerr != nil && !r.BodyTruncated {
+		r.Error = "đọc nội dung trang lỗi / reading the body failed: " + fetchReason(ctx, rerr, p.opts.Timeout)
+	}
+	body := buf.Bytes()
+	if t.Expect != "" {
+		m := bytes.Contains(body, []byte(t.Expect))
+		r.ContentMatch = &m
+	}
+	r.MobileReady = hasMobileViewport(body)
+}
+
+// fetchReason turns a client error into a reason an operator can act on.
+func fetchReason(ctx context.Context, err error, timeout time.Duration) string {
+	var dnsErr *net.DNSError
+	var ue *url.Error
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err):
+		return fmt.Sprintf("hết thời gian chờ %s / timed out after %s", timeout, timeout)
+	case errors.As(err, &dnsErr):
+		return "không phân giải được tên miền / DNS lookup failed: " + dnsErr.Error()
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "máy chủ từ chối kết nối / connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "máy chủ ngắt kết nối / connection reset"
+	case errors.As(err, &ue):
+		return strings.TrimPrefix(ue.Err.Error(), "net/http: ")
+	}
+	return err.Error()
+}
+
+// buffer and release recycle body buffers: at thousands of probes a minute, a fresh
+// megabyte each time would keep the garbage collector busy.
+func (p *Prober) buffer() *bytes.Buffer {
+	if b, ok := p.bufs.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+func (p *Prober) release(b *bytes.Buffer) {
+	if b.Cap() > 4<<20 { // do not keep an outsized buffer alive
+		return
+	}
+	b.Reset()
+	p.bufs.Put(b)
+}

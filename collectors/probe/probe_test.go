@@ -1,0 +1,377 @@
+package probe_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/g-oc/goc/collectors/probe"
+	"github.com/g-oc/goc/collectors/probe/probetest"
+)
+
+const portalPage = `<!doctype html><html lang="vi"><head><meta charset="utf-8">
+<META content="width=device-width, initial-scale=1" NAME="Viewport">
+<title>Cổng thông tin điện tử tỉnh Lạng Sơn</title></head>
+<body><h1>Cổng thông tin điện tử</h1></body></html>`
+
+const desktopPage = `<html><head><title>Portal</title></head><body>
+<meta name="viewport" content="width=device-width"><p>late tags in the body do not count</p></body></html>`
+
+func page(body string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, body)
+	})
+}
+
+// world is a small Internet on loopback: a signed root-of-trust zone "test." with
+// children that are signed, unsigned or broken, and the portals they point at.
+type world struct {
+	ca     *probetest.CA
+	dns    *probetest.DNSServer
+	anchor *dns.DS
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{ca: probetest.NewCA(t), dns: probetest.StartDNS(t)}
+	top := w.dns.Zone(t, "test.").Sign(t)
+	w.anchor = top.DS()
+
+	signed := w.dns.Zone(t, "signed.test.").Sign(t)
+	top.Delegate(t, signed)
+	signed.Add(t, "www.signed.test. 300 IN A 127.0.0.1", "www.signed.test. 300 IN AAAA ::1",
+		"alias.signed.test. 300 IN CNAME www.signed.test.")
+
+	w.dns.Zone(t, "unsigned.test.").Add(t, "www.unsigned.test. 300 IN A 127.0.0.1")
+
+	bogus := w.dns.Zone(t, "bogus.test.").Sign(t)
+	bogus.ExpiredSignatures = true
+	top.Delegate(t, bogus)
+	bogus.Add(t, "www.bogus.test. 300 IN A 127.0.0.1")
+
+	island := w.dns.Zone(t, "island.test.").Sign(t) // signed, but test. has no DS for it
+	island.Add(t, "www.island.test. 300 IN A 127.0.0.1")
+
+	wrongDS := w.dns.Zone(t, "wrongds.test.").Sign(t)
+	// A zone of the same name on another server: only its key is used, so the parent
+	// points at a key the served zone does not have.
+	stranger := probetest.StartDNS(t).Zone(t, "wrongds.test.").Sign(t)
+	top.Delegate(t, stranger)
+	wrongDS.Add(t, "www.wrongds.test. 300 IN A 127.0.0.1")
+
+	noAAAA := w.dns.Zone(t, "v4only.test.").Sign(t)
+	top.Delegate(t, noAAAA)
+	noAAAA.Add(t, "www.v4only.test. 300 IN A 127.0.0.1", "dead6.v4only.test. 300 IN A 127.0.0.1",
+		"dead6.v4only.test. 300 IN AAAA ::1")
+	return w
+}
+
+func (w *world) prober(t *testing.T, o probe.Options) *probe.Prober {
+	t.Helper()
+	o.Resolver = w.dns.Addr
+	o.RootCAs = w.ca.Pool()
+	o.TrustAnchors = []*dns.DS{w.anchor}
+	if o.Timeout == 0 {
+		o.Timeout = 5 * time.Second
+	}
+	p, err := probe.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestHealthyTLSPortalReportsEveryField(t *testing.T) {
+	w := newWorld(t)
+	cert := w.ca.Valid(t, "www.signed.test")
+	port := probetest.DualStack(t, &cert, page(portalPage))
+	plain := probetest.DualStack(t, nil, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		http.Redirect(rw, r, fmt.Sprintf("https://www.signed.test:%d%s", port, r.URL.Path), http.StatusMovedPermanently)
+	}))
+	p := w.prober(t, probe.Options{})
+	target := probe.Target{
+		URL:     fmt.Sprintf("https://www.signed.test:%d/", port),
+		HTTPURL: fmt.Sprintf("http://www.signed.test:%d/", plain),
+		Agency:  "P20",
+		Expect:  "Cổng thông tin điện tử",
+	}
+	r := p.Probe(context.Background(), target)
+
+	if !r.Success || r.Error != "" {
+		t.Fatalf("success = %v, error = %q", r.Success, r.Error)
+	}
+	if r.HTTPStatus != 200 || r.Agency != "P20" || r.Redirects != 0 || r.FinalURL != target.URL {
+		t.Errorf("status %d, agency %q, redirects %d, final %q", r.HTTPStatus, r.Agency, r.Redirects, r.FinalURL)
+	}
+	ph := r.Phases
+	for name, v := range map[string]float64{"resolve": ph.Resolve, "connect": ph.Connect, "tls": ph.TLS,
+		"processing": ph.Processing, "transfer": ph.Transfer, "total": ph.Total} {
+		if v < 0 || (v == 0 && name != "transfer") {
+			t.Errorf("phase %s = %v, want > 0", name, v)
+		}
+	}
+	if sum := ph.Resolve + ph.Connect + ph.TLS + ph.Processing; sum > ph.Total {
+		t.Errorf("phases add up to %v, more than the total %v", sum, ph.Total)
+	}
+	if r.BodyBytes != int64(len(portalPage)) || r.BodyTruncated {
+		t.Errorf("body %d bytes (truncated %v), want %d", r.BodyBytes, r.BodyTruncated, len(portalPage))
+	}
+	if r.ContentMatch == nil || !*r.ContentMatch || !r.MobileReady {
+		t.Errorf("content match %v, mobile %v", r.ContentMatch, r.MobileReady)
+	}
+	if r.TLS == nil || r.TLS.Version != "TLS 1.3" || !r.TLS.CertValid || !r.TLS.CertExpiry.Equal(cert.Leaf.NotAfter) {
+		t.Errorf("tls = %+v, want TLS 1.3, valid, expiring %s", r.TLS, cert.Leaf.NotAfter)
+	}
+	if h := r.HTTPSRedirect; !h.Checked || !h.OK || h.Status != 301 || !strings.HasPrefix(h.Location, "https://") {
+		t.Errorf("https redirect = %+v", h)
+	}
+	if v6 := r.IPv6; !v6.Checked || !v6.AAAA || !v6.Reachable || !slices.Equal(v6.Addresses, []string{"::1"}) {
+		t.Errorf("ipv6 = %+v", v6)
+	}
+	if d := r.DNSSEC; d.Status != probe.DNSSECValid || d.Zone != "signed.test." || !slices.Equal(d.Chain, []string{"signed.test.", "test."}) {
+		t.Errorf("dnssec = %+v", d)
+	}
+	if len(r.Checks) != 4 {
+		t.Errorf("checks = %v, want all four", r.Checks)
+	}
+	sr := r.StoreResult()
+	if !sr.Success || !sr.CertValid || !sr.IPv6 || !sr.HTTPSRedirect || sr.DNSSEC != "signed-valid" || !sr.Mobile ||
+		sr.TLSVersion != "TLS 1.3" || sr.Phases["first_byte"] != ph.Processing || sr.Phases["dns"] != ph.Resolve {
+		t.Errorf("store result = %+v", sr)
+	}
+}
+
+func TestCertificateProblemsFailTheProbeWithTheReason(t *testing.T) {
+	w := newWorld(t)
+	strangerCA := probetest.NewCA(t)
+	tests := []struct {
+		name string
+		make func() (certHosts []string, expired bool, ca *probetest.CA)
+		want string
+	}{
+		{name: "expired", make: func() ([]string, bool, *probetest.CA) { return []string{"127.0.0.1"}, true, w.ca }, want: "expired"},
+		{name: "wrong host", make: func() ([]string, bool, *probetest.CA) { return []string{"portal.example.gov.vn"}, false, w.ca }, want: "not for this host"},
+		{name: "unknown authority", make: func() ([]string, bool, *probetest.CA) { return []string{"127.0.0.1"}, false, strangerCA }, want: "unknown authority"},
+	}
+	p := w.prober(t, probe.Options{Checks: []string{probe.CheckHTTP}})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hosts, expired, ca := tt.make()
+			cert := ca.Valid(t, hosts...)
+			if expired {
+				cert = ca.Expired(t, hosts...)
+			}
+			srv := probetest.TLSServer(t, cert, page(portalPage))
+			r := p.Probe(context.Background(), probe.Target{URL: srv.URL})
+			if r.Success {
+				t.Fatal("probe succeeded with a bad certificate")
+			}
+			if r.HTTPStatus != 200 || r.TLS == nil || r.TLS.CertValid || !strings.Contains(r.TLS.CertError, tt.want) ||
+				!strings.Contains(r.Error, tt.want) {
+				t.Fatalf("status %d, tls %+v, error %q; want the page, an invalid certificate and %q", r.HTTPStatus, r.TLS, r.Error, tt.want)
+			}
+			if !r.TLS.CertExpiry.Equal(cert.Leaf.NotAfter) {
+				t.Errorf("cert expiry %s, want %s", r.TLS.CertExpiry, cert.Leaf.NotAfter)
+			}
+		})
+	}
+}
+
+func TestFaultyServersFailTheProbeWithTheReason(t *testing.T) {
+	w := newWorld(t)
+	slow := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(3 * time.Second):
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	failing := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		http.Error(rw, "database down", http.StatusInternalServerError)
+	}))
+	defer failing.Close()
+	loop := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		http.Redirect(rw, r, "/again", http.StatusFound)
+	}))
+	defer loop.Close()
+	huge := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		io.WriteString(rw, portalPage)
+		chunk := strings.Repeat("x", 64<<10)
+		for range 1600 { // 100 MiB unless the prober stops reading
+			if _, err := io.WriteString(rw, chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer huge.Close()
+	plain := httptest.NewServer(page(`<html><head><title>x</title></head><body>no portal here</body></html>`))
+	defer plain.Close()
+	late := httptest.NewServer(page(desktopPage))
+	defer late.Close()
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	refused := "http://" + closed.Addr().String() + "/"
+	closed.Close()
+
+	p := w.prober(t, probe.Options{Timeout: 400 * time.Millisecond, MaxRedirects: 3, MaxBodyBytes: 64 << 10,
+		Checks: []string{probe.CheckHTTP}})
+	tests := []struct {
+		name    string
+		target  probe.Target
+		success bool
+		status  int
+		errHas  string
+		check   func(t *testing.T, r *probe.Result)
+	}{
+		{name: "slow server times out", target: probe.Target{URL: slow.URL}, errHas: "timed out after 400ms"},
+		{name: "failing server", target: probe.Target{URL: failing.URL}, status: 500, errHas: "HTTP status 500"},
+		{name: "redirect loop", target: probe.Target{URL: loop.URL}, status: 302, errHas: "stopped after 3 redirects",
+			check: func(t *testing.T, r *probe.Result) {
+				if r.Redirects != 3 {
+					t.Errorf("redirects = %d, want 3", r.Redirects)
+				}
+			}},
+		{name: "huge body is read up to the cap", target: probe.Target{URL: huge.URL}, success: true, status: 200,
+			check: func(t *testing.T, r *probe.Result) {
+				if r.BodyBytes != 64<<10 || !r.BodyTruncated || !r.MobileReady {
+					t.Errorf("body %d bytes, truncated %v, mobile %v; want 65536, true, true", r.BodyBytes, r.BodyTruncated, r.MobileReady)
+				}
+			}},
+		{name: "refused connection", target: probe.Target{URL: refused}, errHas: "connection refused"},
+		{name: "expected content missing", target: probe.Target{URL: plain.URL, Expect: "Cổng thông tin"}, status: 200,
+			errHas: "lacks the expected content", check: func(t *testing.T, r *probe.Result) {
+				if r.ContentMatch == nil || *r.ContentMatch || r.MobileReady {
+					t.Errorf("content match %v, mobile %v", r.ContentMatch, r.MobileReady)
+				}
+			}},
+		{name: "viewport outside the head is not mobile ready", target: probe.Target{URL: late.URL}, success: true, status: 200,
+			check: func(t *testing.T, r *probe.Result) {
+				if r.MobileReady || r.ContentMatch != nil || r.TLS != nil {
+					t.Errorf("mobile %v, content match %v, tls %v", r.MobileReady, r.ContentMatch, r.TLS)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := p.Probe(context.Background(), tt.target)
+			if r.Success != tt.success || r.HTTPStatus != tt.status || !strings.Contains(r.Error, tt.errHas) {
+				t.Fatalf("success %v, status %d, error %q; want %v, %d, …%s…", r.Success, r.HTTPStatus, r.Error, tt.success, tt.status, tt.errHas)
+			}
+			if r.Phases.Total > 2 {
+				t.Errorf("probe took %.2fs: limits were not enforced", r.Phases.Total)
+			}
+			if tt.check != nil {
+				tt.check(t, r)
+			}
+		})
+	}
+}
+
+func TestDNSSECStatusOfEachKindOfZone(t *testing.T) {
+	w := newWorld(t)
+	p := w.prober(t, probe.Options{Timeout: 2 * time.Second, Checks: []string{probe.CheckDNSSEC}})
+	tests := []struct {
+		host, status, detail string
+	}{
+		{"www.signed.test", probe.DNSSECValid, ""},
+		{"alias.signed.test", probe.DNSSECValid, ""},
+		{"www.unsigned.test", probe.DNSSECUnsigned, "has no DNSKEY"},
+		{"www.island.test", probe.DNSSECUnsigned, "parent publishes no DS"},
+		{"www.bogus.test", probe.DNSSECBogus, "validity"},
+		{"www.wrongds.test", probe.DNSSECBogus, "no DS at the parent matches"},
+		{"127.0.0.1", "", "IP address has no DNS zone"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			r := p.Probe(context.Background(), probe.Target{URL: "http://" + tt.host + ":1/"})
+			if d := r.DNSSEC; !d.Checked || d.Status != tt.status || !strings.Contains(d.Detail, tt.detail) {
+				t.Fatalf("dnssec = %+v, want status %q with …%s…", d, tt.status, tt.detail)
+			}
+		})
+	}
+}
+
+func TestIPv6NeedsAnAAAARecordAndAnAnswerOverIPv6(t *testing.T) {
+	w := newWorld(t)
+	v4only := httptest.NewServer(page(portalPage)) // 127.0.0.1 only
+	defer v4only.Close()
+	_, port, _ := net.SplitHostPort(v4only.Listener.Addr().String())
+	both := probetest.DualStack(t, nil, page(portalPage))
+	p := w.prober(t, probe.Options{Checks: []string{probe.CheckIPv6}})
+	tests := []struct {
+		url             string
+		aaaa, reachable bool
+		detail          string
+	}{
+		{fmt.Sprintf("http://www.signed.test:%d/", both), true, true, ""},
+		{fmt.Sprintf("http://www.v4only.test:%s/", port), false, false, "no AAAA record"},
+		{fmt.Sprintf("http://dead6.v4only.test:%s/", port), true, false, "no answer over IPv6"},
+		{fmt.Sprintf("http://[::1]:%d/", both), true, true, ""},
+		{v4only.URL, false, false, "IPv4 address"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			r := p.Probe(context.Background(), probe.Target{URL: tt.url})
+			if v := r.IPv6; v.AAAA != tt.aaaa || v.Reachable != tt.reachable || !strings.Contains(v.Detail, tt.detail) {
+				t.Fatalf("ipv6 = %+v, want aaaa %v reachable %v …%s…", v, tt.aaaa, tt.reachable, tt.detail)
+			}
+			if !r.Success {
+				t.Errorf("the page itself failed: %s", r.Error)
+			}
+		})
+	}
+}
+
+func TestHTTPSRedirectCheck(t *testing.T) {
+	w := newWorld(t)
+	tlsSrv := probetest.TLSServer(t, w.ca.Valid(t, "127.0.0.1"), page(portalPage))
+	redirecting := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		http.Redirect(rw, r, tlsSrv.URL+"/", http.StatusMovedPermanently)
+	}))
+	defer redirecting.Close()
+	staysPlain := httptest.NewServer(page(portalPage))
+	defer staysPlain.Close()
+	toOtherPlain := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		http.Redirect(rw, r, staysPlain.URL+"/home", http.StatusFound)
+	}))
+	defer toOtherPlain.Close()
+	p := w.prober(t, probe.Options{Checks: []string{probe.CheckHTTPSRedirect}})
+	tests := []struct {
+		name        string
+		target      probe.Target
+		checked, ok bool
+		detail      string
+	}{
+		{"http redirects to https", probe.Target{URL: tlsSrv.URL, HTTPURL: redirecting.URL}, true, true, ""},
+		{"http target followed to https", probe.Target{URL: redirecting.URL}, true, true, ""},
+		{"http answers itself", probe.Target{URL: tlsSrv.URL, HTTPURL: staysPlain.URL}, true, false, "without redirecting"},
+		{"http redirects to http", probe.Target{URL: toOtherPlain.URL}, true, false, "not to https://"},
+		{"https on a non-standard port without http_url", probe.Target{URL: tlsSrv.URL}, false, false, "set http_url"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := p.Probe(context.Background(), tt.target)
+			if h := r.HTTPSRedirect; h.Checked != tt.checked || h.OK != tt.ok || !strings.Contains(h.Detail, tt.detail) {
+				t.Fatalf("https redirect = %+v, want checked %v ok %v …%s…", h, tt.checked, tt.ok, tt.detail)
+			}
+			if !r.Success {
+				t.Errorf("the page itself failed: %s", r.Error)
+			}
+		})
+	}
+}
+
+func TestUnknownCheckIsRefused(t *testing.T) {
+	if _, err := probe.New(probe.Options{Checks: []string{"ping"}}); err == nil || !strings.Contains(err.Error(), `unknown check "ping"`) {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,80 @@
+package schedule
+
+import (
+	"errors"
+	"sync"
+	"time"
+)
+
+// guard watches one job's runs against its grid of slots: first, first+interval,
+// first+2·interval, ... Each slot should get exactly one run. The guard measures how
+// late each run started, counts slots that got no run (missed), refuses a run that
+// would overlap the previous one, and drops a run that arrives for a slot already
+// served (one that waited behind the concurrency limit for longer than an interval).
+// It is what makes "no overlapping and no missed runs" visible in the metrics.
+type guard struct {
+	kind     string
+	first    time.Time
+	interval time.Duration
+	mon      *Monitor
+
+	mu      sync.Mutex
+	running bool
+	last    int64 // the slot of the last run; -1 before the first
+}
+
+var (
+	errOverlap = errors.New("the previous run is still going")
+	errServed  = errors.New("this slot already had its run")
+)
+
+func newGuard(kind string, first time.Time, interval time.Duration, mon *Monitor) *guard {
+	return &guard{kind: kind, first: first, interval: interval, mon: mon, last: -1}
+}
+
+// arm sets the guard for a scheduler started at start: slots before it are not
+// missed, they were never due.
+func (g *guard) arm(start time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.last = -1
+	if start.After(g.first) {
+		g.last = int64((start.Sub(g.first)+g.interval-1)/g.interval) - 1
+	}
+}
+
+// enter is called when a run is about to start; an error means it must not.
+func (g *guard) enter(now time.Time) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.running {
+		g.mon.Overlaps.WithLabelValues(g.kind).Inc()
+		return errOverlap
+	}
+	// A timer may fire a hair before its slot on a busy machine's clock; a run that
+	// close belongs to the slot it was meant for.
+	slack := min(g.interval/10, 100*time.Millisecond)
+	elapsed := now.Sub(g.first)
+	slot := max(0, int64((elapsed+slack)/g.interval))
+	if slot <= g.last {
+		g.mon.Dropped.WithLabelValues(g.kind).Inc()
+		return errServed
+	}
+	if missed := slot - g.last - 1; missed > 0 {
+		g.mon.Missed.WithLabelValues(g.kind).Add(float64(missed))
+	}
+	g.last = slot
+	g.running = true
+	delay := max(0, elapsed-time.Duration(slot)*g.interval)
+	g.mon.Delay.WithLabelValues(g.kind).Observe(delay.Seconds())
+	g.mon.InFlight.WithLabelValues(g.kind).Inc()
+	return nil
+}
+
+// leave is called when a run ends.
+func (g *guard) leave() {
+	g.mu.Lock()
+	g.running = false
+	g.mu.Unlock()
+	g.mon.InFlight.WithLabelValues(g.kind).Dec()
+}

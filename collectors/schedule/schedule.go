@@ -1,0 +1,296 @@
+// Package schedule runs G-OC's collectors on gocron v2: one named job per probe
+// target and per feed, plus an hourly job that writes the monthly portal indicators.
+//
+//   - Every job runs in singleton mode: a run never starts while the same job's
+//     previous run is still going.
+//   - Jobs that share an interval start at evenly spread offsets across it, so 10,000
+//     portals probed every minute make about 167 probes a second, not 10,000 at :00.
+//   - A scheduler-wide limit caps how many runs go on at once; runs over the limit
+//     wait their turn.
+//   - Monitor exports runs by status, durations, scheduling delay, and overlapping,
+//     missed and dropped runs.
+//
+// Nothing here is global: New builds everything from its Options, and the caller
+// starts and stops it.
+package schedule
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-co-op/gocron/v2"
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/g-oc/goc/collectors/feed"
+	"github.com/g-oc/goc/collectors/probe"
+)
+
+// ProbeJob is one portal probed every Interval.
+type ProbeJob struct {
+	Target   probe.Target
+	Interval time.Duration
+}
+
+// FeedJob is one feed pulled every Interval.
+type FeedJob struct {
+	Feed     *feed.Feed
+	Interval time.Duration
+}
+
+// Options configure a Scheduler.
+type Options struct {
+	Prober *probe.Prober
+	Probes []ProbeJob
+	// Sink receives every probe result; required when there are probes.
+	Sink   *Sink
+	Puller *feed.Puller
+	Feeds  []FeedJob
+	// Summarizer, when set, runs at start and then every SummaryEvery (default 1 h).
+	Summarizer   *Summarizer
+	SummaryEvery time.Duration
+	// Concurrency caps the runs going on at once, across every job (default 300).
+	Concurrency int
+	// Registerer is where the monitor and the probe_* gauges are registered.
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+	// Location is the scheduler's time zone (it matters only for logs here: every
+	// job runs on an interval).
+	Location *time.Location
+}
+
+// Scheduler is a configured gocron scheduler with G-OC's jobs.
+type Scheduler struct {
+	cron    gocron.Scheduler
+	monitor *Monitor
+	sink    *Sink
+	guards  []*guard
+	log     *slog.Logger
+}
+
+// errProbeFailed makes gocron count a failed probe as a failed run.
+var errProbeFailed = errors.New("probe failed")
+
+// job is one job to add: its gocron name, kind, interval and work.
+type job struct {
+	name, kind string
+	interval   time.Duration
+	run        func(ctx context.Context) error
+	// finish lets a run under way at shutdown complete: gocron cancels a job's context
+	// when it shuts down, and a probe cut short would record the portal as down for
+	// G-OC's own restart. Probes and pulls have their own timeouts, shorter than the
+	// scheduler's stop timeout.
+	finish bool
+}
+
+// New builds the scheduler and its jobs. Nothing runs until Start.
+func New(o Options) (*Scheduler, error) {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 300
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Registerer == nil {
+		o.Registerer = prometheus.NewRegistry()
+	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	if len(o.Probes) > 0 && (o.Prober == nil || o.Sink == nil) {
+		return nil, errors.New("schedule: probes need a Prober and a Sink")
+	}
+	if len(o.Feeds) > 0 && o.Puller == nil {
+		return nil, errors.New("schedule: feeds need a Puller")
+	}
+	mon := NewMonitor(o.Registerer)
+	if o.Sink != nil {
+		if err := o.Registerer.Register(newGauges(o.Sink)); err != nil {
+			return nil, fmt.Errorf("schedule: register probe gauges: %w", err)
+		}
+	}
+	opts := append(mon.Options(),
+		gocron.WithLimitConcurrentJobs(uint(o.Concurrency), gocron.LimitModeWait),
+		gocron.WithLocation(o.Location),
+		gocron.WithStopTimeout(stopTimeout(o)),
+		gocron.WithLogger(gocronLogger{o.Logger}),
+	)
+	cron, err := gocron.NewScheduler(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("schedule: %w", err)
+	}
+	s := &Scheduler{cron: cron, monitor: mon, sink: o.Sink, log: o.Logger}
+
+	var jobs []job
+	seen := map[string]bool{}
+	for _, pj := range o.Probes {
+		t := pj.Target
+		name := "probe " + t.URL
+		if seen[name] {
+			cron.Shutdown()
+			return nil, fmt.Errorf("schedule: portal %s is listed twice", t.URL)
+		}
+		seen[name] = true
+		jobs = append(jobs, job{name: name, kind: KindProbe, interval: pj.Interval, finish: true, run: func(ctx context.Context) error {
+			r := o.Prober.Probe(ctx, t)
+			o.Sink.Record(ctx, r)
+			if !r.Success {
+				return fmt.Errorf("%w: %s", errProbeFailed, r.Error)
+			}
+			return nil
+		}})
+	}
+	for _, fj := range o.Feeds {
+		f := fj.Feed
+		o.Puller.Register(f)
+		jobs = append(jobs, job{name: "feed " + f.Name, kind: KindFeed, interval: fj.Interval, finish: true, run: func(ctx context.Context) error {
+			_, err := o.Puller.Pull(ctx, f)
+			return err
+		}})
+	}
+	if err := s.add(jobs); err != nil {
+		cron.Shutdown()
+		return nil, err
+	}
+	if o.Summarizer != nil {
+		every := o.SummaryEvery
+		if every <= 0 {
+			every = time.Hour
+		}
+		if err := s.add([]job{{name: "summary portal indicators", kind: KindSummary, interval: every,
+			run: func(ctx context.Context) error { return o.Summarizer.Run(ctx, time.Now()) }}}); err != nil {
+			cron.Shutdown()
+			return nil, err
+		}
+	}
+	for _, k := range []string{KindProbe, KindFeed, KindSummary} {
+		n := 0
+		for _, g := range s.guards {
+			if g.kind == k {
+				n++
+			}
+		}
+		mon.Jobs.WithLabelValues(k).Set(float64(n))
+		if n > 0 { // a zero is shown, not left out: "no overlap, no miss" is visible
+			mon.Overlaps.WithLabelValues(k)
+			mon.Missed.WithLabelValues(k)
+			mon.Dropped.WithLabelValues(k)
+			mon.InFlight.WithLabelValues(k)
+		}
+	}
+	return s, nil
+}
+
+// stopTimeout is how long Shutdown waits for runs under way: long enough for the
+// slowest probe or pull to end by its own timeout.
+func stopTimeout(o Options) time.Duration {
+	d := 10 * time.Second
+	if o.Prober != nil {
+		d = max(d, o.Prober.Options().Timeout)
+	}
+	for _, f := range o.Feeds {
+		t := f.Feed.Timeout
+		if t <= 0 {
+			t = 30 * time.Second
+		}
+		d = max(d, t)
+	}
+	return d + 5*time.Second
+}
+
+// add registers jobs. Jobs of the same kind and interval start at offsets spread
+// evenly over the interval, in name order, so the load is flat and each job keeps
+// its place from one restart to the next while the list does not change.
+func (s *Scheduler) add(jobs []job) error {
+	type group struct {
+		kind     string
+		interval time.Duration
+	}
+	groups := map[group][]job{}
+	for _, j := range jobs {
+		if j.interval <= 0 {
+			return fmt.Errorf("schedule: %s: interval %s must be positive", j.name, j.interval)
+		}
+		g := group{j.kind, j.interval}
+		groups[g] = append(groups[g], j)
+	}
+	// The grid starts a little ahead, so a large set is registered before its first
+	// slot comes; gocron takes a start in the past too and keeps the grid.
+	base := time.Now().Add(time.Second).Truncate(time.Second)
+	for g, list := range groups {
+		slices.SortFunc(list, func(a, b job) int { return strings.Compare(a.name, b.name) })
+		for i, j := range list {
+			first := base.Add(time.Duration(int64(g.interval) * int64(i) / int64(len(list))))
+			gd := newGuard(j.kind, first, j.interval, s.monitor)
+			run, finish := j.run, j.finish
+			_, err := s.cron.NewJob(
+				gocron.DurationJob(j.interval),
+				gocron.NewTask(func(ctx context.Context) error {
+					defer gd.leave()
+					if finish {
+						ctx = context.WithoutCancel(ctx)
+					}
+					return run(ctx)
+				}),
+				gocron.WithName(j.name),
+				gocron.WithTags(j.kind),
+				gocron.WithSingletonMode(gocron.LimitModeReschedule),
+				gocron.WithStartAt(gocron.WithStartDateTimePast(first)),
+				gocron.WithEventListeners(
+					// A run the guard refuses never reaches the task, and gocron
+					// does not count it: the guard's own counters do.
+					gocron.BeforeJobRunsSkipIfBeforeFuncErrors(func(uuid.UUID, string) error {
+						return gd.enter(time.Now())
+					}),
+					gocron.AfterJobRunsWithPanic(func(_ uuid.UUID, name string, v any) {
+						s.log.Error("công việc bị lỗi nghiêm trọng / job panicked", "job", name, "panic", fmt.Sprint(v))
+					}),
+				),
+			)
+			if err != nil {
+				return fmt.Errorf("schedule: add %s: %w", j.name, err)
+			}
+			s.guards = append(s.guards, gd)
+		}
+	}
+	return nil
+}
+
+// Start starts every job; each first runs at its slot.
+func (s *Scheduler) Start() {
+	now := time.Now()
+	for _, g := range s.guards {
+		g.arm(now)
+	}
+	s.cron.Start()
+	s.log.Info("bộ lập lịch đã chạy / scheduler started", "jobs", len(s.guards))
+}
+
+// Shutdown stops the jobs, waits for the probes and pulls under way to end (each by
+// its own timeout at worst), and writes the probe results still pending.
+func (s *Scheduler) Shutdown() error {
+	err := s.cron.Shutdown()
+	if s.sink != nil {
+		s.sink.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("schedule: shutdown: %w", err)
+	}
+	return nil
+}
+
+// Jobs is how many jobs are scheduled.
+func (s *Scheduler) Jobs() int { return len(s.guards) }
+
+// gocronLogger sends gocron's own messages to slog.
+type gocronLogger struct{ l *slog.Logger }
+
+func (g gocronLogger) Debug(msg string, args ...any) { g.l.Debug("gocron: "+msg, args...) }
+func (g gocronLogger) Error(msg string, args ...any) { g.l.Error("gocron: "+msg, args...) }
+func (g gocronLogger) Info(msg string, args ...any)  { g.l.Debug("gocron: "+msg, args...) }
+func (g gocronLogger) Warn(msg string, args ...any)  { g.l.Warn("gocron: "+msg, args...) }

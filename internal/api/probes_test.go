@@ -1,0 +1,177 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/g-oc/goc/collectors/feed"
+	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/internal/api"
+	"github.com/g-oc/goc/internal/metrics"
+	"github.com/g-oc/goc/internal/query"
+	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/sqlite"
+)
+
+// collectorServer serves the API over a real SQLite file with a feed puller.
+func collectorServer(t testing.TB) (*httptest.Server, *sqlite.Store, *feed.Puller) {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "goc.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cat, reg := indicators.DefaultCatalogue(), indicators.DefaultRegistry()
+	clock := func() time.Time { return testNow }
+	m := metrics.New()
+	puller := feed.NewPuller(feed.PullerOptions{Checker: feed.NewChecker(cat, reg, nil, clock), Writer: st,
+		Metrics: feed.NewMetrics(m.Registry)})
+	s := api.New(api.Options{Query: query.New(st, cat, reg, clock), Writer: st, Pinger: st, Metrics: m, Now: clock, Feeds: puller})
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return srv, st, puller
+}
+
+func getJSON(t testing.TB, url string, out any) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return resp.StatusCode
+}
+
+func TestProbesAPIGivesTheLatestStateOfEachPortal(t *testing.T) {
+	srv, st, _ := collectorServer(t)
+	at := testNow.Add(-time.Minute)
+	rs := []store.ProbeResult{
+		{Target: "https://langson.gov.vn", Agency: "P20", Time: at.Add(-time.Minute), Success: false, HTTPStatus: 503, Error: "HTTP status 503"},
+		{Target: "https://langson.gov.vn", Agency: "P20", Time: at, Success: true, HTTPStatus: 200, TLSVersion: "TLS 1.3", CertValid: true,
+			CertExpiry: testNow.AddDate(0, 2, 0), Phases: map[string]float64{"dns": 0.01, "total": 0.3}, DNSSEC: "signed-valid", Mobile: true},
+		{Target: "https://tamthanh.langson.gov.vn", Agency: "P20-C01", Time: at, Success: false, Error: "timed out after 10s"},
+		{Target: "https://mof.gov.vn", Agency: "BTC", Time: at, Success: true, HTTPStatus: 200},
+	}
+	if err := st.WriteProbeResults(context.Background(), rs); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		query           string
+		targets         []string
+		count, up, down int
+	}{
+		{"", []string{"https://langson.gov.vn", "https://mof.gov.vn", "https://tamthanh.langson.gov.vn"}, 3, 2, 1},
+		{"?agency=P20", []string{"https://langson.gov.vn", "https://tamthanh.langson.gov.vn"}, 2, 1, 1},
+		{"?up=false", []string{"https://tamthanh.langson.gov.vn"}, 1, 0, 1},
+		{"?agency=BTC&up=true", []string{"https://mof.gov.vn"}, 1, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			var rep query.ProbesReport
+			if code := getJSON(t, srv.URL+"/api/v1/probes"+tt.query, &rep); code != 200 {
+				t.Fatalf("status %d", code)
+			}
+			var got []string
+			for _, p := range rep.Probes {
+				got = append(got, p.Target)
+			}
+			if strings.Join(got, " ") != strings.Join(tt.targets, " ") || rep.Count != tt.count || rep.Up != tt.up || rep.Down != tt.down {
+				t.Errorf("got %v (count %d, up %d, down %d)", got, rep.Count, rep.Up, rep.Down)
+			}
+		})
+	}
+	var rep query.ProbesReport
+	getJSON(t, srv.URL+"/api/v1/probes?agency=P20", &rep)
+	if p := rep.Probes[0]; !p.Success || p.HTTPStatus != 200 || p.TLSVersion != "TLS 1.3" || p.Phases["total"] != 0.3 || p.DNSSEC != "signed-valid" {
+		t.Errorf("langson.gov.vn = %+v: not its latest result", p)
+	}
+	for q, want := range map[string]int{"?agency=P99": 404, "?up=maybe": 400} {
+		var body map[string]any
+		if code := getJSON(t, srv.URL+"/api/v1/probes"+q, &body); code != want {
+			t.Errorf("%s: status %d, want %d", q, code, want)
+		}
+	}
+}
+
+func TestFeedsAPIShowsAMalformedFeedsReasonAndEveryProblem(t *testing.T) {
+	srv, st, puller := collectorServer(t)
+	payload := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "indicator,agency,period,value,numerator,denominator\n"+
+			"dossiers_fully_online,P20,2026-Q1,,5123,7410\n"+
+			"dossiers_fully_online,P99,2026-Q1,,10,20\n"+
+			"dossiers_fully_online,BTC,2026-Q1,,30,20\n")
+	}))
+	defer payload.Close()
+	f := &feed.Feed{Name: "kpi-csv", URL: payload.URL, Format: feed.CSV}
+	puller.Register(&feed.Feed{Name: "never-pulled", URL: "https://kpi.example.gov.vn/", Format: feed.JSON})
+	if _, err := puller.Pull(context.Background(), f); err == nil {
+		t.Fatal("the bad feed was accepted")
+	}
+	var body struct {
+		Feeds   []feed.Status `json:"feeds"`
+		Count   int           `json:"count"`
+		Failing int           `json:"failing"`
+	}
+	if code := getJSON(t, srv.URL+"/api/v1/feeds", &body); code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	if body.Count != 2 || body.Failing != 1 || body.Feeds[0].Name != "kpi-csv" || body.Feeds[1].LastResult != "" {
+		t.Fatalf("feeds = %+v", body)
+	}
+	e := body.Feeds[0].Error
+	if e == nil || e.Reason != feed.ReasonInvalid || len(e.Problems) != 2 ||
+		e.Problems[0].Where != "row 3, column agency (B)" || !strings.Contains(e.Problems[0].Reason, `agency "P99" is not in the registry`) ||
+		e.Problems[1].Where != "row 4, column numerator (E)" || !strings.Contains(e.Problems[1].Reason, "numerator 30 is larger than denominator 20") {
+		t.Fatalf("error = %+v", e)
+	}
+	obs, _ := st.Observations(context.Background(), store.Query{})
+	if len(obs) != 0 {
+		t.Errorf("%d values stored from a rejected feed", len(obs))
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	text, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(text), `goc_feed_errors_total{feed="kpi-csv",reason="invalid"} 1`) {
+		t.Error("/metrics lacks the feed error")
+	}
+}
+
+// BenchmarkProbesAPI10000Portals times GET /api/v1/probes with 10,000 portals: the
+// design asks for the latest state of every portal in well under 100 ms.
+func BenchmarkProbesAPI10000Portals(b *testing.B) {
+	srv, st, _ := collectorServer(b)
+	rs := make([]store.ProbeResult, 10000)
+	for i := range rs {
+		rs[i] = store.ProbeResult{Target: fmt.Sprintf("https://xa%05d.gov.vn/", i), Agency: "P20-C01", Time: testNow,
+			Success: i%17 != 0, HTTPStatus: 200, TLSVersion: "TLS 1.3", CertValid: true, CertExpiry: testNow.AddDate(0, 3, 0),
+			Phases:    map[string]float64{"dns": 0.002, "connect": 0.01, "tls": 0.02, "first_byte": 0.1, "total": 0.2},
+			BodyBytes: 48213, DNSSEC: "unsigned", Mobile: true}
+	}
+	if err := st.WriteProbeResults(context.Background(), rs); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		resp, err := http.Get(srv.URL + "/api/v1/probes")
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		b.SetBytes(n)
+	}
+}
