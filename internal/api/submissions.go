@@ -2,36 +2,87 @@ package api
 
 import (
 	"bytes"
-	"crypto/rand"
+	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
+	"maps"
+	"mime"
+	"mime/multipart"
 	"net/http"
-	"sort"
+	"path"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/auth"
+	"github.com/g-oc/goc/internal/query"
+	"github.com/g-oc/goc/internal/submission"
+	"github.com/g-oc/goc/reports/template"
 )
 
-// ratioTolerance is how far, in percentage points, a submitted percentage may sit from
-// 100 × numerator / denominator: officers often round to whole percent.
-const ratioTolerance = 0.5
+// Content types of the three submission formats.
+const (
+	ContentTypeJSON = "application/json"
+	ContentTypeCSV  = "text/csv"
+	ContentTypeXLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+)
 
-type submittedValue struct {
-	Indicator   *indicators.Indicator
-	Agency      string
-	Value       float64
-	Numerator   *float64
-	Denominator *float64
+// MaxSubmissionRows caps the rows of one submission through the API; historical loads
+// larger than this go through `goc import`.
+const MaxSubmissionRows = 100_000
+
+// maxUnzipped caps what an uploaded workbook may unpack to. Worksheets above excelize's
+// in-memory limit are streamed from a temporary file, so this bounds disk, not memory.
+const maxUnzipped = 256 << 20
+
+// IdempotencyKeys keeps the first response to each Idempotency-Key, so that a client
+// retrying a submission gets that response instead of a second processing. The
+// embedded store implements it; without it, a repeated submission still adds no
+// revision (equal content is never stored twice), but its answer is recomputed.
+type IdempotencyKeys interface {
+	IdempotentResponse(ctx context.Context, scope, key string) (fingerprint string, status int, body []byte, found bool, err error)
+	SaveIdempotentResponse(ctx context.Context, scope, key, fingerprint string, status int, body []byte) (string, int, []byte, error)
 }
 
-// postSubmission takes one agency's values for one period. It is all-or-nothing: every
-// problem is listed in a 422 and nothing is stored unless every value is good.
+// submissionSettings are the Server's submission settings, with their defaults.
+type submissionSettings struct {
+	dueDays  map[period.Kind]int
+	outliers float64
+	keys     IdempotencyKeys
+}
+
+// DefaultDueDays are the days after a period's end its reports are due, when Options
+// give none: the config file's defaults.
+func DefaultDueDays() map[period.Kind]int {
+	return map[period.Kind]int{period.Month: 10, period.Quarter: 15, period.Half: 20, period.Year: 30}
+}
+
+func newSubmissionSettings(o Options) submissionSettings {
+	s := submissionSettings{dueDays: DefaultDueDays(), outliers: o.OutlierDeviations, keys: o.Keys}
+	for k, d := range o.DueDays {
+		s.dueDays[k] = d
+	}
+	if s.outliers <= 0 {
+		s.outliers = submission.DefaultOutlierDeviations
+	}
+	if s.keys == nil {
+		s.keys, _ = o.Writer.(IdempotencyKeys)
+	}
+	return s
+}
+
+// postSubmission takes one agency's values: JSON, CSV or the XLSX template, as the
+// body or as the "file" part of a multipart form. It is all-or-nothing: every problem
+// is listed in a 422, each with its place (JSON path, CSV line and column, or sheet and
+// cell), and nothing is stored unless every value is good. Values far from the agency's
+// own history are warnings that need confirm_outliers=true.
 func (s *Server) postSubmission(w http.ResponseWriter, r *http.Request) {
 	who, err := s.auth.Authenticate(r.Header.Get("Authorization"))
 	if err != nil {
@@ -40,61 +91,272 @@ func (s *Server) postSubmission(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		writeError(w, http.StatusUnsupportedMediaType,
-			"chỉ nhận JSON ở phiên bản này / only application/json is accepted here, got "+ct)
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > 255 || strings.ContainsFunc(key, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+		s.reject(w, http.StatusBadRequest, "bad_request", "Idempotency-Key phải là 1-255 ký tự ASCII in được / Idempotency-Key must be 1-255 printable ASCII characters")
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			s.metrics.SubmissionsRejected.WithLabelValues("too_large").Inc()
-			writeError(w, http.StatusRequestEntityTooLarge,
+			s.reject(w, http.StatusRequestEntityTooLarge, "too_large",
 				fmt.Sprintf("bài nộp vượt quá %d byte / submission exceeds %d bytes", s.maxBytes, s.maxBytes))
 			return
 		}
-		writeError(w, http.StatusBadRequest, "không đọc được nội dung / cannot read body: "+err.Error())
+		s.reject(w, http.StatusBadRequest, "bad_request", "không đọc được nội dung / cannot read body: "+err.Error())
 		return
 	}
-	sub, probs, forbidden := s.parseSubmission(body, who)
-	if forbidden != "" {
-		s.metrics.SubmissionsRejected.WithLabelValues("forbidden").Inc()
-		writeError(w, http.StatusForbidden, forbidden)
+	up, err := unwrap(r, body)
+	if err != nil {
+		s.reject(w, http.StatusUnsupportedMediaType, "unsupported", err.Error())
 		return
 	}
-	if len(probs) > 0 {
-		s.metrics.SubmissionsRejected.WithLabelValues("invalid").Inc()
-		writeProblems(w, http.StatusUnprocessableEntity, probs)
-		return
+	if v := r.URL.Query().Get("confirm_outliers"); v != "" {
+		up.confirm, _ = strconv.ParseBool(v)
 	}
-	batch := newBatchID()
-	now := s.now().UTC()
-	obs := make([]indicators.Observation, len(sub.values))
-	for i, v := range sub.values {
-		obs[i] = indicators.Observation{
-			SeriesKey:   indicators.SeriesKey{Indicator: v.Indicator.Code, Agency: v.Agency, Period: sub.period},
-			Value:       v.Value,
-			Numerator:   v.Numerator,
-			Denominator: v.Denominator,
-			Source:      indicators.FromSubmission,
-			Submitter:   who.Name,
-			ReceivedAt:  now,
-			Batch:       batch,
+	fingerprint := up.fingerprint()
+	if key != "" && s.sub.keys != nil {
+		fp, status, stored, found, err := s.sub.keys.IdempotentResponse(r.Context(), who.Name, key)
+		switch {
+		case err != nil:
+			s.metrics.StoreErrors.WithLabelValues("read").Inc()
+			s.log.Error("read idempotency key", "err", err)
+		case found && fp != fingerprint:
+			s.reject(w, http.StatusUnprocessableEntity, "idempotency_key_reused",
+				"Idempotency-Key này đã dùng cho một bài nộp khác; dùng khoá mới cho nội dung mới / this Idempotency-Key was used for a different submission; use a new key for new content")
+			return
+		case found:
+			w.Header().Set("Idempotent-Replayed", "true")
+			writeRaw(w, status, stored)
+			return
 		}
 	}
-	stored, err := s.writer.WriteObservations(r.Context(), obs)
+	status, out := s.submit(r.Context(), who, up)
+	b := renderJSON(out)
+	if status == http.StatusCreated && key != "" && s.sub.keys != nil {
+		_, kStatus, kBody, err := s.sub.keys.SaveIdempotentResponse(r.Context(), who.Name, key, fingerprint, status, b)
+		if err != nil {
+			s.metrics.StoreErrors.WithLabelValues("write").Inc()
+			s.log.Error("save idempotency key", "err", err)
+		} else {
+			status, b = kStatus, kBody // a concurrent twin may have answered first
+		}
+	}
+	writeRaw(w, status, b)
+}
+
+// reject answers a refused submission and counts it by reason.
+func (s *Server) reject(w http.ResponseWriter, code int, reason, msg string) {
+	s.metrics.SubmissionsRejected.WithLabelValues(reason).Inc()
+	writeError(w, code, msg)
+}
+
+// upload is a submission's file, unwrapped from the request.
+type upload struct {
+	format  submission.Format
+	body    []byte
+	confirm bool
+}
+
+func (u upload) fingerprint() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%t|", u.format, u.confirm)
+	h.Write(u.body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// unwrap finds the file and its format: by Content-Type, by the multipart part's name
+// or type, or by its first bytes when the type says nothing.
+func unwrap(r *http.Request, body []byte) (upload, error) {
+	ct := r.Header.Get("Content-Type")
+	mt, params, _ := mime.ParseMediaType(ct)
+	if mt == "multipart/form-data" {
+		return fromMultipart(body, params["boundary"])
+	}
+	f, err := formatOf(mt, "", body)
+	return upload{format: f, body: body}, err
+}
+
+func fromMultipart(body []byte, boundary string) (upload, error) {
+	var up upload
+	found := false
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	for parts := 0; ; parts++ {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil || parts > 16 {
+			return up, fmt.Errorf("biểu mẫu multipart không hợp lệ / malformed multipart form: %v", err)
+		}
+		b, err := io.ReadAll(p)
+		if err != nil {
+			return up, fmt.Errorf("biểu mẫu multipart không hợp lệ / malformed multipart form: %v", err)
+		}
+		switch p.FormName() {
+		case "file":
+			mt, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+			if up.format, err = formatOf(mt, p.FileName(), b); err != nil {
+				return up, err
+			}
+			up.body, found = b, true
+		case "confirm_outliers":
+			up.confirm, _ = strconv.ParseBool(strings.TrimSpace(string(b)))
+		}
+	}
+	if !found {
+		return up, errors.New("biểu mẫu thiếu phần \"file\" / the form has no \"file\" part")
+	}
+	return up, nil
+}
+
+func formatOf(mediaType, name string, body []byte) (submission.Format, error) {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".xlsx", ".xlsm":
+		return submission.XLSX, nil
+	case ".csv":
+		return submission.CSV, nil
+	case ".json":
+		return submission.JSON, nil
+	}
+	switch {
+	case mediaType == ContentTypeJSON || strings.HasSuffix(mediaType, "+json"):
+		return submission.JSON, nil
+	case mediaType == ContentTypeCSV || mediaType == "application/csv":
+		return submission.CSV, nil
+	case mediaType == ContentTypeXLSX:
+		return submission.XLSX, nil
+	case mediaType == "" || mediaType == "application/octet-stream":
+		trimmed := bytes.TrimLeft(body, " \t\r\n")
+		switch {
+		case bytes.HasPrefix(body, []byte("PK")) || bytes.HasPrefix(body, []byte("%PDF")) || bytes.HasPrefix(body, []byte{0xD0, 0xCF}):
+			return submission.XLSX, nil
+		case mediaType == "" || bytes.HasPrefix(trimmed, []byte("{")):
+			return submission.JSON, nil
+		}
+		return submission.CSV, nil
+	}
+	return "", fmt.Errorf("định dạng %q không được hỗ trợ; gửi %s, %s hoặc %s / content type %q is not supported; send %s, %s or %s",
+		mediaType, ContentTypeJSON, ContentTypeCSV, ContentTypeXLSX, mediaType, ContentTypeJSON, ContentTypeCSV, ContentTypeXLSX)
+}
+
+// submitted is what a good submission holds before it is stored.
+type submitted struct {
+	header submission.Header
+	items  []submission.Placed
+	result submission.Result
+}
+
+// collector is the Handler between a reader and the Validator that keeps the header.
+type collector struct {
+	*submission.Validator
+	header submission.Header
+}
+
+func (c *collector) Header(h submission.Header) error {
+	c.header = h
+	return c.Validator.Header(h)
+}
+
+// check reads and validates an upload.
+func (s *Server) check(up upload, who auth.Principal) (submitted, error) {
+	var sub submitted
+	v := submission.NewValidator(submission.Rules{
+		Catalogue: s.query.Catalogue(), Registry: s.query.Registry(), Location: s.loc, Now: s.now(),
+		Scope: who.Agency, Token: who.Name,
+		Emit: func(o indicators.Observation, at submission.Place) {
+			sub.items = append(sub.items, submission.Placed{Obs: o, At: at})
+		},
+	})
+	c := &collector{Validator: v}
+	var err error
+	switch up.format {
+	case submission.JSON:
+		err = submission.ReadJSON(up.body, c)
+	case submission.CSV:
+		err = submission.ReadCSV(bytes.NewReader(up.body), submission.CSVOptions{MaxRows: MaxSubmissionRows}, c)
+	case submission.XLSX:
+		err = template.Read(bytes.NewReader(up.body), int64(len(up.body)), template.Options{
+			Catalogue: s.query.Catalogue(), Registry: s.query.Registry(),
+			MaxUnzipped: maxUnzipped, MaxRows: MaxSubmissionRows,
+		}, c)
+	}
+	sub.header = c.header
+	sub.result = v.Finish()
+	return sub, err
+}
+
+// submit checks, warns and stores, and returns the answer.
+func (s *Server) submit(ctx context.Context, who auth.Principal, up upload) (int, any) {
+	sub, err := s.check(up, who)
+	var fe *submission.FileError
+	var fb *submission.ForbiddenError
+	switch {
+	case errors.As(err, &fb):
+		s.metrics.SubmissionsRejected.WithLabelValues("forbidden").Inc()
+		return http.StatusForbidden, map[string]any{"error": fb.Error()}
+	case errors.As(err, &fe):
+		s.metrics.SubmissionsRejected.WithLabelValues(string(fe.Kind)).Inc()
+		return fileErrorStatus(fe.Kind), map[string]any{"error": fe.Reason, "reason": fe.Kind, "format": up.format}
+	case err != nil:
+		s.log.Error("read submission", "format", up.format, "err", err)
+		return http.StatusInternalServerError, map[string]any{"error": "lỗi máy chủ / server error: " + err.Error()}
+	}
+	res := sub.result
+	if !res.OK() {
+		s.metrics.SubmissionsRejected.WithLabelValues("invalid").Inc()
+		return http.StatusUnprocessableEntity, map[string]any{
+			"error":          "bài nộp bị từ chối, không có giá trị nào được lưu / submission rejected, nothing was stored",
+			"format":         up.format,
+			"problems":       res.Problems,
+			"total_problems": res.Total,
+		}
+	}
+	if len(sub.items) == 0 {
+		s.metrics.SubmissionsRejected.WithLabelValues("invalid").Inc()
+		return http.StatusUnprocessableEntity, map[string]any{
+			"error":  "không có giá trị nào để lưu (mọi dòng ghi \"không có số liệu\") / nothing to store (every row says \"no data\")",
+			"format": up.format, "problems": []submission.Problem{}, "total_problems": 0, "no_data": res.NoData,
+		}
+	}
+	warnings, err := s.outliers(ctx, sub.items)
+	if err != nil {
+		s.metrics.StoreErrors.WithLabelValues("read").Inc()
+		s.log.Error("read history for outliers", "err", err)
+		return http.StatusServiceUnavailable, map[string]any{"error": "không đọc được lịch sử, hãy gửi lại / could not read history, send again: " + err.Error()}
+	}
+	if len(warnings) > 0 && !up.confirm {
+		s.metrics.SubmissionsRejected.WithLabelValues("unconfirmed_outliers").Inc()
+		return http.StatusUnprocessableEntity, map[string]any{
+			"error":              "có giá trị khác thường cần xác nhận, chưa lưu gì; kiểm tra rồi gửi lại với confirm_outliers=true / some values are unusual and need confirmation, nothing was stored; check them and send again with confirm_outliers=true",
+			"format":             up.format,
+			"problems":           []submission.Problem{},
+			"total_problems":     0,
+			"warnings":           warnings,
+			"needs_confirmation": true,
+		}
+	}
+	batch := submission.NewBatchID()
+	now := s.now().UTC()
+	obs := make([]indicators.Observation, len(sub.items))
+	for i, it := range sub.items {
+		o := it.Obs
+		o.Source, o.Submitter, o.ReceivedAt, o.Batch = indicators.FromSubmission, who.Name, now, batch
+		obs[i] = o
+	}
+	stored, err := s.writer.WriteObservations(ctx, obs)
 	if err != nil {
 		s.metrics.StoreErrors.WithLabelValues("write").Inc()
-		s.log.Error("store submission", "agency", sub.agency, "period", sub.period, "err", err)
-		writeError(w, http.StatusServiceUnavailable, "không lưu được, hãy gửi lại / could not store, send again: "+err.Error())
-		return
+		s.log.Error("store submission", "by", who.Name, "err", err)
+		return http.StatusServiceUnavailable, map[string]any{"error": "không lưu được, hãy gửi lại / could not store, send again: " + err.Error()}
 	}
 	type rev struct {
-		Indicator string `json:"indicator"`
-		Agency    string `json:"agency"`
-		Revision  int    `json:"revision"`
-		New       bool   `json:"new"`
+		Indicator string        `json:"indicator"`
+		Agency    string        `json:"agency"`
+		Period    period.Period `json:"period"`
+		Revision  int           `json:"revision"`
+		New       bool          `json:"new"`
 	}
 	revs := make([]rev, len(stored))
 	created := 0
@@ -103,327 +365,120 @@ func (s *Server) postSubmission(w http.ResponseWriter, r *http.Request) {
 		if isNew {
 			created++
 		}
-		revs[i] = rev{o.Indicator, o.Agency, o.Revision, isNew}
+		revs[i] = rev{o.Indicator, o.Agency, o.Period, o.Revision, isNew}
 	}
 	s.metrics.ObservationsWritten.WithLabelValues(string(indicators.FromSubmission)).Add(float64(created))
-	s.log.Info("submission stored", "agency", sub.agency, "period", sub.period.String(), "by", who.Name, "new", created, "unchanged", len(stored)-created)
-	writeJSON(w, http.StatusCreated, map[string]any{
+	agency, per := submissionScope(sub)
+	s.log.Info("submission stored", "format", up.format, "agency", agency, "period", per, "by", who.Name, "new", created, "unchanged", len(stored)-created)
+	out := map[string]any{
 		"batch":     batch,
-		"agency":    sub.agency,
-		"period":    sub.period.String(),
+		"format":    up.format,
+		"agency":    agency,
+		"period":    per,
 		"created":   created,
 		"unchanged": len(stored) - created,
+		"no_data":   res.NoData,
 		"revisions": revs,
-	})
+	}
+	if len(warnings) > 0 {
+		out["confirmed_warnings"] = warnings
+	}
+	return http.StatusCreated, out
 }
 
-func newBatchID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-type submission struct {
-	agency string
-	period period.Period
-	values []submittedValue
-}
-
-// parseSubmission checks the whole body and returns every problem with its JSON path.
-// forbidden is set when the body names an agency the token may not submit for.
-func (s *Server) parseSubmission(body []byte, who auth.Principal) (sub submission, probs []Problem, forbidden string) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var doc map[string]any
-	if err := dec.Decode(&doc); err != nil {
-		return sub, []Problem{{Field: "$", Reason: jsonSyntaxReason(body, err)}}, ""
+// submissionScope names the agency and period of a submission: the header's, else the
+// rows' when they all agree, else empty.
+func submissionScope(sub submitted) (agency, per string) {
+	if sub.header.Defaults {
+		agency, per = strings.TrimSpace(sub.header.Agency.Text), ""
 	}
-	if dec.More() {
-		return sub, []Problem{{Field: "$", Reason: "có nội dung thừa sau đối tượng JSON / trailing data after the JSON object"}}, ""
-	}
-	add := func(field, vi, en string, args ...any) {
-		probs = append(probs, Problem{Field: field, Reason: fmt.Sprintf(vi+" / "+en, append(args, args...)...)})
-	}
-	for _, k := range sortedKeys(doc) {
-		if k != "agency" && k != "period" && k != "values" {
-			add(k, "trường không được hỗ trợ", "unknown field")
+	for i, it := range sub.items {
+		a, p := it.Obs.Agency, it.Obs.Period.String()
+		if i == 0 {
+			if agency == "" {
+				agency = a
+			}
+			per = p
+			continue
+		}
+		if p != per {
+			per = ""
+		}
+		if !sub.header.Defaults && a != agency {
+			agency = ""
 		}
 	}
-	reg := s.query.Registry()
-	sub.agency, _ = doc["agency"].(string)
-	agencyOK := false
-	switch a, ok := reg.Get(sub.agency); {
-	case doc["agency"] == nil:
-		add("agency", "bắt buộc", "required")
-	case sub.agency == "":
-		add("agency", "phải là mã đơn vị dạng chuỗi", "must be an agency code string")
-	case !ok:
-		add("agency", "mã đơn vị %q không có trong danh mục", "agency %q is not in the registry", sub.agency)
-	case !reg.Within(sub.agency, who.Agency):
-		return sub, nil, fmt.Sprintf("mã truy cập %q chỉ được nộp cho %s và đơn vị trực thuộc, không cho %s / token %q may submit only for %s and below, not for %s",
-			who.Name, who.Agency, sub.agency, who.Name, who.Agency, sub.agency)
-	default:
-		_ = a
-		agencyOK = true
+	if p, err := period.Parse(per); err == nil {
+		per = p.String()
 	}
-	ps, _ := doc["period"].(string)
-	periodOK := false
-	switch {
-	case doc["period"] == nil:
-		add("period", "bắt buộc", "required")
-	case ps == "":
-		add("period", "phải là chuỗi như 2025-Q3", "must be a string such as 2025-Q3")
-	default:
-		p, err := period.Parse(ps)
+	return agency, per
+}
+
+// outliers compares each value with its agency's own recent values, in one read of the
+// store per period kind.
+func (s *Server) outliers(ctx context.Context, items []submission.Placed) ([]submission.Problem, error) {
+	byKind := map[period.Kind][]submission.Placed{}
+	for _, it := range items {
+		byKind[it.Obs.Period.Kind] = append(byKind[it.Obs.Period.Kind], it)
+	}
+	var out []submission.Problem
+	for _, kind := range slices.Sorted(maps.Keys(byKind)) {
+		group := byKind[kind]
+		var codes, agencies []string
+		latest := time.Time{}
+		for _, it := range group {
+			codes = appendUnique(codes, it.Obs.Indicator)
+			agencies = appendUnique(agencies, it.Obs.Agency)
+			if st := it.Obs.Period.Start(nil); st.After(latest) {
+				latest = st
+			}
+		}
+		hist, err := s.query.OwnHistory(ctx, codes, agencies, kind, latest)
 		if err != nil {
-			add("period", "kỳ báo cáo không hợp lệ: %v", "invalid period: %v", err)
-			break
+			return nil, err
 		}
-		if p.Start(s.loc).After(s.now()) {
-			add("period", "kỳ %s chưa bắt đầu", "period %s has not started yet", p)
-			break
-		}
-		sub.period, periodOK = p, true
-	}
-	if agencyOK && periodOK {
-		a, _ := reg.Get(sub.agency)
-		if !a.ActiveDuring(sub.period.Start(s.loc), sub.period.End(s.loc)) {
-			add("agency", "đơn vị %s không tồn tại trong kỳ %s", "agency %s did not exist during %s", sub.agency, sub.period)
-		}
-	}
-	raw, isList := doc["values"].([]any)
-	switch {
-	case doc["values"] == nil:
-		add("values", "bắt buộc", "required")
-		return sub, probs, ""
-	case !isList:
-		add("values", "phải là một mảng", "must be an array")
-		return sub, probs, ""
-	case len(raw) == 0:
-		add("values", "không có giá trị nào", "is empty")
-		return sub, probs, ""
-	}
-	seen := map[[2]string]int{}
-	for i, item := range raw {
-		path := fmt.Sprintf("values[%d]", i)
-		m, ok := item.(map[string]any)
-		if !ok {
-			add(path, "phải là một đối tượng", "must be an object")
-			continue
-		}
-		v, vprobs, vforbidden := s.parseValue(path, m, sub, agencyOK, periodOK, who)
-		if vforbidden != "" {
-			return sub, nil, vforbidden
-		}
-		probs = append(probs, vprobs...)
-		if v.Indicator == nil || v.Agency == "" {
-			continue
-		}
-		key := [2]string{v.Indicator.Code, v.Agency}
-		if j, dup := seen[key]; dup {
-			add(path, "trùng với values[%d] (cùng chỉ tiêu và đơn vị)", "duplicates values[%d] (same indicator and agency)", j)
-			continue
-		}
-		seen[key] = i
-		if len(vprobs) == 0 {
-			sub.values = append(sub.values, v)
-		}
-	}
-	return sub, probs, ""
-}
-
-func (s *Server) parseValue(path string, m map[string]any, sub submission, agencyOK, periodOK bool, who auth.Principal) (v submittedValue, probs []Problem, forbidden string) {
-	add := func(field, vi, en string, args ...any) {
-		probs = append(probs, Problem{Field: path + "." + field, Reason: fmt.Sprintf(vi+" / "+en, append(args, args...)...)})
-	}
-	for _, k := range sortedKeys(m) {
-		switch k {
-		case "indicator", "agency", "value", "numerator", "denominator":
-		default:
-			add(k, "trường không được hỗ trợ", "unknown field")
-		}
-	}
-	reg := s.query.Registry()
-	v.Agency = sub.agency
-	if raw, present := m["agency"]; present {
-		code, _ := raw.(string)
-		a, ok := reg.Get(code)
-		switch {
-		case code == "":
-			add("agency", "phải là mã đơn vị dạng chuỗi", "must be an agency code string")
-			v.Agency = ""
-		case !ok:
-			add("agency", "mã đơn vị %q không có trong danh mục", "agency %q is not in the registry", code)
-			v.Agency = ""
-		case !reg.Within(code, who.Agency):
-			return v, nil, fmt.Sprintf("mã truy cập %q không được nộp cho %s (%s) / token %q may not submit for %s (%s)",
-				who.Name, code, path+".agency", who.Name, code, path+".agency")
-		case periodOK && !a.ActiveDuring(sub.period.Start(s.loc), sub.period.End(s.loc)):
-			add("agency", "đơn vị %s không tồn tại trong kỳ %s", "agency %s did not exist during %s", code, sub.period)
-			v.Agency = ""
-		default:
-			v.Agency = code
-		}
-	} else if !agencyOK {
-		v.Agency = ""
-	}
-	code, _ := m["indicator"].(string)
-	ind, ok := s.query.Catalogue().Get(code)
-	switch {
-	case m["indicator"] == nil:
-		add("indicator", "bắt buộc", "required")
-	case code == "":
-		add("indicator", "phải là mã chỉ tiêu dạng chuỗi", "must be an indicator code string")
-	case !ok:
-		add("indicator", "mã chỉ tiêu %q không có trong danh mục", "indicator %q is not in the catalogue", code)
-	default:
-		v.Indicator = ind
-		if a, ok := reg.Get(v.Agency); ok && !ind.ReportedAt(a.Level()) {
-			add("indicator", "chỉ tiêu %s không do cấp %s báo cáo", "%s is not reported at %s level", code, a.Level())
-		}
-		if periodOK && ind.Periodicity != sub.period.Kind {
-			add("indicator", "chỉ tiêu %s báo cáo theo kỳ %s, kỳ đã gửi là %s", "%s is reported %s, the period sent is %s",
-				code, ind.Periodicity, sub.period.Kind)
-		}
-	}
-	num, numOK := number(m, "numerator", add)
-	den, denOK := number(m, "denominator", add)
-	val, valOK := number(m, "value", add)
-	if v.Indicator == nil {
-		return v, probs, ""
-	}
-	if v.Indicator.IsRatio() {
-		if !numOK && m["numerator"] == nil {
-			add("numerator", "bắt buộc với chỉ tiêu tỷ lệ (để cộng dồn lên cấp trên)", "required for a ratio indicator (it is what rolls up)")
-		}
-		if !denOK && m["denominator"] == nil {
-			add("denominator", "bắt buộc với chỉ tiêu tỷ lệ", "required for a ratio indicator")
-		}
-		if numOK && num < 0 {
-			add("numerator", "không được âm", "must not be negative")
-			numOK = false
-		}
-		if denOK && den <= 0 {
-			add("denominator", "phải lớn hơn 0", "must be greater than 0")
-			denOK = false
-		}
-		if numOK && denOK {
-			if num > den {
-				add("numerator", "tử số %g lớn hơn mẫu số %g", "numerator %g is larger than denominator %g", num, den)
-			} else {
-				ratio := num / den
-				if v.Indicator.Unit == indicators.Percent {
-					ratio *= 100
+		out = append(out, submission.Outliers(group, func(o indicators.Observation) []float64 {
+			var vs []float64
+			for _, h := range hist[query.SeriesKey{Indicator: o.Indicator, Agency: o.Agency}] {
+				if h.Period.Compare(o.Period) < 0 {
+					vs = append(vs, h.Value)
 				}
-				if valOK && math.Abs(val-ratio) > ratioTolerance {
-					add("value", "giá trị %g không khớp tử số/mẫu số = %.2f", "value %g does not match numerator/denominator = %.2f", val, ratio)
-				}
-				if !valOK && m["value"] == nil {
-					val, valOK = ratio, true
-				}
-				v.Numerator, v.Denominator = indicators.F(num), indicators.F(den)
 			}
-		}
-	} else {
-		for _, k := range []string{"numerator", "denominator"} {
-			if m[k] != nil && v.Indicator.Aggregation != indicators.WeightedMean {
-				add(k, "chỉ dùng cho chỉ tiêu tỷ lệ", "only ratio indicators take one")
-			}
-		}
-		if denOK && v.Indicator.Aggregation == indicators.WeightedMean {
-			v.Denominator = indicators.F(den)
-		}
-		if !valOK && m["value"] == nil {
-			add("value", "bắt buộc", "required")
-		}
+			return vs
+		}, s.sub.outliers)...)
 	}
-	if valOK {
-		if !v.Indicator.InBounds(val) {
-			add("value", "giá trị %g nằm ngoài khoảng cho phép %s", "value %g is outside the allowed range %s", val, boundsText(v.Indicator))
-		}
-		v.Value = val
-	}
-	return v, probs, ""
+	return out, nil
 }
 
-// number reads an optional numeric field; a present field that is not a finite number
-// is a problem.
-func number(m map[string]any, key string, add func(field, vi, en string, args ...any)) (float64, bool) {
-	raw, present := m[key]
-	if !present || raw == nil {
-		return 0, false
+func appendUnique(list []string, v string) []string {
+	if slices.Contains(list, v) {
+		return list
 	}
-	n, ok := raw.(json.Number)
-	if !ok {
-		add(key, "phải là số, không phải %s", "must be a number, not %s", jsonKind(raw))
-		return 0, false
-	}
-	f, err := n.Float64()
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		add(key, "số %s không hợp lệ", "number %s is out of range", n.String())
-		return 0, false
-	}
-	return f, true
+	return append(list, v)
 }
 
-func jsonKind(v any) string {
-	switch v.(type) {
-	case string:
-		return "chuỗi (string)"
-	case bool:
-		return "true/false (boolean)"
-	case []any:
-		return "mảng (array)"
-	case map[string]any:
-		return "đối tượng (object)"
+// fileErrorStatus maps a file that cannot be read to its HTTP status.
+func fileErrorStatus(k submission.FileErrorKind) int {
+	switch k {
+	case submission.NotSupported:
+		return http.StatusUnsupportedMediaType
+	case submission.TooLarge, submission.TooManyRows:
+		return http.StatusRequestEntityTooLarge
 	}
-	return fmt.Sprintf("%T", v)
+	return http.StatusBadRequest
 }
 
-func boundsText(ind *indicators.Indicator) string {
-	lo, hi := "-∞", "+∞"
-	if ind.Bounds.Min != nil {
-		lo = fmt.Sprintf("%g", *ind.Bounds.Min)
-	}
-	if ind.Bounds.Max != nil {
-		hi = fmt.Sprintf("%g", *ind.Bounds.Max)
-	}
-	return "[" + lo + ", " + hi + "]"
+// renderJSON encodes an answer as writeJSON does, so it can be kept for replays.
+func renderJSON(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+	return b.Bytes()
 }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// jsonSyntaxReason names the line and column of a JSON syntax error.
-func jsonSyntaxReason(body []byte, err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	off := int64(-1)
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset
-	case errors.As(err, &te):
-		off = te.Offset
-	}
-	if errors.Is(err, io.EOF) {
-		return "nội dung rỗng / empty body"
-	}
-	if off < 0 {
-		return "JSON không hợp lệ / invalid JSON: " + err.Error()
-	}
-	line, col := 1, 1
-	for _, b := range body[:min(int(off), len(body))] {
-		if b == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-	}
-	return fmt.Sprintf("JSON không hợp lệ ở dòng %d, cột %d / invalid JSON at line %d, column %d: %v", line, col, line, col, err)
+func writeRaw(w http.ResponseWriter, code int, body []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	_, _ = w.Write(body)
 }

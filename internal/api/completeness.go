@@ -1,0 +1,135 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/indicators/period"
+	"github.com/g-oc/goc/internal/query"
+)
+
+// getCompleteness answers who has reported for a period: on time, late, missing, or
+// pending before the deadline, with counts and DHIS2's reporting rate.
+//
+//	GET /api/v1/completeness?period=2026-Q3[&level=province][&within=P20][&status=missing]
+func (s *Server) getCompleteness(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var probs []Problem
+	p, err := period.Parse(q.Get("period"))
+	if err != nil {
+		probs = append(probs, Problem{Field: "period", Reason: "bắt buộc, dạng 2026-Q3 / required, such as 2026-Q3: " + err.Error()})
+	}
+	var f query.CompletenessFilter
+	if v := q.Get("level"); v != "" {
+		l, err := indicators.ParseLevel(v)
+		if err != nil {
+			probs = append(probs, Problem{Field: "level", Reason: err.Error()})
+		}
+		f.Level = l
+	}
+	f.Within = q.Get("within")
+	status := query.ReportStatus(q.Get("status"))
+	switch status {
+	case "", query.OnTime, query.Late, query.Missing, query.Pending:
+	default:
+		probs = append(probs, Problem{Field: "status", Reason: "phải là on_time, late, missing hoặc pending / must be on_time, late, missing or pending"})
+	}
+	if len(probs) > 0 {
+		writeProblems(w, http.StatusBadRequest, probs)
+		return
+	}
+	c, err := s.query.Completeness(r.Context(), p, s.sub.dueDays[p.Kind], s.loc, s.now(), f)
+	if err != nil {
+		s.queryError(w, "completeness", err)
+		return
+	}
+	if status != "" {
+		c.Agencies = slices.DeleteFunc(c.Agencies, func(a query.AgencyReport) bool { return a.Status != status })
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// completenessCollector exports, at each scrape, the reports of the latest period of
+// each periodicity whose deadline has passed. Labels are the periodicity and that one
+// period, so there are never more than four series per metric: old periods drop out
+// instead of piling up.
+type completenessCollector struct {
+	s                       *Server
+	missing, late, expected *prometheus.Desc
+}
+
+func newCompletenessCollector(s *Server) *completenessCollector {
+	labels := []string{"periodicity", "period"}
+	return &completenessCollector{
+		s: s,
+		missing: prometheus.NewDesc("goc_submissions_missing",
+			"Agencies that must report for the latest period past its deadline and have sent nothing.", labels, nil),
+		late: prometheus.NewDesc("goc_submissions_late",
+			"Agencies whose report for the latest period past its deadline arrived after the deadline.", labels, nil),
+		expected: prometheus.NewDesc("goc_submissions_expected",
+			"Agencies that must report for the latest period past its deadline.", labels, nil),
+	}
+}
+
+func (c *completenessCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.missing
+	ch <- c.late
+	ch <- c.expected
+}
+
+func (c *completenessCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.s.query == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	now := c.s.now()
+	kinds := make([]period.Kind, 0, len(c.s.sub.dueDays))
+	for k := range c.s.sub.dueDays {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
+		due := c.s.sub.dueDays[k]
+		p := LastDuePeriod(k, due, c.s.loc, now)
+		comp, err := c.s.query.Completeness(ctx, p, due, c.s.loc, now, query.CompletenessFilter{})
+		if err != nil {
+			c.s.metrics.StoreErrors.WithLabelValues("read").Inc()
+			c.s.log.Error("completeness for metrics", "period", p.String(), "err", err)
+			continue
+		}
+		if comp.Expected == 0 {
+			continue
+		}
+		for _, m := range []struct {
+			d *prometheus.Desc
+			v int
+		}{{c.missing, comp.Missing}, {c.late, comp.Late}, {c.expected, comp.Expected}} {
+			ch <- prometheus.MustNewConstMetric(m.d, prometheus.GaugeValue, float64(m.v), k.String(), p.String())
+		}
+	}
+}
+
+// LastDuePeriod is the latest period of a kind whose reports were due by now.
+func LastDuePeriod(k period.Kind, dueDays int, loc *time.Location, now time.Time) period.Period {
+	p := period.Of(k, now.In(loc))
+	for i := 0; i < 24 && query.Deadline(p, dueDays, loc).After(now); i++ {
+		p = p.Prev()
+	}
+	return p
+}
+
+// registerCompleteness adds the completeness gauges to the Server's registry once.
+func (s *Server) registerCompleteness() {
+	err := s.metrics.Registry.Register(newCompletenessCollector(s))
+	var already prometheus.AlreadyRegisteredError
+	if err != nil && !errors.As(err, &already) {
+		s.log.Error("register completeness metrics", "err", err)
+	}
+}

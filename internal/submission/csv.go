@@ -1,0 +1,222 @@
+package submission
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// CSVColumns is the documented CSV header, in order. agency, period and indicator are
+// required; value, numerator and denominator as each indicator needs.
+var CSVColumns = []string{ColAgency, ColPeriod, ColIndicator, ColValue, ColNumerator, ColDenominator}
+
+// CSVOptions limit what ReadCSV accepts.
+type CSVOptions struct {
+	// MaxRows stops the reader with a TooManyRows FileError; 0 means no limit.
+	MaxRows int
+	// Progress, when set, is told how many bytes have been read, every few thousand rows.
+	Progress func(bytes int64)
+}
+
+// ReadCSV reads a CSV submission with the header
+//
+//	agency,period,indicator,value,numerator,denominator
+//
+// in any order and any letter case, one row per value. Commas separate fields; a file
+// whose header is separated by semicolons (Excel's "CSV" in a Vietnamese locale) is read
+// with semicolons, and then "95,5" means 95.5. A UTF-8 byte-order mark is skipped;
+// other encodings are refused with advice. Places are lines and columns.
+func ReadCSV(r io.Reader, opt CSVOptions, h Handler) error {
+	counter := &countingReader{r: r}
+	br := bufio.NewReaderSize(counter, 64<<10)
+	head, _ := br.Peek(4)
+	switch {
+	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
+		br.Discard(3)
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		return &FileError{Kind: NotSupported, Reason: "tệp CSV mã hoá UTF-16; hãy lưu lại dạng \"CSV UTF-8\" / the CSV file is UTF-16; save it again as \"CSV UTF-8\""}
+	case bytes.HasPrefix(head, []byte("%PDF")), bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return &FileError{Kind: NotSupported, Reason: "tệp không phải CSV (là PDF hoặc tệp nén/Excel) / the file is not CSV (it is a PDF, or a zip/Excel workbook)"}
+	}
+	comma := sniffDelimiter(br)
+	cr := csv.NewReader(br)
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	hdrPlace := func(col int, name string) Place { return Place{Line: 1, Column: col, ColumnName: name} }
+	hdr := Header{Format: CSV, RowPlace: func(line int) Place { return Place{Line: line} }}
+
+	record, err := cr.Read()
+	if err != nil {
+		if err := h.Header(hdr); err != nil {
+			return err
+		}
+		if errors.Is(err, io.EOF) {
+			h.Problem(Problem{Place: Place{Line: 1}, Rule: "empty", Reason: "tệp rỗng; dòng đầu phải là tiêu đề " + strings.Join(CSVColumns, ",") + " / the file is empty; the first line must be the header " + strings.Join(CSVColumns, ","), row: -1})
+			return nil
+		}
+		h.Problem(csvProblem(err))
+		return nil
+	}
+	cols := make([]string, len(record))
+	index := map[string]int{}
+	var headerProblems []Problem
+	for i, name := range record {
+		n := strings.ToLower(trimSpace(name))
+		cols[i] = n
+		switch n {
+		case ColAgency, ColPeriod, ColIndicator, ColValue, ColNumerator, ColDenominator, ColStatus:
+			if j, dup := index[n]; dup {
+				headerProblems = append(headerProblems, Problem{Place: hdrPlace(i+1, n), Rule: "column",
+					Reason: bilingual("cột %q lặp lại (đã có ở cột %d)", "column %q appears twice (first as column %d)", n, j+1), row: -1, col: i})
+				continue
+			}
+			index[n] = i
+		default:
+			headerProblems = append(headerProblems, Problem{Place: hdrPlace(i+1, name), Rule: "column",
+				Reason: bilingual("cột %q không được hỗ trợ; tiêu đề là %s", "unknown column %q; the header is %s", name, strings.Join(CSVColumns, ",")), row: -1, col: i})
+		}
+	}
+	for _, need := range []string{ColAgency, ColPeriod, ColIndicator} {
+		if _, ok := index[need]; !ok {
+			headerProblems = append(headerProblems, Problem{Place: Place{Line: 1}, Rule: "column",
+				Reason: bilingual("thiếu cột %q; tiêu đề là %s", "column %q is missing; the header is %s", need, strings.Join(CSVColumns, ",")), row: -1, col: len(cols)})
+		}
+	}
+	_, hasValue := index[ColValue]
+	_, hasNum := index[ColNumerator]
+	if !hasValue && !hasNum {
+		headerProblems = append(headerProblems, Problem{Place: Place{Line: 1}, Rule: "column",
+			Reason: "cần cột value hoặc numerator,denominator / a value column, or numerator and denominator columns, is needed", row: -1, col: len(cols)})
+	}
+	if err := h.Header(hdr); err != nil {
+		return err
+	}
+	for _, p := range headerProblems {
+		h.Problem(p)
+	}
+	if len(headerProblems) > 0 {
+		// Without a sound header no column means anything; the rows are not read.
+		return nil
+	}
+
+	decimalComma := comma == ';'
+	rows := 0
+	for {
+		record, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			// A broken quote leaves the rest of the file uncertain: report and stop.
+			h.Problem(csvProblem(err))
+			return nil
+		}
+		line, _ := cr.FieldPos(0)
+		if allEmpty(record) {
+			continue // Excel writes ",,,,," for rows it once formatted
+		}
+		rows++
+		if opt.MaxRows > 0 && rows > opt.MaxRows {
+			return &FileError{Kind: TooManyRows, Reason: bilingual("tệp có hơn %d dòng dữ liệu", "the file has more than %d data rows", opt.MaxRows)}
+		}
+		if opt.Progress != nil && rows%4096 == 0 {
+			opt.Progress(counter.n)
+		}
+		if len(record) != len(cols) {
+			h.Problem(Problem{Place: Place{Line: line}, Rule: "column",
+				Reason: bilingual("dòng có %d trường, tiêu đề có %d", "the line has %d fields, the header %d", len(record), len(cols)), row: line})
+			continue
+		}
+		row := Row{Place: Place{Line: line}, Ordinal: line}
+		bad := false
+		field := func(name string) Field {
+			i, ok := index[name]
+			if !ok {
+				return Field{Place: Place{Line: line}}
+			}
+			s := record[i]
+			f := Field{Place: Place{Line: line, Column: i + 1, ColumnName: name}, DecimalComma: decimalComma}
+			if !utf8.ValidString(s) {
+				h.Problem(Problem{Place: f.Place, Rule: "encoding", Reason: "không phải UTF-8; hãy lưu tệp dạng \"CSV UTF-8\" / not UTF-8; save the file as \"CSV UTF-8\"", row: line, col: i})
+				bad = true
+				return f
+			}
+			if t := trimSpace(s); t != "" {
+				f.Set, f.Text = true, t
+			}
+			return f
+		}
+		row.Agency = field(ColAgency)
+		row.Period = field(ColPeriod)
+		row.Indicator = field(ColIndicator)
+		row.Value = field(ColValue)
+		row.Numerator = field(ColNumerator)
+		row.Denominator = field(ColDenominator)
+		row.Status = field(ColStatus)
+		if bad {
+			continue
+		}
+		if err := h.Row(row); err != nil {
+			return err
+		}
+	}
+	if rows == 0 {
+		h.Problem(Problem{Place: Place{Line: 2}, Rule: "empty", Reason: "không có dòng dữ liệu nào sau tiêu đề / no data rows after the header", row: 2})
+	}
+	if opt.Progress != nil {
+		opt.Progress(counter.n)
+	}
+	return nil
+}
+
+// sniffDelimiter picks ';' or '\t' over ',' when the header line uses it and no comma.
+func sniffDelimiter(br *bufio.Reader) rune {
+	line, _ := br.Peek(br.Size())
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	commas := bytes.Count(line, []byte{','})
+	switch {
+	case commas == 0 && bytes.Count(line, []byte{';'}) > 0:
+		return ';'
+	case commas == 0 && bytes.Count(line, []byte{'\t'}) > 0:
+		return '\t'
+	}
+	return ','
+}
+
+func allEmpty(record []string) bool {
+	for _, s := range record {
+		if trimSpace(s) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// csvProblem places a CSV syntax error at its line and column.
+func csvProblem(err error) Problem {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return Problem{Place: Place{Line: pe.Line, Column: pe.Column}, Rule: "syntax",
+			Reason: bilingual("CSV không hợp lệ: %v", "invalid CSV: %v", pe.Err), row: pe.StartLine}
+	}
+	return Problem{Place: Place{Line: 1}, Rule: "syntax", Reason: bilingual("không đọc được CSV: %v", "cannot read CSV: %v", err), row: -1}
+}
+
+// countingReader counts the bytes read through it, for progress bars.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

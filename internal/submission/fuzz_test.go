@@ -1,0 +1,83 @@
+package submission
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/g-oc/goc/indicators"
+)
+
+// The readers face files from anyone with a token. The fuzzers check that whatever the
+// bytes, a reader never panics, every problem names a place and a reason in both
+// languages, and every accepted row is a valid observation.
+
+func fuzzCheck(t *testing.T, read func(Handler) error) {
+	var obs []indicators.Observation
+	r := rules("VN")
+	r.Emit = func(o indicators.Observation, _ Place) { obs = append(obs, o) }
+	v := NewValidator(r)
+	err := read(v)
+	res := v.Finish()
+	if err != nil {
+		if _, ok := err.(*FileError); ok {
+			return
+		}
+		if _, ok := err.(*ForbiddenError); ok {
+			return
+		}
+		t.Fatalf("unexpected error type %T: %v", err, err)
+	}
+	for _, p := range res.Problems {
+		if p.Rule == "" || !strings.Contains(p.Reason, " / ") {
+			t.Fatalf("problem without a rule or a bilingual reason: %+v", p)
+		}
+		if p.Place.String() == "" && p.Rule != "empty" {
+			t.Fatalf("problem without a place: %+v", p)
+		}
+	}
+	if res.OK() {
+		cat, _ := domain()
+		for _, o := range obs {
+			ind, ok := cat.Get(o.Indicator)
+			if !ok || !ind.InBounds(o.Value) || o.Period.IsZero() {
+				t.Fatalf("accepted an invalid observation %+v", o)
+			}
+			if o.Numerator != nil && o.Denominator != nil && *o.Numerator > *o.Denominator {
+				t.Fatalf("accepted numerator above denominator: %+v", o)
+			}
+		}
+	}
+}
+
+func FuzzCSV(f *testing.F) {
+	for _, s := range []string{
+		header + "P20,2026-Q3,dossiers_fully_online,,40,100\n",
+		header + "VN,2025,egdi_rank,80,,\n",
+		"agency;period;indicator;value;numerator;denominator\nVN;2025;admin_procedures_reduced;12,5;;\n",
+		header + "P20,2026-Q3,\"dossiers_fully_online\",,\"4\"\"0\",100\n",
+		"\ufeff" + header + ",,,,,\n",
+		header + "P20,2026-Q3,dossiers_fully_online,,1e400,1\n",
+		"indicator,agency\nx,y,z\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fuzzCheck(t, func(h Handler) error { return ReadCSV(bytes.NewReader(b), CSVOptions{MaxRows: 500}, h) })
+	})
+}
+
+func FuzzJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"agency":"P20","period":"2026-Q3","values":[{"indicator":"dossiers_fully_online","numerator":40,"denominator":100}]}`,
+		`{"agency":"VN","period":"2025","values":[{"indicator":"egdi_rank","value":80},{"indicator":"egdi_rank","value":"x"}]}`,
+		`{"agency":"P20","period":"2026-Q3","values":[{"indicator":"work_records_online","agency":"X20001","numerator":7,"denominator":10}]}`,
+		`{"agency":1,"period":true,"values":{}}`,
+		`[]`, `{`, `{"values":[null,1,"a",{"value":1e999}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fuzzCheck(t, func(h Handler) error { return ReadJSON(b, h) })
+	})
+}
