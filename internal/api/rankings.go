@@ -1,0 +1,243 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/indicators/period"
+	"github.com/g-oc/goc/internal/query"
+	"github.com/g-oc/goc/reports"
+)
+
+// rankingRequest reads period, group, normalisation and include from the query string.
+// The period defaults to the last year that has ended.
+func (s *Server) rankingRequest(r *http.Request) (query.RankingRequest, []Problem) {
+	q := r.URL.Query()
+	req := query.RankingRequest{Method: s.ranking}
+	var probs []Problem
+	if v := q.Get("group"); v == "" {
+		probs = append(probs, Problem{Field: "group", Reason: "bắt buộc: ministries, government_agencies hoặc provinces / required: ministries, government_agencies or provinces"})
+	} else if g, err := indicators.ParsePeerGroup(v); err != nil {
+		probs = append(probs, Problem{Field: "group", Reason: err.Error()})
+	} else {
+		req.Group = g
+	}
+	if v := q.Get("period"); v == "" {
+		req.Period = period.Period{Kind: period.Year, Year: s.now().In(s.loc).Year() - 1, Index: 1}
+	} else if p, err := period.Parse(v); err != nil {
+		probs = append(probs, Problem{Field: "period", Reason: "kỳ không hợp lệ / " + err.Error()})
+	} else {
+		req.Period = p
+	}
+	if v := q.Get("normalisation"); v != "" {
+		n, err := indicators.ParseNormalisation(v)
+		if err != nil {
+			probs = append(probs, Problem{Field: "normalisation", Reason: "không hợp lệ / " + err.Error()})
+		}
+		req.Method.Normalisation = n
+	}
+	for _, inc := range splitList(q["include"]) {
+		switch inc {
+		case "provenance":
+			req.Provenance = true
+		case "trends":
+			req.Trends = true
+		default:
+			probs = append(probs, Problem{Field: "include", Reason: fmt.Sprintf("không hợp lệ %q / unknown %q: want provenance, trends", inc, inc)})
+		}
+	}
+	return req, probs
+}
+
+// getRankings answers GET /api/v1/rankings?period=&group=: composite scores and ranks of
+// a peer group, with the change from the previous period.
+func (s *Server) getRankings(w http.ResponseWriter, r *http.Request) {
+	req, probs := s.rankingRequest(r)
+	if len(probs) > 0 {
+		writeProblems(w, http.StatusBadRequest, probs)
+		return
+	}
+	rep, err := s.query.Ranking(r.Context(), req)
+	if err != nil {
+		s.reportError(w, "rankings", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// getRankingWorkbook answers GET /api/v1/reports/ranking.xlsx?period=&group=.
+func (s *Server) getRankingWorkbook(w http.ResponseWriter, r *http.Request) {
+	req, probs := s.rankingRequest(r)
+	if len(probs) > 0 {
+		writeProblems(w, http.StatusBadRequest, probs)
+		return
+	}
+	req.Provenance, req.Trends = true, true
+	rep, err := s.query.Ranking(r.Context(), req)
+	if err != nil {
+		s.reportError(w, "rankings", err)
+		return
+	}
+	f, err := reports.RankingWorkbook(rep, s.loc)
+	if err != nil {
+		s.reportError(w, "ranking workbook", err)
+		return
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		s.reportError(w, "ranking workbook", err)
+		return
+	}
+	writeFile(w, fmt.Sprintf("xep-hang-%s-%s.xlsx", req.Group, req.Period), xlsxType, buf.Bytes())
+}
+
+// getAgencyCard answers GET /api/v1/agencies/{code}/card: one agency's report card.
+func (s *Server) getAgencyCard(w http.ResponseWriter, r *http.Request) {
+	card, err := s.query.AgencyCard(r.Context(), r.PathValue("code"), s.ranking)
+	if err != nil {
+		s.reportError(w, "card", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, card)
+}
+
+// getAgencyCardWorkbook answers GET /api/v1/reports/agency.xlsx?agency=CODE.
+func (s *Server) getAgencyCardWorkbook(w http.ResponseWriter, r *http.Request) {
+	code := r.URL.Query().Get("agency")
+	if code == "" {
+		writeProblems(w, http.StatusBadRequest, []Problem{{Field: "agency", Reason: "bắt buộc: mã đơn vị, ví dụ P20 / required: an agency code such as P20"}})
+		return
+	}
+	card, err := s.query.AgencyCard(r.Context(), code, s.ranking)
+	if err != nil {
+		s.reportError(w, "card", err)
+		return
+	}
+	f, err := reports.CardWorkbook(card, s.loc)
+	if err != nil {
+		s.reportError(w, "card workbook", err)
+		return
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		s.reportError(w, "card workbook", err)
+		return
+	}
+	writeFile(w, fmt.Sprintf("the-bao-cao-%s.xlsx", code), xlsxType, buf.Bytes())
+}
+
+// getExport answers GET /api/v1/reports/export.xlsx and .csv?indicator=&agency=&from=&to=&history=,
+// streaming one indicator-year of observations at a time.
+func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	req := query.ExportRequest{Indicators: splitList(q["indicator"]), Agencies: splitList(q["agency"])}
+	var probs []Problem
+	for _, f := range []struct {
+		name string
+		dst  *period.Period
+	}{{"from", &req.From}, {"to", &req.To}} {
+		if v := q.Get(f.name); v != "" {
+			p, err := period.Parse(v)
+			if err != nil {
+				probs = append(probs, Problem{Field: f.name, Reason: "kỳ không hợp lệ / " + err.Error()})
+			}
+			*f.dst = p
+		}
+	}
+	if v := q.Get("history"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			probs = append(probs, Problem{Field: "history", Reason: "phải là true hoặc false / must be true or false"})
+		}
+		req.History = b
+	}
+	if len(probs) > 0 {
+		writeProblems(w, http.StatusBadRequest, probs)
+		return
+	}
+	plan, err := s.query.ExportPlan(req)
+	if err != nil {
+		s.reportError(w, "export", err)
+		return
+	}
+	format, ctype := "csv", "text/csv; charset=utf-8"
+	if strings.HasSuffix(r.URL.Path, ".xlsx") {
+		format, ctype = "xlsx", xlsxType
+	}
+	reg := s.query.Registry()
+	meta := reports.ExportMeta{
+		Names: func(c string) string {
+			if a, ok := reg.Get(c); ok {
+				return a.NameVI
+			}
+			return ""
+		},
+		Location: s.loc, Query: r.URL.RawQuery, GeneratedAt: s.now(),
+	}
+	// The first chunk is read before anything is sent, so a store that does not answer
+	// still gets a proper error status.
+	var first []indicators.Observation
+	if len(plan) > 0 {
+		if first, err = s.query.ExportChunk(r.Context(), plan[0]); err != nil {
+			s.reportError(w, "export", err)
+			return
+		}
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="goc-export-%s.%s"`, time.Now().Format("20060102-150405"), format))
+	ex, err := reports.NewExporter(format, w, meta)
+	if err != nil {
+		s.reportError(w, "export", err)
+		return
+	}
+	if err := ex.Write(first); err != nil {
+		s.log.Error("export failed after the response started", "err", err)
+		return
+	}
+	for _, c := range plan[min(1, len(plan)):] {
+		obs, err := s.query.ExportChunk(r.Context(), c)
+		if err == nil {
+			err = ex.Write(obs)
+		}
+		if err != nil {
+			// The status line is gone; cutting the body short makes the client see a broken
+			// download rather than a complete-looking file.
+			s.metrics.StoreErrors.WithLabelValues("read").Inc()
+			s.log.Error("export failed after the response started", "err", err)
+			panic(http.ErrAbortHandler)
+		}
+	}
+	if err := ex.Close(); err != nil {
+		s.log.Error("export failed after the response started", "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+func writeFile(w http.ResponseWriter, name, ctype string, body []byte) {
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// reportError answers a failed ranking, card or export query: 400 for input that cannot
+// be used, 404 for unknown names, 500 otherwise.
+func (s *Server) reportError(w http.ResponseWriter, op string, err error) {
+	var inv *query.InvalidError
+	if errors.As(err, &inv) {
+		writeProblems(w, http.StatusBadRequest, []Problem{{Field: inv.Field, Reason: inv.Reason}})
+		return
+	}
+	s.queryError(w, op, err)
+}

@@ -1,0 +1,238 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/g-oc/goc/reports"
+)
+
+type rankingJSON struct {
+	Group          string `json:"group"`
+	Period         string `json:"period"`
+	PreviousPeriod string `json:"previous_period"`
+	Members        int    `json:"members"`
+	Ranked         int    `json:"ranked"`
+	Method         struct {
+		Normalisation string `json:"normalisation"`
+	} `json:"method"`
+	Entries []struct {
+		Agency       string   `json:"agency"`
+		Rank         int      `json:"rank"`
+		Score        *float64 `json:"score"`
+		PreviousRank *int     `json:"previous_rank"`
+		Change       *int     `json:"change"`
+		Flag         string   `json:"flag"`
+	} `json:"entries"`
+	Provenance []any `json:"provenance"`
+}
+
+func (f *fixture) download(t *testing.T, path string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.Get(f.srv.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+func TestRankingsAPIRanksThe34ProvincesWithChangeFrom2024(t *testing.T) {
+	f := newFixture(t, true)
+	var rep rankingJSON
+	if code := f.get(t, "/api/v1/rankings?group=provinces&period=2025", &rep); code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	if rep.Members != 34 || rep.Ranked != 34 || len(rep.Entries) != 34 || rep.PreviousPeriod != "2024" || rep.Method.Normalisation != "minmax" {
+		t.Fatalf("ranking %+v", rep)
+	}
+	if len(rep.Provenance) != 0 {
+		t.Error("provenance was sent without include=provenance")
+	}
+	for i, e := range rep.Entries {
+		if i > 0 && *e.Score > *rep.Entries[i-1].Score {
+			t.Errorf("%s scores %v above %s's %v but ranks below", e.Agency, *e.Score, rep.Entries[i-1].Agency, *rep.Entries[i-1].Score)
+		}
+		if e.Change == nil || e.PreviousRank == nil || *e.Change != *e.PreviousRank-e.Rank {
+			t.Errorf("%s: rank %d, previous %v, change %v", e.Agency, e.Rank, e.PreviousRank, e.Change)
+		}
+	}
+	var z rankingJSON
+	f.get(t, "/api/v1/rankings?group=ministries&period=2025&normalisation=zscore&include=provenance,trends", &z)
+	if z.Method.Normalisation != "zscore" || z.Ranked == 0 || len(z.Provenance) == 0 {
+		t.Errorf("z-score ministries: %+v", z.Method)
+	}
+	var old rankingJSON
+	f.get(t, "/api/v1/rankings?group=province&period=2024", &old)
+	if old.Members != 63 {
+		t.Errorf("2024 ranks %d provinces, want 63", old.Members)
+	}
+}
+
+func TestRankingsAPIRejectsBadQueriesNamingTheField(t *testing.T) {
+	f := newFixture(t, false)
+	tests := []struct{ query, field string }{
+		{"period=2025", "group"},
+		{"group=communes&period=2025", "group"},
+		{"group=provinces&period=2025-Q5", "period"},
+		{"group=provinces&period=2030", "period"},
+		{"group=provinces&normalisation=rank", "normalisation"},
+		{"group=provinces&include=everything", "include"},
+	}
+	for _, tt := range tests {
+		for _, path := range []string{"/api/v1/rankings?", "/api/v1/reports/ranking.xlsx?"} {
+			var body struct {
+				Error    string           `json:"error"`
+				Problems []rankingProblem `json:"problems"`
+			}
+			code := f.get(t, path+tt.query, &body)
+			if code != 400 || len(body.Problems) != 1 || body.Problems[0].Field != tt.field || !strings.Contains(body.Problems[0].Reason, "/") {
+				t.Errorf("%s%s: %d %+v, want 400 naming %s in Vietnamese and English", path, tt.query, code, body, tt.field)
+			}
+		}
+	}
+}
+
+// rankingProblem mirrors api.Problem for decoding.
+type rankingProblem struct{ Field, Reason string }
+
+func TestRankingWorkbookDownloadMatchesTheRankingsAPI(t *testing.T) {
+	f := newFixture(t, true)
+	var rep rankingJSON
+	f.get(t, "/api/v1/rankings?group=provinces&period=2025", &rep)
+	resp, body := f.download(t, "/api/v1/reports/ranking.xlsx?group=provinces&period=2025")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" ||
+		!strings.Contains(resp.Header.Get("Content-Disposition"), "xep-hang-provinces-2025.xlsx") {
+		t.Fatalf("%d %v", resp.StatusCode, resp.Header)
+	}
+	wb, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("the workbook does not open: %v", err)
+	}
+	defer wb.Close()
+	for i, e := range rep.Entries {
+		row := strconv.Itoa(reports.RankingFirstRow + i)
+		code, _ := wb.GetCellValue(reports.SheetRanking, "D"+row)
+		rank, _ := wb.GetCellValue(reports.SheetRanking, "A"+row, excelize.Options{RawCellValue: true})
+		score, _ := wb.GetCellValue(reports.SheetRanking, "F"+row, excelize.Options{RawCellValue: true})
+		change, _ := wb.GetCellValue(reports.SheetRanking, "C"+row, excelize.Options{RawCellValue: true})
+		if code != e.Agency || rank != strconv.Itoa(e.Rank) || score != strconv.FormatFloat(*e.Score, 'f', -1, 64) || change != strconv.Itoa(*e.Change) {
+			t.Errorf("row %s: %s rank %s score %s change %s; API: %s rank %d score %v change %d", row, code, rank, score, change, e.Agency, e.Rank, *e.Score, *e.Change)
+		}
+	}
+}
+
+func TestAgencyCardAPIAndWorkbook(t *testing.T) {
+	f := newFixture(t, true)
+	var card struct {
+		Agency struct {
+			Code   string `json:"code"`
+			NameVI string `json:"name_vi"`
+		} `json:"agency"`
+		Indicators []struct {
+			Code   string `json:"code"`
+			Latest *struct {
+				Value float64 `json:"value"`
+			} `json:"latest"`
+			Progress2025 struct {
+				Status string `json:"status"`
+			} `json:"progress_2025"`
+		} `json:"indicators"`
+		Rank *struct {
+			Rank   int `json:"rank"`
+			Ranked int `json:"ranked"`
+		} `json:"rank"`
+		Portals         []any `json:"portals"`
+		ProbesAvailable bool  `json:"probes_available"`
+	}
+	if code := f.get(t, "/api/v1/agencies/BTC/card", &card); code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	if card.Agency.NameVI != "Bộ Tài chính" || len(card.Indicators) < 10 || card.Rank == nil || card.Rank.Rank == 0 || !card.ProbesAvailable || len(card.Portals) != 0 {
+		t.Fatalf("card %+v", card)
+	}
+	if code := f.get(t, "/api/v1/agencies/P99/card", nil); code != 404 {
+		t.Errorf("unknown agency: %d", code)
+	}
+	resp, body := f.download(t, "/api/v1/reports/agency.xlsx?agency=BTC")
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	wb, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	if v, _ := wb.GetCellValue(reports.SheetCard, "A2"); v != "Bộ Tài chính (BTC)" {
+		t.Errorf("card title %q", v)
+	}
+	for i, ci := range card.Indicators {
+		row := strconv.Itoa(reports.CardFirstRow + i)
+		v, _ := wb.GetCellValue(reports.SheetCard, "C"+row, excelize.Options{RawCellValue: true})
+		if ci.Latest != nil {
+			if x, _ := strconv.ParseFloat(v, 64); x != ci.Latest.Value {
+				t.Errorf("%s: workbook %q, API %v", ci.Code, v, ci.Latest.Value)
+			}
+		}
+	}
+	if code := f.get(t, "/api/v1/reports/agency.xlsx", nil); code != 400 {
+		t.Errorf("no agency: %d", code)
+	}
+}
+
+func TestExportEndpointsStreamStoredRows(t *testing.T) {
+	f := newFixture(t, true)
+	var obs struct {
+		Count int `json:"count"`
+	}
+	f.get(t, "/api/v1/observations?indicator=egdi_rank,dossiers_fully_online&from=2020&to=2024", &obs)
+	resp, body := f.download(t, "/api/v1/reports/export.csv?indicator=egdi_rank,dossiers_fully_online&from=2020&to=2024")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("%d %v", resp.StatusCode, resp.Header)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obs.Count == 0 || len(recs)-1 != obs.Count {
+		t.Fatalf("CSV has %d rows, the observations API %d", len(recs)-1, obs.Count)
+	}
+	resp, body = f.download(t, "/api/v1/reports/export.xlsx?indicator=egdi_rank,dossiers_fully_online&from=2020&to=2024")
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	wb, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	rows, _ := wb.GetRows(reports.SheetExport)
+	if len(rows)-1 != obs.Count {
+		t.Errorf("XLSX has %d rows, the observations API %d", len(rows)-1, obs.Count)
+	}
+	for _, tt := range []struct {
+		query string
+		code  int
+	}{
+		{"indicator=nope&from=2020&to=2024", 404},
+		{"agency=P99&from=2020&to=2024", 404},
+		{"indicator=egdi_rank&to=2024", 400},
+		{"indicator=egdi_rank&from=2024&to=2020", 400},
+		{"indicator=egdi_rank&from=2024&to=2025&history=maybe", 400},
+	} {
+		if code := f.get(t, "/api/v1/reports/export.csv?"+tt.query, nil); code != tt.code {
+			t.Errorf("%s: %d, want %d", tt.query, code, tt.code)
+		}
+	}
+}

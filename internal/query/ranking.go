@@ -1,0 +1,388 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/indicators/period"
+	"github.com/g-oc/goc/internal/store"
+)
+
+// InvalidError says which input cannot be used and why, in Vietnamese and English.
+type InvalidError struct{ Field, Reason string }
+
+func (e *InvalidError) Error() string { return e.Field + ": " + e.Reason }
+
+// RankingRequest asks for one peer group's ranking in one period.
+type RankingRequest struct {
+	Group  indicators.PeerGroup
+	Period period.Period
+	Method indicators.RankingMethod
+	// Provenance adds the stored observation behind every figure.
+	Provenance bool
+	// Trends adds the national yearly series of the key indicators (KeyIndicators).
+	Trends bool
+}
+
+// RankingReport is a ranking as the API and the workbook show it: scores and ranks,
+// the change from the previous period, every figure with the period it is for, and on
+// request the observations behind them.
+type RankingReport struct {
+	Group   indicators.PeerGroup `json:"group"`
+	GroupVI string               `json:"group_name_vi"`
+	GroupEN string               `json:"group_name_en"`
+	Level   indicators.Level     `json:"level"`
+	Period  period.Period        `json:"period"`
+	// PreviousPeriod is the period "change" is measured from: the same members ranked on
+	// that period's figures of the same indicators, merged units on their predecessors'
+	// rolled-up figures.
+	PreviousPeriod period.Period `json:"previous_period"`
+	// PeriodComplete is false while the period is still running: figures are then
+	// year (or quarter) to date.
+	PeriodComplete bool      `json:"period_complete"`
+	GeneratedAt    time.Time `json:"generated_at"`
+	// DataCutoff is when the newest observation behind any figure was received.
+	DataCutoff *time.Time               `json:"data_cutoff,omitempty"`
+	Method     indicators.RankingMethod `json:"method"`
+	Pillars    []RankingPillar          `json:"pillars"`
+	Indicators []RankingIndicator       `json:"indicators"`
+	// Members is the size of the group on the last day of the period; Ranked how many
+	// of them have a rank.
+	Members int            `json:"members"`
+	Ranked  int            `json:"ranked"`
+	Entries []RankingEntry `json:"entries"`
+	// Sources lists the kinds of source behind the figures ("demo" marks sample data).
+	Sources    []indicators.Source `json:"sources"`
+	Provenance []ProvenanceRow     `json:"provenance,omitempty"`
+	// Names gives the Vietnamese name of every agency the provenance names.
+	Names  map[string]string `json:"names,omitempty"`
+	Trends []Trend           `json:"trends,omitempty"`
+}
+
+// RankingPillar is a pillar's share of the index.
+type RankingPillar struct {
+	Pillar string `json:"pillar"`
+	NameVI string `json:"name_vi"`
+	NameEN string `json:"name_en"`
+	// Weight is the pillar's share of the composite for an agency with every value.
+	Weight float64 `json:"weight"`
+}
+
+// RankingIndicator is an indicator's part in a ranking, with its names and the targets
+// of the group's level.
+type RankingIndicator struct {
+	indicators.RankedIndicator
+	NameVI     string             `json:"name_vi"`
+	NameEN     string             `json:"name_en"`
+	Unit       indicators.Unit    `json:"unit"`
+	Target2025 *indicators.Target `json:"target_2025,omitempty"`
+	Target2030 *indicators.Target `json:"target_2030,omitempty"`
+}
+
+// RankingEntry is one member's row.
+type RankingEntry struct {
+	indicators.RankEntry
+	NameVI string `json:"name_vi"`
+	NameEN string `json:"name_en"`
+	// PreviousRank and PreviousScore are the member's standing in the previous period;
+	// absent when it was not ranked then.
+	PreviousRank  *int     `json:"previous_rank,omitempty"`
+	PreviousScore *float64 `json:"previous_score,omitempty"`
+	// Change is PreviousRank − Rank: positive means it moved up. Absent unless ranked in
+	// both periods.
+	Change *int `json:"change,omitempty"`
+	// Values holds the figure of each indicator the member has.
+	Values map[string]RankingValue `json:"values"`
+}
+
+// RankingValue is one figure in a ranking.
+type RankingValue struct {
+	Value float64 `json:"value"`
+	// Period is the period the figure is for: the ranking period itself, or for a year
+	// the latest period reported in it (see indicators.FigureWithin).
+	Period   period.Period `json:"period"`
+	Computed bool          `json:"computed"`
+	From     []string      `json:"from"`
+	Missing  []string      `json:"missing,omitempty"`
+}
+
+// ProvenanceRow ties a figure of a ranking to one stored observation behind it.
+type ProvenanceRow struct {
+	// Ranking is "current" or "previous": which of the two rankings used the figure.
+	Ranking   string  `json:"ranking"`
+	Agency    string  `json:"agency"`
+	Indicator string  `json:"indicator"`
+	Figure    float64 `json:"figure"`
+	// Observation is the stored revision, with its source, submitter and time.
+	Observation indicators.Observation `json:"observation"`
+}
+
+// Trend is the national yearly series of one key indicator with its targets.
+type Trend struct {
+	Indicator string               `json:"indicator"`
+	NameVI    string               `json:"name_vi"`
+	NameEN    string               `json:"name_en"`
+	Unit      indicators.Unit      `json:"unit"`
+	Direction indicators.Direction `json:"direction"`
+	// Level is the tier the national figure speaks for: the group's level for an
+	// indicator with a target per level (clause a.v), otherwise the national level.
+	Level      indicators.Level   `json:"level"`
+	Points     []indicators.Point `json:"points"`
+	Target2025 *indicators.Target `json:"target_2025,omitempty"`
+	Target2030 *indicators.Target `json:"target_2030,omitempty"`
+}
+
+// KeyIndicators are the indicators whose national series a ranking report charts: the
+// quantitative ones with a target for both 2025 and 2030 (clauses a and b).
+func KeyIndicators(cat *indicators.Catalogue, level indicators.Level) []*indicators.Indicator {
+	var out []*indicators.Indicator
+	for _, ind := range cat.All() {
+		if ind.Qualitative {
+			continue
+		}
+		l := indicators.National
+		if ind.HasLevelTargets() {
+			l = level
+		}
+		_, a := ind.TargetFor(2025, l)
+		_, b := ind.TargetFor(2030, l)
+		if a && b {
+			out = append(out, ind)
+		}
+	}
+	return out
+}
+
+// RankingIndicators are the indicators a group is ranked on: the quantitative ones its
+// members report.
+func RankingIndicators(cat *indicators.Catalogue, g indicators.PeerGroup) []*indicators.Indicator {
+	var out []*indicators.Indicator
+	for _, ind := range cat.All() {
+		if !ind.Qualitative && ind.ReportedAt(g.Level()) {
+			out = append(out, ind)
+		}
+	}
+	return out
+}
+
+func targetPtr(ind *indicators.Indicator, year int, l indicators.Level) *indicators.Target {
+	if t, ok := ind.TargetFor(year, l); ok {
+		return &t
+	}
+	return nil
+}
+
+// Ranking ranks a peer group for a period, and the same members for the period before.
+//
+// Each indicator is read from the store once, for both periods (and, with Trends, its
+// whole history up to the period's end). Each member's figure is its own value or its
+// roll-up (indicators.RollUp), so a province formed on 1 July 2025 has a 2024 figure made
+// from its predecessors', and "change from last year" compares like with like.
+func (s *Service) Ranking(ctx context.Context, req RankingRequest) (*RankingReport, error) {
+	if err := req.Method.Check(); err != nil {
+		return nil, &InvalidError{"method", err.Error()}
+	}
+	if req.Group.Level() == "" {
+		return nil, &InvalidError{"group", fmt.Sprintf("nhóm %q không tồn tại / unknown group %q", req.Group, req.Group)}
+	}
+	p := req.Period
+	if p.Kind.PerYear() == 0 {
+		return nil, &InvalidError{"period", "bắt buộc / required"}
+	}
+	now := s.now()
+	if !now.After(p.Start(nil)) {
+		return nil, &InvalidError{"period", fmt.Sprintf("kỳ %s chưa bắt đầu / period %s has not started yet", p, p)}
+	}
+	prev := p.Prev()
+	level := req.Group.Level()
+	members := req.Group.Members(s.registry, p)
+	codes := make([]string, len(members))
+	for i, a := range members {
+		codes[i] = a.Code
+	}
+
+	rep := &RankingReport{
+		Group: req.Group, GroupVI: req.Group.NameVI(), GroupEN: req.Group.NameEN(), Level: level,
+		Period: p, PreviousPeriod: prev, PeriodComplete: p.Ended(now), GeneratedAt: now,
+		Method: req.Method, Members: len(members),
+	}
+	rankInds := RankingIndicators(s.catalogue, req.Group)
+	var keyInds []*indicators.Indicator
+	if req.Trends {
+		keyInds = KeyIndicators(s.catalogue, level)
+	}
+	toRead := slices.Clone(rankInds)
+	for _, k := range keyInds {
+		if !slices.Contains(toRead, k) {
+			toRead = append(toRead, k)
+		}
+	}
+
+	cur := indicators.RankingInput{Indicators: rankInds, Agencies: codes, Values: map[string]map[string]float64{}}
+	old := indicators.RankingInput{Indicators: rankInds, Agencies: codes, Values: map[string]map[string]float64{}}
+	figures := map[string]map[string]RankingValue{} // agency → indicator → figure
+	sources := map[indicators.Source]bool{}
+	var cutoff time.Time
+	for _, ind := range toRead {
+		q := store.Query{Indicators: []string{ind.Code}, To: p.End(nil)}
+		if !slices.Contains(keyInds, ind) {
+			q.From = prev.Start(nil)
+		}
+		obs, err := s.store.Observations(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("read observations of %s: %w", ind.Code, err)
+		}
+		byPeriod := groupByPeriod(obs)
+		periods := sortedPeriods(byPeriod)
+		if slices.Contains(keyInds, ind) {
+			rep.Trends = append(rep.Trends, s.trend(ind, level, periods, byPeriod))
+		}
+		if !slices.Contains(rankInds, ind) {
+			continue
+		}
+		for _, run := range []struct {
+			name string
+			r    period.Period
+			in   *indicators.RankingInput
+		}{{"current", p, &cur}, {"previous", prev, &old}} {
+			vals := map[string]float64{}
+			cands := indicators.PreferredPeriods(periods, run.r)
+			for _, a := range codes {
+				for _, c := range cands {
+					v, ok := indicators.RollUp(ind, s.registry, a, c, byPeriod[c], "")
+					if !ok {
+						continue
+					}
+					vals[a] = v.Value
+					for _, f := range v.From {
+						o := byPeriod[c][f]
+						sources[o.Source] = true
+						if o.ReceivedAt.After(cutoff) {
+							cutoff = o.ReceivedAt
+						}
+						if req.Provenance {
+							rep.Provenance = append(rep.Provenance, ProvenanceRow{Ranking: run.name, Agency: a, Indicator: ind.Code, Figure: v.Value, Observation: o})
+						}
+					}
+					if run.name == "current" {
+						if figures[a] == nil {
+							figures[a] = map[string]RankingValue{}
+						}
+						figures[a][ind.Code] = RankingValue{Value: v.Value, Period: c, Computed: v.Computed, From: v.From, Missing: v.Missing}
+					}
+					break
+				}
+			}
+			run.in.Values[ind.Code] = vals
+		}
+	}
+	if !cutoff.IsZero() {
+		rep.DataCutoff = &cutoff
+	}
+	if req.Provenance {
+		rep.Names = map[string]string{}
+		for _, pr := range rep.Provenance {
+			for _, c := range []string{pr.Agency, pr.Observation.Agency} {
+				if a, ok := s.registry.Get(c); ok {
+					rep.Names[c] = a.NameVI
+				}
+			}
+		}
+	}
+	for src := range sources {
+		rep.Sources = append(rep.Sources, src)
+	}
+	slices.Sort(rep.Sources)
+
+	now2 := indicators.ComputeRanking(cur, req.Method)
+	// The previous ranking uses this period's indicators only, so an indicator first
+	// reported this year (or no longer reported) cannot move a rank by itself.
+	old.Indicators = nil
+	for i, ri := range now2.Indicators {
+		if ri.Used {
+			old.Indicators = append(old.Indicators, rankInds[i])
+		}
+	}
+	before := indicators.ComputeRanking(old, req.Method)
+	for _, ri := range now2.Indicators {
+		ind, _ := s.catalogue.Get(ri.Code)
+		rep.Indicators = append(rep.Indicators, RankingIndicator{
+			RankedIndicator: ri, NameVI: ind.NameVI, NameEN: ind.NameEN, Unit: ind.Unit,
+			Target2025: targetPtr(ind, 2025, level), Target2030: targetPtr(ind, 2030, level),
+		})
+	}
+	rep.Pillars = pillarShares(now2)
+	for _, e := range now2.Entries {
+		a, _ := s.registry.Get(e.Agency)
+		re := RankingEntry{RankEntry: e, NameVI: a.NameVI, NameEN: a.NameEN, Values: figures[e.Agency]}
+		if re.Values == nil {
+			re.Values = map[string]RankingValue{}
+		}
+		if pe, ok := before.Entry(e.Agency); ok && pe.Ranked() {
+			pr := pe.Rank
+			re.PreviousRank, re.PreviousScore = &pr, pe.Score
+			if e.Ranked() {
+				ch := pr - e.Rank
+				re.Change = &ch
+			}
+		}
+		if e.Ranked() {
+			rep.Ranked++
+		}
+		rep.Entries = append(rep.Entries, re)
+	}
+	return rep, nil
+}
+
+func pillarShares(r indicators.Ranking) []RankingPillar {
+	share := map[string]float64{}
+	for _, ri := range r.Indicators {
+		share[ri.Pillar] += ri.Weight
+	}
+	var out []RankingPillar
+	for _, p := range indicators.Pillars() {
+		if w, ok := share[p]; ok && w > 0 {
+			vi, en := indicators.PillarName(p)
+			out = append(out, RankingPillar{Pillar: p, NameVI: vi, NameEN: en, Weight: w})
+		}
+	}
+	return out
+}
+
+func groupByPeriod(obs []indicators.Observation) map[period.Period]map[string]indicators.Observation {
+	byPeriod := map[period.Period]map[string]indicators.Observation{}
+	for _, o := range obs {
+		m := byPeriod[o.Period]
+		if m == nil {
+			m = map[string]indicators.Observation{}
+			byPeriod[o.Period] = m
+		}
+		m[o.Agency] = o
+	}
+	return byPeriod
+}
+
+// trend is the national yearly series of ind, judged at the group's level when the
+// indicator has a target per level.
+func (s *Service) trend(ind *indicators.Indicator, level indicators.Level, periods []period.Period, byPeriod map[period.Period]map[string]indicators.Observation) Trend {
+	var lvl indicators.Level
+	judged := indicators.National
+	if ind.HasLevelTargets() {
+		lvl, judged = level, level
+	}
+	var values []indicators.Value
+	for _, p := range periods {
+		if v, ok := indicators.RollUp(ind, s.registry, s.registry.Root(), p, byPeriod[p], lvl); ok {
+			values = append(values, v)
+		}
+	}
+	tr := Trend{Indicator: ind.Code, NameVI: ind.NameVI, NameEN: ind.NameEN, Unit: ind.Unit, Direction: ind.Direction,
+		Level: judged, Target2025: targetPtr(ind, 2025, judged), Target2030: targetPtr(ind, 2030, judged)}
+	for _, v := range indicators.AnnualPoints(values) {
+		tr.Points = append(tr.Points, indicators.Point{Period: v.Period, Value: v.Value})
+	}
+	return tr
+}

@@ -1,0 +1,243 @@
+package query_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/indicators/period"
+	"github.com/g-oc/goc/internal/demo"
+	"github.com/g-oc/goc/internal/query"
+	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/sqlite"
+)
+
+var testNow = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+// countingStore is the real SQLite store with a count of its observation reads, to hold
+// the ranking to one read per indicator however many agencies it ranks.
+type countingStore struct {
+	*sqlite.Store
+	reads atomic.Int64
+}
+
+func (c *countingStore) Observations(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
+	c.reads.Add(1)
+	return c.Store.Observations(ctx, q)
+}
+
+func openStore(t *testing.T, obs []indicators.Observation) *countingStore {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "goc.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if len(obs) > 0 {
+		if _, err := st.WriteObservations(context.Background(), obs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &countingStore{Store: st}
+}
+
+func demoRanking(t *testing.T) (*query.Service, *countingStore) {
+	t.Helper()
+	cat, reg := indicators.DefaultCatalogue(), indicators.DefaultRegistry()
+	st := openStore(t, demo.History(cat, reg, testNow))
+	return query.New(st, cat, reg, func() time.Time { return testNow }), st
+}
+
+func rank(t *testing.T, q *query.Service, g indicators.PeerGroup, p string, trends bool) *query.RankingReport {
+	t.Helper()
+	rep, err := q.Ranking(context.Background(), query.RankingRequest{Group: g, Period: period.MustParse(p), Method: indicators.DefaultRankingMethod(), Trends: trends, Provenance: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func TestRankingOfProvincesAcrossThe2025Merger(t *testing.T) {
+	q, st := demoRanking(t)
+	ctx := context.Background()
+
+	y2024 := rank(t, q, indicators.Provinces, "2024", false)
+	if y2024.Members != 63 || y2024.Ranked != 63 {
+		t.Fatalf("2024: %d members, %d ranked; want the 63 provinces", y2024.Members, y2024.Ranked)
+	}
+	if _, ok := entry(y2024, "N79"); ok {
+		t.Error("2024 ranks N79, which was formed in July 2025")
+	}
+
+	st.reads.Store(0)
+	y2025 := rank(t, q, indicators.Provinces, "2025", true)
+	read := int(st.reads.Load())
+	if y2025.Members != 34 || y2025.Ranked != 34 {
+		t.Fatalf("2025: %d members, %d ranked; want the 34 provinces", y2025.Members, y2025.Ranked)
+	}
+	distinct := map[string]bool{}
+	for _, ind := range query.RankingIndicators(q.Catalogue(), indicators.Provinces) {
+		distinct[ind.Code] = true
+	}
+	for _, ind := range query.KeyIndicators(q.Catalogue(), indicators.Province) {
+		distinct[ind.Code] = true
+	}
+	if read != len(distinct) {
+		t.Errorf("%d store reads for %d indicators: the ranking must read each indicator once, not once per agency", read, len(distinct))
+	}
+
+	// Every member has a previous rank among the same 34, merged ones included.
+	var prev []int
+	for _, e := range y2025.Entries {
+		if e.PreviousRank == nil || e.Change == nil {
+			t.Fatalf("%s has no previous rank or change", e.Agency)
+		}
+		if *e.Change != *e.PreviousRank-e.Rank {
+			t.Errorf("%s: change %d, previous %d, rank %d", e.Agency, *e.Change, *e.PreviousRank, e.Rank)
+		}
+		prev = append(prev, *e.PreviousRank)
+	}
+	slices.Sort(prev)
+	if prev[0] != 1 || prev[len(prev)-1] > 34 {
+		t.Errorf("previous ranks run %d..%d; they must rank the same 34 members", prev[0], prev[len(prev)-1])
+	}
+
+	// HCMC's 2024 dossier figure is the ratio of its predecessors' summed Q4 figures.
+	n79, _ := entry(y2025, "N79")
+	a, _ := q.Registry().Get("N79")
+	obs, err := st.Store.Observations(ctx, store.Query{Indicators: []string{"dossiers_fully_online"}, Agencies: a.Predecessors,
+		From: period.MustParse("2024-Q4").Start(nil), To: period.MustParse("2024-Q4").End(nil), Kinds: []period.Kind{period.Quarter}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(obs) != len(a.Predecessors) {
+		t.Fatalf("%d predecessor observations for %v", len(obs), a.Predecessors)
+	}
+	var num, den float64
+	for _, o := range obs {
+		num += *o.Numerator
+		den += *o.Denominator
+	}
+	var from []string
+	for _, pr := range y2025.Provenance {
+		if pr.Agency == "N79" && pr.Indicator == "dossiers_fully_online" && pr.Ranking == "previous" {
+			from = append(from, pr.Observation.Agency)
+			if want := 100 * num / den; pr.Figure != want {
+				t.Errorf("N79's 2024 figure %v, want the predecessors' %v/%v = %v", pr.Figure, num, den, want)
+			}
+		}
+	}
+	slices.Sort(from)
+	if want := slices.Sorted(slices.Values(a.Predecessors)); !slices.Equal(from, want) {
+		t.Errorf("N79's 2024 figure comes from %v, want %v", from, want)
+	}
+	if n79.Values["dossiers_fully_online"].Period != period.MustParse("2025-Q4") || n79.Values["dossiers_fully_online"].Computed {
+		t.Errorf("N79's 2025 figure %+v, want its own 2025-Q4 observation", n79.Values["dossiers_fully_online"])
+	}
+	if y2025.DataCutoff == nil || !y2025.DataCutoff.Equal(testNow) || !slices.Equal(y2025.Sources, []indicators.Source{indicators.FromDemo}) {
+		t.Errorf("cut-off %v, sources %v", y2025.DataCutoff, y2025.Sources)
+	}
+	if len(y2025.Trends) < 5 {
+		t.Errorf("%d national trends", len(y2025.Trends))
+	}
+}
+
+func entry(rep *query.RankingReport, code string) (query.RankingEntry, bool) {
+	for _, e := range rep.Entries {
+		if e.Agency == code {
+			return e, true
+		}
+	}
+	return query.RankingEntry{}, false
+}
+
+func TestRankingFlagsMissingDataAndNeverCountsItAsZero(t *testing.T) {
+	p := period.MustParse("2025")
+	cat, reg := indicators.DefaultCatalogue(), indicators.DefaultRegistry()
+	var obs []indicators.Observation
+	add := func(agency, code string, v float64) {
+		obs = append(obs, indicators.Observation{SeriesKey: indicators.SeriesKey{Indicator: code, Agency: agency, Period: p},
+			Value: v, Numerator: indicators.F(v), Denominator: indicators.F(100), Source: indicators.FromSubmission, Submitter: "test"})
+	}
+	// Five yearly indicators; Lạng Sơn has all, Hà Nội misses one (20%), Cao Bằng three.
+	codes := []string{"sat_digital_services", "ps_nonstate_delivery", "open_data_agencies", "inspections_digital", "officials_digital_skills"}
+	for i, c := range codes {
+		add("P20", c, 40)
+		add("P04", c, 20)
+		if i > 0 {
+			add("P01", c, 80)
+		}
+	}
+	st := openStore(t, obs)
+	q := query.New(st, cat, reg, func() time.Time { return testNow })
+	rep, err := q.Ranking(context.Background(), query.RankingRequest{Group: indicators.Provinces, Period: p, Method: indicators.DefaultRankingMethod()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Ranked != 3 || rep.Members != 34 {
+		t.Fatalf("%d of %d ranked, want the 3 with data", rep.Ranked, rep.Members)
+	}
+	hn, _ := entry(rep, "P01")
+	if hn.Rank != 1 || *hn.Score != 100 || hn.Flag != indicators.FlagPartial || !slices.Equal(hn.Missing, []string{"sat_digital_services"}) {
+		t.Errorf("Hà Nội: %+v, want rank 1 on the four it has, flagged", hn.RankEntry)
+	}
+	for _, e := range rep.Entries {
+		if e.Rank == 0 && (e.Score != nil || e.Flag != indicators.FlagInsufficient) {
+			t.Errorf("%s is unranked but scored %v / flagged %q", e.Agency, e.Score, e.Flag)
+		}
+	}
+	for _, ind := range rep.Indicators {
+		if !slices.Contains(codes, ind.Code) && ind.Used {
+			t.Errorf("%s is used although no province reported it", ind.Code)
+		}
+	}
+}
+
+func TestRankingRefusesAPeriodThatHasNotStarted(t *testing.T) {
+	st := openStore(t, nil)
+	q := query.New(st, indicators.DefaultCatalogue(), indicators.DefaultRegistry(), func() time.Time { return testNow })
+	_, err := q.Ranking(context.Background(), query.RankingRequest{Group: indicators.Provinces, Period: period.MustParse("2027"), Method: indicators.DefaultRankingMethod()})
+	var inv *query.InvalidError
+	if !errors.As(err, &inv) || inv.Field != "period" {
+		t.Fatalf("2027 ranked in 2026: %v", err)
+	}
+	rep, err := q.Ranking(context.Background(), query.RankingRequest{Group: indicators.Provinces, Period: period.MustParse("2026"), Method: indicators.DefaultRankingMethod()})
+	if err != nil || rep.PeriodComplete {
+		t.Fatalf("2026 in November 2026: %v, complete=%v; want a year-to-date ranking", err, rep.PeriodComplete)
+	}
+}
+
+func TestChangeFromLastYearComparesTheSameIndicators(t *testing.T) {
+	cat, reg := indicators.DefaultCatalogue(), indicators.DefaultRegistry()
+	var obs []indicators.Observation
+	add := func(agency, code, p string, v float64) {
+		obs = append(obs, indicators.Observation{SeriesKey: indicators.SeriesKey{Indicator: code, Agency: agency, Period: period.MustParse(p)},
+			Value: v, Numerator: indicators.F(v), Denominator: indicators.F(100), Source: indicators.FromSubmission, Submitter: "test"})
+	}
+	// Officials trained: reported both years, Lạng Sơn ahead. Open data: reported in 2024
+	// only, Cao Bằng far ahead; it must not decide the 2024 ranks the change is taken from.
+	for _, y := range []string{"2024", "2025"} {
+		add("P20", "officials_digital_skills", y, 80)
+		add("P04", "officials_digital_skills", y, 60)
+	}
+	add("P20", "open_data_agencies", "2024", 10)
+	add("P04", "open_data_agencies", "2024", 90)
+	q := query.New(openStore(t, obs), cat, reg, func() time.Time { return testNow })
+	m := indicators.DefaultRankingMethod()
+	m.MaxMissingShare = 0.5
+	rep, err := q.Ranking(context.Background(), query.RankingRequest{Group: indicators.Provinces, Period: period.MustParse("2025"), Method: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []string{"P20", "P04"} {
+		e, _ := entry(rep, code)
+		if e.PreviousRank == nil || *e.PreviousRank != e.Rank || *e.Change != 0 {
+			t.Errorf("%s: rank %d, previous %v: on the same indicator nothing changed", code, e.Rank, e.PreviousRank)
+		}
+	}
+}

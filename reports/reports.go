@@ -1,0 +1,343 @@
+// Package reports writes G-OC's Excel workbooks: the ranking workbook a coordinating
+// ministry hands out, one agency's one-page report card, and raw exports of stored
+// observations (XLSX through excelize's StreamWriter, or CSV). It formats what the query
+// layer computed; it computes no figure itself, so every number in a workbook is the
+// number the API gives.
+//
+// Every user-facing label is in Vietnamese first with English beside it. Every sheet is
+// set up to print on A4, fitted to the page width.
+package reports
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/g-oc/goc/indicators"
+)
+
+// DefaultLocation is the time zone times are shown in when none is given: Viet Nam's,
+// UTC+7, which has had no daylight saving since 1975.
+func DefaultLocation() *time.Location { return time.FixedZone("ICT", 7*3600) }
+
+// formatTime shows a time in loc with its offset, so nobody has to guess the zone.
+func formatTime(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(loc).Format("2006-01-02 15:04:05 (UTC-07:00)")
+}
+
+// StatusLabel names a progress status in Vietnamese and English.
+func StatusLabel(s indicators.Status) string {
+	switch s {
+	case indicators.Achieved:
+		return "Đã đạt / achieved"
+	case indicators.OnTrack:
+		return "Đúng tiến độ / on track"
+	case indicators.NeedsAcceleration:
+		return "Cần tăng tốc / needs acceleration"
+	case indicators.Stagnating:
+		return "Chững lại / stagnating"
+	case indicators.Regressing:
+		return "Đi lùi / regressing"
+	case indicators.InsufficientData:
+		return "Chưa đủ số liệu / insufficient data"
+	case indicators.NoTarget:
+		return "Không có mục tiêu / no target"
+	}
+	return string(s)
+}
+
+// statusTone groups statuses into the traffic light: 1 green, 2 amber, 3 red, 0 none.
+func statusTone(s indicators.Status) int {
+	switch s {
+	case indicators.Achieved, indicators.OnTrack:
+		return 1
+	case indicators.NeedsAcceleration:
+		return 2
+	case indicators.Stagnating, indicators.Regressing:
+		return 3
+	}
+	return 0
+}
+
+// kindLabel names an agency kind in Vietnamese and English.
+func kindLabel(k indicators.AgencyKind) string {
+	switch k {
+	case indicators.KindNational:
+		return "Quốc gia / country"
+	case indicators.KindMinistry:
+		return "Bộ / ministry"
+	case indicators.KindMinisterialAgency:
+		return "Cơ quan ngang bộ / ministerial-level agency"
+	case indicators.KindGovernmentAgency:
+		return "Cơ quan thuộc Chính phủ / Government agency"
+	case indicators.KindProvince:
+		return "Tỉnh, thành phố / province or city"
+	case indicators.KindDistrict:
+		return "Huyện / district"
+	case indicators.KindCommune:
+		return "Xã, phường / commune or ward"
+	}
+	return string(k)
+}
+
+// unitLabel is the short unit shown beside a value.
+func unitLabel(u indicators.Unit) string {
+	switch u {
+	case indicators.Percent:
+		return "%"
+	case indicators.Rank:
+		return "hạng / rank"
+	case indicators.Seconds:
+		return "giây / s"
+	case indicators.Count:
+		return "số / count"
+	case indicators.Score:
+		return "điểm / score"
+	}
+	return string(u)
+}
+
+// demoNote is printed on every workbook built from demo data.
+const demoNote = "DỮ LIỆU MẪU, KHÔNG PHẢI SỐ LIỆU CHÍNH THỨC / DEMO DATA, NOT OFFICIAL FIGURES"
+
+func hasDemo(srcs []indicators.Source) bool {
+	for _, s := range srcs {
+		if s == indicators.FromDemo {
+			return true
+		}
+	}
+	return false
+}
+
+func sourceList(srcs []indicators.Source) string {
+	if len(srcs) == 0 {
+		return "—"
+	}
+	parts := make([]string, len(srcs))
+	for i, s := range srcs {
+		parts[i] = string(s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// quote makes a sheet name usable in a reference: 'Xếp hạng - Ranking'.
+func quote(sheet string) string { return "'" + strings.ReplaceAll(sheet, "'", "''") + "'" }
+
+// absRange is an absolute reference to a block of cells on a sheet.
+func absRange(sheet string, col1, row1, col2, row2 int) string {
+	a, _ := excelize.CoordinatesToCellName(col1, row1, true)
+	b, _ := excelize.CoordinatesToCellName(col2, row2, true)
+	return quote(sheet) + "!" + a + ":" + b
+}
+
+func cell(col, row int) string {
+	c, _ := excelize.CoordinatesToCellName(col, row)
+	return c
+}
+
+func colName(col int) string {
+	c, _ := excelize.ColumnNumberToName(col)
+	return c
+}
+
+// styles are the cell formats a workbook uses, created once per file.
+type styles struct {
+	title, subtitle, header, headerWrap, text, wrap, small, bold, note, warn int
+	banner, bannerSub                                                        int // wrapped titles over a merged row
+	integer, change, score, percent0, value, norm, z, date                   int
+	tone                                                                     [4]int // static fills: none, green, amber, red
+	cfGreen, cfAmber, cfRed                                                  int    // conditional formats
+}
+
+func newStyles(f *excelize.File) (*styles, error) {
+	s := &styles{}
+	border := []excelize.Border{
+		{Type: "left", Color: "BFBFBF", Style: 1}, {Type: "right", Color: "BFBFBF", Style: 1},
+		{Type: "top", Color: "BFBFBF", Style: 1}, {Type: "bottom", Color: "BFBFBF", Style: 1},
+	}
+	custom := func(fmt string) *string { return &fmt }
+	defs := []struct {
+		dst *int
+		st  *excelize.Style
+	}{
+		{&s.title, &excelize.Style{Font: &excelize.Font{Bold: true, Size: 16, Color: "1F3864"}}},
+		{&s.subtitle, &excelize.Style{Font: &excelize.Font{Size: 11, Color: "404040"}}},
+		{&s.banner, &excelize.Style{Font: &excelize.Font{Bold: true, Size: 14, Color: "1F3864"}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
+		{&s.bannerSub, &excelize.Style{Font: &excelize.Font{Size: 9, Color: "404040"}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
+		{&s.header, &excelize.Style{Font: &excelize.Font{Bold: true, Color: "FFFFFF"}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"1F4E79"}},
+			Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true}, Border: border}},
+		{&s.headerWrap, &excelize.Style{Font: &excelize.Font{Bold: true, Size: 8}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
+			Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true}, Border: border}},
+		{&s.text, &excelize.Style{Border: border, Alignment: &excelize.Alignment{Vertical: "center"}}},
+		{&s.wrap, &excelize.Style{Border: border, Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}}},
+		{&s.small, &excelize.Style{Font: &excelize.Font{Size: 9}, Border: border, Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}}},
+		{&s.bold, &excelize.Style{Font: &excelize.Font{Bold: true}}},
+		{&s.note, &excelize.Style{Font: &excelize.Font{Italic: true, Size: 9, Color: "404040"}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
+		{&s.warn, &excelize.Style{Font: &excelize.Font{Bold: true, Color: "C00000"}}},
+		{&s.integer, &excelize.Style{Border: border, NumFmt: 1, Alignment: &excelize.Alignment{Horizontal: "center"}}},
+		{&s.change, &excelize.Style{Border: border, CustomNumFmt: custom(`"▲ "0;"▼ "0;"="`), Alignment: &excelize.Alignment{Horizontal: "center"}}},
+		{&s.score, &excelize.Style{Border: border, CustomNumFmt: custom("0.000"), Font: &excelize.Font{Bold: true}}},
+		{&s.percent0, &excelize.Style{Border: border, NumFmt: 9}},
+		{&s.value, &excelize.Style{Border: border, CustomNumFmt: custom("0.00")}},
+		{&s.norm, &excelize.Style{Border: border, CustomNumFmt: custom("0.0"), Font: &excelize.Font{Color: "595959"}}},
+		{&s.z, &excelize.Style{Border: border, CustomNumFmt: custom("0.00"), Font: &excelize.Font{Color: "595959"}}},
+		{&s.date, &excelize.Style{Border: border, CustomNumFmt: custom("yyyy-mm-dd hh:mm:ss")}},
+		{&s.tone[0], &excelize.Style{Border: border, Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}, Font: &excelize.Font{Size: 9}}},
+		{&s.tone[1], &excelize.Style{Border: border, Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}, Font: &excelize.Font{Size: 9, Color: "006100"}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"C6EFCE"}}}},
+		{&s.tone[2], &excelize.Style{Border: border, Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}, Font: &excelize.Font{Size: 9, Color: "9C5700"}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFEB9C"}}}},
+		{&s.tone[3], &excelize.Style{Border: border, Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}, Font: &excelize.Font{Size: 9, Color: "9C0006"}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}}},
+	}
+	for _, d := range defs {
+		id, err := f.NewStyle(d.st)
+		if err != nil {
+			return nil, fmt.Errorf("style: %w", err)
+		}
+		*d.dst = id
+	}
+	for _, c := range []struct {
+		dst        *int
+		font, fill string
+	}{{&s.cfGreen, "006100", "C6EFCE"}, {&s.cfAmber, "9C5700", "FFEB9C"}, {&s.cfRed, "9C0006", "FFC7CE"}} {
+		id, err := f.NewConditionalStyle(&excelize.Style{Font: &excelize.Font{Color: c.font}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{c.fill}}})
+		if err != nil {
+			return nil, fmt.Errorf("conditional style: %w", err)
+		}
+		*c.dst = id
+	}
+	return s, nil
+}
+
+// trafficLight colours the value cells of rng (first cell ref first) against the 2025
+// and 2030 targets: green when the 2030 target is met, amber when the 2025 target is,
+// red when not even that. With only one target, green meets it and red does not (a
+// 2030 target alone gives no red: it is still ahead). Blank cells stay uncoloured:
+// a missing value is not a failing one.
+func trafficLight(f *excelize.File, sheet, rng, first string, dir indicators.Direction, t2025, t2030 *indicators.Target, st *styles) error {
+	op := ">="
+	if dir == indicators.LowerIsBetter {
+		op = "<="
+	}
+	rule := func(target float64) string {
+		return fmt.Sprintf("AND(ISNUMBER(%s),%s%s%s)", first, first, op, strconvFloat(target))
+	}
+	var rules []excelize.ConditionalFormatOptions
+	add := func(criteria string, format int) {
+		id := format
+		rules = append(rules, excelize.ConditionalFormatOptions{Type: "formula", Criteria: criteria, Format: &id, StopIfTrue: true})
+	}
+	switch {
+	case t2025 != nil && t2030 != nil:
+		add(rule(t2030.Value), st.cfGreen)
+		add(rule(t2025.Value), st.cfAmber)
+		add(fmt.Sprintf("ISNUMBER(%s)", first), st.cfRed)
+	case t2025 != nil:
+		add(rule(t2025.Value), st.cfGreen)
+		add(fmt.Sprintf("ISNUMBER(%s)", first), st.cfRed)
+	case t2030 != nil:
+		add(rule(t2030.Value), st.cfGreen)
+	default:
+		return nil
+	}
+	if err := f.SetConditionalFormat(sheet, rng, rules); err != nil {
+		return fmt.Errorf("conditional format %s!%s: %w", sheet, rng, err)
+	}
+	return nil
+}
+
+func strconvFloat(v float64) string { return fmt.Sprintf("%g", v) }
+
+// printSetup sets a sheet to print on A4, fitted to one page wide (and, with onePage,
+// one page tall), in landscape or portrait.
+func printSetup(f *excelize.File, sheet string, landscape, onePage bool) error {
+	size, orient, wide, tall := 9, "portrait", 1, 0 // 9 is A4 in the OOXML paper table
+	if landscape {
+		orient = "landscape"
+	}
+	if onePage {
+		tall = 1
+	}
+	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Size: &size, Orientation: &orient, FitToWidth: &wide, FitToHeight: &tall}); err != nil {
+		return fmt.Errorf("page layout of %s: %w", sheet, err)
+	}
+	fit := true
+	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return fmt.Errorf("sheet properties of %s: %w", sheet, err)
+	}
+	m := 0.4
+	if err := f.SetPageMargins(sheet, &excelize.PageLayoutMarginsOptions{Left: &m, Right: &m, Top: &m, Bottom: &m}); err != nil {
+		return fmt.Errorf("margins of %s: %w", sheet, err)
+	}
+	return f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{OddFooter: "&L&8G-OC&C&8&A&R&8&P / &N"})
+}
+
+// sheetWriter writes cells of one sheet and remembers the first error, so a builder
+// reads as a list of what goes where.
+type sheetWriter struct {
+	f     *excelize.File
+	sheet string
+	err   error
+}
+
+func (w *sheetWriter) set(col, row int, v any, style int) {
+	if w.err != nil {
+		return
+	}
+	ref := cell(col, row)
+	if v != nil {
+		if err := w.f.SetCellValue(w.sheet, ref, v); err != nil {
+			w.err = fmt.Errorf("%s!%s: %w", w.sheet, ref, err)
+			return
+		}
+	}
+	if style != 0 {
+		if err := w.f.SetCellStyle(w.sheet, ref, ref, style); err != nil {
+			w.err = fmt.Errorf("style %s!%s: %w", w.sheet, ref, err)
+		}
+	}
+}
+
+func (w *sheetWriter) merge(col1, row1, col2, row2 int) {
+	if w.err != nil || (col1 == col2 && row1 == row2) {
+		return
+	}
+	if err := w.f.MergeCell(w.sheet, cell(col1, row1), cell(col2, row2)); err != nil {
+		w.err = fmt.Errorf("merge %s!%s:%s: %w", w.sheet, cell(col1, row1), cell(col2, row2), err)
+	}
+}
+
+func (w *sheetWriter) width(col1, col2 int, width float64) {
+	if w.err != nil {
+		return
+	}
+	if err := w.f.SetColWidth(w.sheet, colName(col1), colName(col2), width); err != nil {
+		w.err = fmt.Errorf("column width %s: %w", w.sheet, err)
+	}
+}
+
+func (w *sheetWriter) height(row int, h float64) {
+	if w.err != nil {
+		return
+	}
+	if err := w.f.SetRowHeight(w.sheet, row, h); err != nil {
+		w.err = fmt.Errorf("row height %s: %w", w.sheet, err)
+	}
+}
+
+func (w *sheetWriter) do(err error) {
+	if w.err == nil && err != nil {
+		w.err = err
+	}
+}
+
+// name adds a workbook-wide defined name.
+func name(f *excelize.File, n, refersTo, comment string) error {
+	if err := f.SetDefinedName(&excelize.DefinedName{Name: n, RefersTo: refersTo, Comment: comment}); err != nil {
+		return fmt.Errorf("defined name %s: %w", n, err)
+	}
+	return nil
+}
