@@ -14,6 +14,22 @@ go mod download
 # Each block exports what the tests look for (GOC_*) and must be idempotent.
 # (none yet beyond Go itself)
 
+# InfluxDB 1.8.10 (issue 5): built once from the module proxy, then reused. The Go tests
+# start and stop their own influxd processes from GOC_INFLUXD, on loopback ports.
+GOC_INFLUXD=$(scripts/influxd.sh install)
+export GOC_INFLUXD
+
+# Grafana data source (issue 7): the frontend with npm (Node 20+, in the machine image;
+# `npm ci` is skipped while package-lock.json is unchanged), the backend with go. The
+# provisioning test copies this build.
+if ! command -v npm >/dev/null 2>&1; then
+	log "installing nodejs and npm for the Grafana plugin"
+	apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+fi
+log "grafana plugin: node $(node --version), npm $(npm --version)"
+scripts/build-grafana-plugin.sh
+export GOC_GRAFANA_PLUGIN_DIST="$PWD/grafana/plugin/dist"
+
 # --- checks ---------------------------------------------------------------------------
 log "gofmt / go vet"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
@@ -27,3 +43,21 @@ go vet ./...
 # --- tests ----------------------------------------------------------------------------
 log "go test"
 go test -count=1 -timeout 25m ./...
+
+# --- fuzzing --------------------------------------------------------------------------
+# The parsers of untrusted input each run under the fuzzer for a bounded time
+# (GOC_FUZZTIME, 20s by default; 0 skips). A finding fails the run; go test writes the
+# input to the package's testdata/fuzz/, where it stays as a regression case.
+fuzztime=${GOC_FUZZTIME:-20s}
+if [ "$fuzztime" != "0" ]; then
+	for target in \
+		"./indicators/period FuzzParse" \
+		"./internal/submission FuzzCSV" \
+		"./internal/submission FuzzJSON" \
+		"./reports/template FuzzXLSX" \
+		"./reports/template FuzzXLSXSheet"; do
+		set -- $target
+		log "fuzz $2 in $1 for $fuzztime"
+		go test -run '^$' -fuzz "^$2\$" -fuzztime "$fuzztime" "$1"
+	done
+fi

@@ -18,6 +18,7 @@ import (
 	"github.com/g-oc/goc/internal/metrics"
 	"github.com/g-oc/goc/internal/query"
 	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/influx"
 	"github.com/g-oc/goc/internal/store/sqlite"
 )
 
@@ -29,6 +30,9 @@ type app struct {
 	store     store.Store
 	metrics   *metrics.Metrics
 	log       *slog.Logger
+	// selfProbe makes the collectors probe this server's own /healthz on loopback:
+	// the demo's one probe target, since it must not probe real portals.
+	selfProbe bool
 }
 
 // loadDomain reads the catalogue and registry a config points at, or the built-in ones.
@@ -61,10 +65,21 @@ func loadDomain(cfg *config.Config) (*indicators.Catalogue, *indicators.Registry
 	if err := cfg.CheckAgencies(func(code string) bool { _, ok := reg.Get(code); return ok }); err != nil {
 		return nil, nil, err
 	}
+	if err := cfg.CheckIndicators(func(code string) bool { _, ok := cat.Get(code); return ok }); err != nil {
+		return nil, nil, err
+	}
+	if err := cfg.CheckFeedIndicators(func(code string) bool { _, ok := cat.Get(code); return ok }); err != nil {
+		return nil, nil, err
+	}
+	if err := checkCollectors(cfg); err != nil {
+		return nil, nil, err
+	}
 	return cat, reg, nil
 }
 
-func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+// openStore opens the configured backend. The InfluxDB store registers its spool
+// metrics on m and logs to log.
+func openStore(ctx context.Context, cfg *config.Config, m *metrics.Metrics, log *slog.Logger) (store.Store, error) {
 	switch cfg.Store.Backend {
 	case config.BackendSQLite:
 		st, err := sqlite.Open(ctx, cfg.Store.Path)
@@ -72,8 +87,18 @@ func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 			return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
 		}
 		return st, nil
+	case config.BackendInflux:
+		in := cfg.Store.Influx
+		st, err := influx.Open(ctx, influx.Options{
+			URL: in.URL, Org: in.Org, Bucket: in.Bucket, ProbeBucket: in.ProbeBucket, Token: in.Token,
+			Spool: in.Spool, LatestFromLedger: in.LatestFromLedger, Registerer: m.Registry, Logger: log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		return st, nil
 	}
-	return nil, fmt.Errorf("store backend %q is not available in this build yet (InfluxDB comes in a later release)", cfg.Store.Backend)
+	return nil, fmt.Errorf("store backend %q is not available in this build", cfg.Store.Backend)
 }
 
 func newApp(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, error) {
@@ -81,28 +106,46 @@ func newApp(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, er
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(ctx, cfg)
+	m := metrics.New()
+	log := slog.New(cfg.Log.Handler(logOut))
+	st, err := openStore(ctx, cfg, m, log)
 	if err != nil {
 		return nil, err
 	}
 	return &app{
 		cfg: cfg, catalogue: cat, registry: reg, store: st,
-		metrics: metrics.New(),
-		log:     slog.New(cfg.Log.Handler(logOut)),
+		metrics: m,
+		log:     log,
 	}, nil
 }
 
 // serve runs the HTTP API until ctx is cancelled, then shuts down gracefully.
 func (a *app) serve(ctx context.Context, tokens *auth.Tokens, e *env, banner func(url string)) error {
 	q := query.New(a.store, a.catalogue, a.registry, time.Now)
+	col, err := a.newCollectors()
+	if err != nil {
+		return err
+	}
 	srv := api.New(api.Options{
 		Query: q, Writer: a.store, Pinger: a.store, Auth: tokens, Metrics: a.metrics, Logger: a.log,
 		MaxSubmissionBytes: a.cfg.Server.MaxSubmissionBytes, Location: a.cfg.Server.Location,
+		Ranking: a.cfg.Ranking.Method(),
+		DueDays: a.cfg.Submissions.DueDays, OutlierDeviations: a.cfg.Submissions.OutlierDeviations,
+		Feeds: col.puller,
 	})
 	ln, err := net.Listen("tcp", a.cfg.Server.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.Server.Addr, err)
 	}
+	self := ""
+	if a.selfProbe {
+		self = selfTarget(ln.Addr())
+	}
+	if err := col.start(self); err != nil {
+		ln.Close()
+		return err
+	}
+	defer col.stop()
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,32 +21,42 @@ import (
 func demoTokenAgencies() []string { return []string{"P20", "N79", "BTC", "VN"} }
 
 func runDemo(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "demo", `goc demo [--addr 127.0.0.1:8080] [--data DIR]
+	fs := newFlags(e, "demo", `goc demo [--addr 127.0.0.1:8080] [--data DIR | --config FILE [--load-only]]
 
 Chạy G-OC với kho nhúng (SQLite) và lịch sử mẫu 2019-2026 dựng từ các số liệu đã công bố,
 in ra địa chỉ và mã truy cập nộp số liệu cho vài đơn vị mẫu. Ctrl-C để dừng.
 Runs G-OC on the embedded store with a 2019-2026 sample history built from the published
 figures, and prints the URL and submission tokens for a few demo agencies. Ctrl-C stops it.
-Dữ liệu mẫu có nguồn "demo" / demo values carry source "demo".`)
+Dữ liệu mẫu có nguồn "demo" / demo values carry source "demo".
+Với --config, lịch sử mẫu được nạp vào kho trong tệp cấu hình (ví dụ InfluxDB).
+With --config the sample history goes into the store that config file names (InfluxDB,
+for example), and the server runs with that config; --load-only loads and exits.`)
 	addr := fs.String("addr", config.DefaultAddr, "địa chỉ lắng nghe / listen address")
 	data := fs.String("data", "goc-demo-data", "thư mục dữ liệu / data directory for the embedded store")
+	cfgPath := fs.String("config", "", "dùng kho của tệp cấu hình này / use the store of this config file")
+	loadOnly := fs.Bool("load-only", false, "chỉ nạp lịch sử mẫu rồi thoát / load the sample history and exit")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*data, 0o750); err != nil {
-		return fmt.Errorf("data directory: %w", err)
+	cfg, err := demoConfig(fs, *cfgPath, *data, *addr, *loadOnly)
+	if err != nil {
+		return err
 	}
-	cfg := config.Default()
-	cfg.Server.Addr = *addr
-	cfg.Store.Path = filepath.Join(*data, "goc.db")
 	started := time.Now()
 	a, err := newApp(ctx, cfg, e.stderr)
 	if err != nil {
 		return err
 	}
 	defer a.close()
+	// The registry's portals are real .gov.vn sites: the demo must not probe them. It
+	// probes its own /healthz on loopback instead, so /metrics and /api/v1/probes show
+	// a live probe, and its portal indicators come from the sample history.
+	a.selfProbe = true
 	if err := loadDemoHistory(ctx, a, e); err != nil {
 		return err
+	}
+	if *loadOnly {
+		return flushDemo(ctx, a, e)
 	}
 	entries, shown, err := demoTokens(a.registry)
 	if err != nil {
@@ -57,8 +68,9 @@ Dữ liệu mẫu có nguồn "demo" / demo values carry source "demo".`)
 	}
 	return a.serve(ctx, tokens, e, func(url string) {
 		fmt.Fprintf(e.stdout, "G-OC demo đang chạy / is serving at %s (khởi động/started in %s)\n", url, time.Since(started).Round(time.Millisecond))
-		fmt.Fprintf(e.stdout, "  kho dữ liệu / store: %s\n", cfg.Store.Path)
+		fmt.Fprintf(e.stdout, "  kho dữ liệu / store: %s\n", storeName(cfg))
 		fmt.Fprintf(e.stdout, "  thử / try: curl '%s/api/v1/progress?indicator=dossiers_fully_online&year=2025'\n", url)
+		fmt.Fprintf(e.stdout, "  cổng / portals: curl '%s/api/v1/probes' (bản trình diễn chỉ đo chính nó / the demo probes only itself)\n", url)
 		fmt.Fprintln(e.stdout, "Mã truy cập nộp số liệu (chỉ có hiệu lực đến khi dừng) / submission tokens (valid until this demo stops):")
 		for _, s := range shown {
 			fmt.Fprintf(e.stdout, "  %-4s %-40s %s\n", s[0], s[1], s[2])
@@ -109,5 +121,59 @@ func loadDemoHistory(ctx context.Context, a *app, e *env) error {
 		bar.Add(int64(len(part)))
 	}
 	bar.Done()
+	return nil
+}
+
+// demoConfig is the demo's configuration: the embedded store in dataDir, or the
+// config file's, with --addr overriding its address when given.
+func demoConfig(fs *flag.FlagSet, path, dataDir, addr string, loadOnly bool) (*config.Config, error) {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if path == "" {
+		if loadOnly {
+			return nil, usageError{"--load-only cần --config / --load-only needs --config"}
+		}
+		if err := os.MkdirAll(dataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+		cfg := config.Default()
+		cfg.Server.Addr = addr
+		cfg.Store.Path = filepath.Join(dataDir, "goc.db")
+		return cfg, nil
+	}
+	if given["data"] {
+		return nil, usageError{"--data và --config không dùng cùng nhau / --data and --config cannot be used together"}
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if given["addr"] {
+		cfg.Server.Addr = addr
+	}
+	return cfg, nil
+}
+
+// storeName says where the demo keeps its data, without secrets.
+func storeName(cfg *config.Config) string {
+	if cfg.Store.Backend == config.BackendInflux {
+		return fmt.Sprintf("InfluxDB %s, bucket %s (spool %s)", cfg.Store.Influx.URL, cfg.Store.Influx.Bucket, cfg.Store.Influx.Spool)
+	}
+	return cfg.Store.Path
+}
+
+// flushDemo waits until a spooling store (InfluxDB) has sent what was loaded, so that
+// --load-only ends with the history in InfluxDB, not only in the spool.
+func flushDemo(ctx context.Context, a *app, e *env) error {
+	f, ok := a.store.(interface{ Flush(context.Context) error })
+	if ok {
+		fmt.Fprintln(e.stderr, "đang gửi vào kho / sending to the store...")
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		defer cancel()
+		if err := f.Flush(ctx); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(e.stdout, "đã nạp lịch sử mẫu vào / demo history loaded into %s\n", storeName(a.cfg))
 	return nil
 }

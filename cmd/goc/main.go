@@ -42,6 +42,12 @@ func commands() []command {
 		{"demo", "chạy bản trình diễn với dữ liệu mẫu / run the demo with sample data on the embedded store", runDemo},
 		{"serve", "chạy máy chủ theo tệp cấu hình / run the server from a config file", runServe},
 		{"validate", "kiểm tra tệp cấu hình / check a config file and report every mistake", runValidate},
+		{"template", "tạo mẫu báo cáo Excel cho một đơn vị và kỳ / make the Excel report template of an agency and period", runTemplate},
+		{"submit", "nộp số liệu (xlsx, csv, json) lên máy chủ / submit figures (xlsx, csv, json) to a server", runSubmit},
+		{"import", "nhập dữ liệu lịch sử lớn vào kho / bulk-import historical data into the store", runImport},
+		{"probe", "đo một cổng thông tin / probe one portal and print what it found", runProbe},
+		{"report", "báo cáo Excel: xếp hạng, thẻ báo cáo, xuất dữ liệu / Excel reports: ranking, report card, raw export", runReport},
+		{"grafana", "bảng điều khiển và cấp phát Grafana / Grafana dashboards and provisioning", runGrafana},
 		{"version", "in phiên bản / print the version", runVersion},
 	}
 }
@@ -82,6 +88,12 @@ func run(ctx context.Context, e *env, args []string) int {
 		var ue usageError
 		if errors.As(err, &ue) {
 			return 2
+		}
+		// A command may give its own exit code (goc submit: 3 needs confirmation, 4
+		// server unreachable).
+		var ec interface{ ExitCode() int }
+		if errors.As(err, &ec) {
+			return ec.ExitCode()
 		}
 		return 1
 	}

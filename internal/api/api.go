@@ -47,6 +47,9 @@ type Server struct {
 	now      func() time.Time
 	maxBytes int64
 	loc      *time.Location
+	ranking  indicators.RankingMethod
+	feeds    FeedStatuses
+	sub      submissionSettings
 }
 
 // Options configure a Server.
@@ -63,12 +66,30 @@ type Options struct {
 	MaxSubmissionBytes int64
 	// Location is the time zone periods are judged in; Asia/Ho_Chi_Minh (UTC+7) when nil.
 	Location *time.Location
+	// Ranking is the composite-index method of rankings and reports; the default
+	// (min-max, equal weights, 20% missing-data rule) when its Normalisation is empty.
+	Ranking indicators.RankingMethod
+	// Feeds reports the KPI feeds for GET /api/v1/feeds; none when nil.
+	Feeds FeedStatuses
+	// DueDays are the days after a period's end its reports are due, by periodicity
+	// (completeness, template deadlines); DefaultDueDays for those not given.
+	DueDays map[period.Kind]int
+	// OutlierDeviations is the robust deviations from an agency's own median past which
+	// a submitted value needs confirmation; 3 when zero.
+	OutlierDeviations float64
+	// Keys keeps Idempotency-Key answers; the Writer's own when it implements
+	// IdempotencyKeys and this is nil.
+	Keys IdempotencyKeys
 }
 
 // New builds the API server.
 func New(o Options) *Server {
 	s := &Server{query: o.Query, writer: o.Writer, pinger: o.Pinger, auth: o.Auth, metrics: o.Metrics,
-		log: o.Logger, now: o.Now, maxBytes: o.MaxSubmissionBytes, loc: o.Location}
+		log: o.Logger, now: o.Now, maxBytes: o.MaxSubmissionBytes, loc: o.Location, ranking: o.Ranking,
+		feeds: o.Feeds}
+	if s.ranking.Normalisation == "" {
+		s.ranking = indicators.DefaultRankingMethod()
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -84,6 +105,8 @@ func New(o Options) *Server {
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}
+	s.sub = newSubmissionSettings(o)
+	s.registerCompleteness()
 	return s
 }
 
@@ -103,6 +126,18 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/v1/submissions", s.postSubmission)
 	route("GET /api/v1/observations", s.listObservations)
 	route("GET /api/v1/progress", s.getProgress)
+	route("GET /api/v1/completeness", s.getCompleteness)
+	route("GET /api/v1/templates", s.getTemplate)
+	route("GET /api/v1/probes", s.listProbes)
+	route("GET /api/v1/feeds", s.listFeeds)
+	route("GET /api/v1/rankings", s.getRankings)
+	route("GET /api/v1/agencies/{code}/card", s.getAgencyCard)
+	route("GET /api/v1/reports/ranking.xlsx", s.getRankingWorkbook)
+	route("GET /api/v1/reports/agency.xlsx", s.getAgencyCardWorkbook)
+	route("GET /api/v1/reports/export.xlsx", s.getExport)
+	route("GET /api/v1/reports/export.csv", s.getExport)
+	route("GET /api/v1/series", s.getSeries)
+	route("GET /api/v1/whoami", s.whoami)
 	mux.Handle("/", s.instrument("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "không có đường dẫn này / no such path: "+r.URL.Path)
 	})))
@@ -145,15 +180,36 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	// A store that spools writes (InfluxDB) also tells how much is waiting, in both
+	// answers: a backlog that grows while ready means InfluxDB refuses something.
+	var spool map[string]any
+	if b, ok := s.pinger.(Backlogger); ok {
+		points, age := b.Backlog()
+		spool = map[string]any{"pending_points": points, "oldest_age_seconds": age.Seconds()}
+	}
 	if err := s.pinger.Ping(ctx); err != nil {
 		s.metrics.StoreErrors.WithLabelValues("ping").Inc()
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{
+		body := map[string]any{
 			"status": "unavailable",
 			"error":  "kho dữ liệu không phản hồi / store is not answering: " + err.Error(),
-		})
+		}
+		if spool != nil {
+			body["spool"] = spool
+		}
+		writeJSON(w, http.StatusServiceUnavailable, body)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	body := map[string]any{"status": "ready"}
+	if spool != nil {
+		body["spool"] = spool
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// Backlogger is a store that keeps acknowledged writes in a spool until its backend
+// has them (the InfluxDB store); /readyz reports the spool.
+type Backlogger interface {
+	Backlog() (points int64, oldestAge time.Duration)
 }
 
 type indicatorJSON struct {
@@ -270,7 +326,7 @@ func (s *Server) listObservations(w http.ResponseWriter, r *http.Request) {
 	if obs == nil {
 		obs = []indicators.Observation{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"observations": obs, "count": len(obs)})
+	writeJSON(w, http.StatusOK, map[string]any{"observations": withPrevious(obs, sq.History), "count": len(obs)})
 }
 
 func splitList(vals []string) []string {

@@ -57,6 +57,11 @@ type Config struct {
 	Registry  Registry
 	Tokens    []Token
 	Log       Log
+	Ranking   Ranking
+	// Submissions sets report deadlines and the outlier threshold.
+	Submissions Submissions
+	// Collectors are the portal probes and KPI feeds `goc serve` schedules.
+	Collectors Collectors
 
 	// file is the name problems found after loading are reported under.
 	file string
@@ -88,7 +93,26 @@ type Influx struct {
 	Org    string
 	Bucket string
 	Token  Secret
+	// ProbeBucket holds probe history (typically 30 days' retention); empty means Bucket.
+	ProbeBucket string
+	// Spool is the file that keeps acknowledged writes until InfluxDB has them,
+	// resolved against the config file's folder; goc-influx-spool.db there by default.
+	Spool string
+	// LatestFromLedger answers latest values from the spool's ledger instead of Flux
+	// (store.influx.latest_reads: ledger).
+	LatestFromLedger bool
 }
+
+// Environment variables that fill store.influx settings left empty in the file.
+const (
+	EnvInfluxURL    = "GOC_INFLUX_URL"
+	EnvInfluxOrg    = "GOC_INFLUX_ORG"
+	EnvInfluxBucket = "GOC_INFLUX_BUCKET"
+	EnvInfluxToken  = "GOC_INFLUX_TOKEN"
+)
+
+// DefaultInfluxSpool is the spool file's name when store.influx.spool is empty.
+const DefaultInfluxSpool = "goc-influx-spool.db"
 
 // Catalogue points at an optional catalogue file whose indicators override or extend
 // the built-in ones.
@@ -146,8 +170,13 @@ func Default() *Config {
 			MaxSubmissionBytes: DefaultMaxSubmissionBytes,
 			Location:           loc,
 		},
-		Store: Store{Backend: BackendSQLite},
-		Log:   Log{Level: slog.LevelInfo, Format: LogText},
+		Store:   Store{Backend: BackendSQLite},
+		Log:     Log{Level: slog.LevelInfo, Format: LogText},
+		Ranking: DefaultRanking(),
+
+		Submissions: DefaultSubmissions(),
+
+		Collectors: defaultCollectors(),
 	}
 }
 
@@ -184,6 +213,11 @@ func (c *Config) CheckAgencies(known func(code string) bool) error {
 	for i, t := range c.Tokens {
 		if t.Agency != "" && !known(t.Agency) {
 			ps.add(t.line, fmt.Sprintf("tokens[%d].agency", i), "unknown agency %q", t.Agency)
+		}
+	}
+	for _, r := range c.Collectors.agencies() {
+		if !known(r.code) {
+			ps.add(r.line, r.path, "unknown agency %q", r.code)
 		}
 	}
 	return ps.err()

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -54,12 +55,15 @@ func decode(ps *problems, data []byte, baseDir string) *Config {
 		return c
 	}
 	d.mapping(&doc, "", fields{
-		"server":    func(v *yaml.Node, p string) { d.server(v, p, &c.Server) },
-		"store":     func(v *yaml.Node, p string) { d.store(v, p, &c.Store) },
-		"catalogue": func(v *yaml.Node, p string) { d.mapping(v, p, fields{"file": d.file(&c.Catalogue.File)}) },
-		"registry":  func(v *yaml.Node, p string) { d.mapping(v, p, fields{"file": d.file(&c.Registry.File)}) },
-		"tokens":    func(v *yaml.Node, p string) { c.Tokens = d.tokens(v, p) },
-		"log":       func(v *yaml.Node, p string) { d.log(v, p, &c.Log) },
+		"server":      func(v *yaml.Node, p string) { d.server(v, p, &c.Server) },
+		"store":       func(v *yaml.Node, p string) { d.store(v, p, &c.Store) },
+		"catalogue":   func(v *yaml.Node, p string) { d.mapping(v, p, fields{"file": d.file(&c.Catalogue.File)}) },
+		"registry":    func(v *yaml.Node, p string) { d.mapping(v, p, fields{"file": d.file(&c.Registry.File)}) },
+		"tokens":      func(v *yaml.Node, p string) { c.Tokens = d.tokens(v, p) },
+		"log":         func(v *yaml.Node, p string) { d.log(v, p, &c.Log) },
+		"ranking":     func(v *yaml.Node, p string) { d.ranking(v, p, &c.Ranking) },
+		"collectors":  func(v *yaml.Node, p string) { d.collectors(v, p, &c.Collectors) },
+		"submissions": func(v *yaml.Node, p string) { d.submissions(v, p, &c.Submissions) },
 	})
 	d.checkStore(&c.Store)
 	return c
@@ -207,10 +211,13 @@ func (d *decoder) store(n *yaml.Node, path string, s *Store) {
 		}),
 		"influx": func(v *yaml.Node, p string) {
 			d.mapping(v, p, fields{
-				"url":    setting(d, &s.Influx.URL, parseInfluxURL),
-				"org":    d.text(&s.Influx.Org),
-				"bucket": d.text(&s.Influx.Bucket),
-				"token":  setting(d, &s.Influx.Token, func(s string) (Secret, error) { return NewSecret(s), nil }),
+				"url":          setting(d, &s.Influx.URL, parseInfluxURL),
+				"org":          d.text(&s.Influx.Org),
+				"bucket":       d.text(&s.Influx.Bucket),
+				"token":        setting(d, &s.Influx.Token, func(s string) (Secret, error) { return NewSecret(s), nil }),
+				"probe_bucket": d.text(&s.Influx.ProbeBucket),
+				"spool":        d.file(&s.Influx.Spool),
+				"latest_reads": setting(d, &s.Influx.LatestFromLedger, parseLatestReads),
 			})
 		},
 	})
@@ -240,12 +247,39 @@ func (d *decoder) checkStore(s *Store) {
 			d.add(d.lineOf("store.path", "store.backend", "store"), "store.path", "required when store.backend is sqlite: the database file")
 		}
 	case BackendInflux:
+		d.influxFromEnv(&s.Influx)
 		for _, f := range []struct{ key, value string }{{"url", s.Influx.URL}, {"bucket", s.Influx.Bucket}} {
 			p := "store.influx." + f.key
 			if f.value == "" && !d.reported(p) {
 				d.add(d.lineOf(p, "store.influx", "store.backend", "store"), p, "required when store.backend is influx")
 			}
 		}
+	}
+}
+
+// influxFromEnv fills the InfluxDB settings the file leaves empty from GOC_INFLUX_URL,
+// GOC_INFLUX_ORG, GOC_INFLUX_BUCKET and GOC_INFLUX_TOKEN, and defaults the spool file.
+func (d *decoder) influxFromEnv(in *Influx) {
+	if in.URL == "" && !d.reported("store.influx.url") {
+		if v := os.Getenv(EnvInfluxURL); v != "" {
+			u, err := parseInfluxURL(v)
+			if err != nil {
+				d.add(d.lineOf("store.influx", "store.backend", "store"), "store.influx.url", "%s: %v", EnvInfluxURL, err)
+			}
+			in.URL = u
+		}
+	}
+	if in.Org == "" {
+		in.Org = os.Getenv(EnvInfluxOrg)
+	}
+	if in.Bucket == "" {
+		in.Bucket = os.Getenv(EnvInfluxBucket)
+	}
+	if in.Token.IsZero() {
+		in.Token = NewSecret(os.Getenv(EnvInfluxToken))
+	}
+	if in.Spool == "" {
+		in.Spool = filepath.Join(d.baseDir, DefaultInfluxSpool)
 	}
 }
 
@@ -376,6 +410,17 @@ func parseInfluxURL(s string) (string, error) {
 		return "", fmt.Errorf("%q is not an http:// or https:// URL", s)
 	}
 	return s, nil
+}
+
+// parseLatestReads reads store.influx.latest_reads: where latest values come from.
+func parseLatestReads(s string) (bool, error) {
+	switch s {
+	case "influxdb":
+		return false, nil
+	case "ledger":
+		return true, nil
+	}
+	return false, fmt.Errorf("unknown value %q; known: influxdb, ledger", s)
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -78,6 +78,7 @@ func History(cat *indicators.Catalogue, reg *indicators.Registry, now time.Time)
 		}
 	}
 	out = append(out, nationalHistory(cat, reg.Root(), now, received)...)
+	out = append(out, probeHistory(cat, reg, now, received)...)
 	// A fixed order makes two runs byte-identical, which keeps restarts from writing
 	// anything new.
 	slices.SortFunc(out, func(a, b indicators.Observation) int {
@@ -109,7 +110,7 @@ func agencyHistory(ind *indicators.Indicator, prof profile, reg *indicators.Regi
 				SeriesKey:  indicators.SeriesKey{Indicator: ind.Code, Agency: a.Code, Period: p},
 				Source:     indicators.FromDemo,
 				Submitter:  Submitter,
-				ReceivedAt: received,
+				ReceivedAt: receivedAt(ind.Code, a.Code, p, received),
 			}
 			if ind.IsRatio() {
 				den := math.Round(size * (0.9 + 0.2*rng.Float64()))
@@ -205,3 +206,20 @@ func seed(parts ...string) uint64 {
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+// receivedAt stamps a demo value as if its agency had sent it some days after the period
+// ended: most within a week or two, about one agency in eight a month late. That gives
+// the completeness report something to show. Its own generator keeps the values
+// themselves unchanged.
+func receivedAt(ind, agency string, p period.Period, loaded time.Time) time.Time {
+	rng := rand.New(rand.NewPCG(seed(ind, agency, "received"), uint64(p.Year*100+p.Index)))
+	days := 2 + rng.IntN(11)
+	if seed(agency, "late")%8 == 0 {
+		days = 25 + rng.IntN(20)
+	}
+	t := p.End(time.FixedZone("ICT", 7*3600)).AddDate(0, 0, days).Add(time.Duration(8+rng.IntN(9)) * time.Hour).UTC()
+	if t.After(loaded) {
+		return loaded
+	}
+	return t
+}
