@@ -44,6 +44,12 @@ go vet ./...
 log "go test"
 go test -count=1 -timeout 25m ./...
 
+# The InfluxDB outage test once more, verbosely, so its counts (acknowledged while
+# influxd was up, down, and after G-OC restarted; found in InfluxDB) are in the log.
+log "InfluxDB outage counts"
+go test -count=1 -v -run '^TestInfluxDBOutageAndRestartLoseNothingAndDuplicateNothing$' ./internal/store/influx |
+	grep -E 'acknowledged|in InfluxDB|^(--- |ok|FAIL)'
+
 # --- fuzzing --------------------------------------------------------------------------
 # The parsers of untrusted input each run under the fuzzer for a bounded time
 # (GOC_FUZZTIME, 20s by default; 0 skips). A finding fails the run; go test writes the
