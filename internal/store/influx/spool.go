@@ -13,6 +13,7 @@ import (
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/idempotency"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -137,7 +138,7 @@ func openSpool(ctx context.Context, path string) (*spool, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
-	if _, err := writer.ExecContext(ctx, spoolSchema+";\n"+keysTable); err != nil {
+	if _, err := writer.ExecContext(ctx, spoolSchema+";\n"+idempotency.Schema); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("open spool %s: %w", path, err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/g-oc/goc/internal/store/idempotency"
 )
 
 // migrations bring a database from schema version i (PRAGMA user_version) to i+1.
@@ -120,6 +122,9 @@ CREATE TABLE probe_latest (
 	content_match  INTEGER
 ) WITHOUT ROWID;
 `,
+	// 2: the responses recorded for Idempotency-Keys (the same table as the InfluxDB
+	// backend keeps in its spool).
+	idempotency.Schema,
 }
 
 // migrate runs the migrations the file has not seen, each in its own transaction
