@@ -13,6 +13,7 @@ import (
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/sqlwhere"
 )
 
 // The widest range a query covers: every time G-OC accepts (see store.CheckObservation
@@ -43,7 +44,7 @@ func (s *Store) Observations(ctx context.Context, q store.Query) ([]indicators.O
 }
 
 func (s *Store) observations(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
-	if !q.From.IsZero() && !q.To.IsZero() && ceilUnix(q.From) >= ceilUnix(q.To) {
+	if !q.From.IsZero() && !q.To.IsZero() && sqlwhere.CeilUnix(q.From) >= sqlwhere.CeilUnix(q.To) {
 		return []indicators.Observation{}, nil
 	}
 	if s.opt.LatestFromLedger && !q.History {
@@ -154,10 +155,10 @@ func startMonth(p period.Period) int {
 func (s *Store) fluxObservations(ctx context.Context, q store.Query, each func(indicators.Observation) error) error {
 	start, stop := rangeStart, rangeStop
 	if !q.From.IsZero() {
-		start = time.Unix(ceilUnix(q.From), 0)
+		start = time.Unix(sqlwhere.CeilUnix(q.From), 0)
 	}
 	if !q.To.IsZero() {
-		stop = time.Unix(ceilUnix(q.To), 0)
+		stop = time.Unix(sqlwhere.CeilUnix(q.To), 0)
 	}
 	meas := measObservationLatest
 	if q.History {

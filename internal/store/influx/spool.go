@@ -14,6 +14,7 @@ import (
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/idempotency"
+	"github.com/g-oc/goc/internal/store/sqlwhere"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -364,53 +365,17 @@ func (sp *spool) enqueueProbes(ctx context.Context, rs []store.ProbeResult, now 
 	return nil
 }
 
-// obsFilter is the WHERE clause (over obsColumns) and arguments selecting what q asks
-// for, sources included only when withSources.
-func obsFilter(q store.Query, withSources bool) (string, []any) {
-	var where []string
-	var args []any
-	in := func(col string, vals []any) {
-		if len(vals) == 0 {
-			return
-		}
-		where = append(where, col+" IN ("+strings.TrimSuffix(strings.Repeat("?,", len(vals)), ",")+")")
-		args = append(args, vals...)
-	}
-	in("indicator", anys(q.Indicators))
-	in("agency", anys(q.Agencies))
-	if !q.From.IsZero() {
-		where = append(where, "period_start >= ?")
-		args = append(args, ceilUnix(q.From))
-	}
-	if !q.To.IsZero() {
-		where = append(where, "period_start < ?")
-		args = append(args, ceilUnix(q.To))
-	}
-	kinds := make([]any, len(q.Kinds))
-	for i, k := range q.Kinds {
-		kinds[i] = int(k)
-	}
-	in("kind", kinds)
-	if withSources {
-		in("source", anys(q.Sources))
-	}
-	if len(where) == 0 {
-		return "", nil
-	}
-	return " WHERE " + strings.Join(where, " AND "), args
-}
-
 // pendingObservations returns the queued revisions q selects (every revision; sources
 // filter only history queries, see Store.Observations).
 func (sp *spool) pendingObservations(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
-	where, args := obsFilter(q, q.History)
+	where, args := sqlwhere.Observations(q, q.History)
 	return sp.observations(ctx, "SELECT "+obsColumns+" FROM pending_obs"+where, args)
 }
 
 // ledgerObservations returns the latest revision of each series q selects, sources
 // included: what the store answers for latest values while InfluxDB is away.
 func (sp *spool) ledgerObservations(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
-	where, args := obsFilter(q, true)
+	where, args := sqlwhere.Observations(q, true)
 	return sp.observations(ctx, "SELECT "+obsColumns+" FROM ledger"+where+" ORDER BY indicator, agency, period_start, kind", args)
 }
 
@@ -634,23 +599,6 @@ func (sp *spool) loadLedger(ctx context.Context, obs []indicators.Observation, p
 func (sp *spool) setMeta(ctx context.Context, key, value string) error {
 	_, err := sp.writer.ExecContext(ctx, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value)
 	return err
-}
-
-// ceilUnix is t in whole unix seconds, rounded up: period starts are whole seconds,
-// so start >= t and start < t hold exactly when they hold for ceilUnix(t).
-func ceilUnix(t time.Time) int64 {
-	if t.Nanosecond() > 0 {
-		return t.Unix() + 1
-	}
-	return t.Unix()
-}
-
-func anys[T ~string](vs []T) []any {
-	out := make([]any, len(vs))
-	for i, v := range vs {
-		out[i] = string(v)
-	}
-	return out
 }
 
 func nullable(f *float64) any {

@@ -6,12 +6,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/sqlwhere"
 )
 
 // WriteObservations stores a batch in one transaction and returns it as stored, in
@@ -191,62 +191,13 @@ func observationQuery(q store.Query) (query, count string, args []any) {
 	if q.History {
 		table = "observations"
 	}
-	var where []string
-	in := func(col string, vals []any) {
-		if len(vals) == 0 {
-			return
-		}
-		where = append(where, col+" IN ("+strings.TrimSuffix(strings.Repeat("?,", len(vals)), ",")+")")
-		args = append(args, vals...)
-	}
-	in("indicator", anys(q.Indicators))
-	in("agency", anys(q.Agencies))
-	if !q.From.IsZero() {
-		where = append(where, "period_start >= ?")
-		args = append(args, ceilUnix(q.From))
-	}
-	if !q.To.IsZero() {
-		where = append(where, "period_start < ?")
-		args = append(args, ceilUnix(q.To))
-	}
-	in("kind", kindArgs(q.Kinds))
-	in("source", anys(q.Sources))
-	filter := ""
-	if len(where) > 0 {
-		filter = " WHERE " + strings.Join(where, " AND ")
-	}
+	filter, args := sqlwhere.Observations(q, true)
 	query = "SELECT " + observationColumns + " FROM " + table + filter +
 		" ORDER BY indicator, agency, period_start, kind"
 	if q.History {
 		query += ", revision"
 	}
 	return query, "SELECT count(*) FROM " + table + filter, args
-}
-
-// ceilUnix is t in whole unix seconds, rounded up: period starts are whole seconds,
-// so start >= t and start < t hold exactly when they hold for ceilUnix(t).
-func ceilUnix(t time.Time) int64 {
-	if t.Nanosecond() > 0 {
-		return t.Unix() + 1
-	}
-	return t.Unix()
-}
-
-// anys turns strings into bind arguments.
-func anys[T ~string](vs []T) []any {
-	out := make([]any, len(vs))
-	for i, v := range vs {
-		out[i] = string(v)
-	}
-	return out
-}
-
-func kindArgs(ks []period.Kind) []any {
-	out := make([]any, len(ks))
-	for i, k := range ks {
-		out[i] = int(k)
-	}
-	return out
 }
 
 func asString(v any) string {
