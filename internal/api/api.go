@@ -288,34 +288,16 @@ func (s *Server) getAgency(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listObservations(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	var probs []Problem
-	sq := store.Query{Indicators: splitList(q["indicator"]), Agencies: splitList(q["agency"])}
-	if v := q.Get("from"); v != "" {
-		p, err := period.Parse(v)
-		if err != nil {
-			probs = append(probs, Problem{Field: "from", Reason: "kỳ không hợp lệ / " + err.Error()})
-		} else {
-			sq.From = p.Start(nil)
-		}
+	p := newParams(r.URL.Query())
+	sq := store.Query{Indicators: splitList(p.q["indicator"]), Agencies: splitList(p.q["agency"]), History: p.boolean("history")}
+	if from, ok := p.period("from"); ok {
+		sq.From = from.Start(nil)
 	}
-	if v := q.Get("to"); v != "" {
-		p, err := period.Parse(v)
-		if err != nil {
-			probs = append(probs, Problem{Field: "to", Reason: "kỳ không hợp lệ / " + err.Error()})
-		} else {
-			sq.To = p.End(nil)
-		}
+	if to, ok := p.period("to"); ok {
+		sq.To = to.End(nil)
 	}
-	if v := q.Get("history"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			probs = append(probs, Problem{Field: "history", Reason: "phải là true hoặc false / must be true or false"})
-		}
-		sq.History = b
-	}
-	if len(probs) > 0 {
-		writeProblems(w, http.StatusBadRequest, probs)
+	if len(p.probs) > 0 {
+		writeProblems(w, http.StatusBadRequest, p.probs)
 		return
 	}
 	obs, err := s.query.Observations(r.Context(), sq)
@@ -342,33 +324,22 @@ func splitList(vals []string) []string {
 }
 
 func (s *Server) getProgress(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	var probs []Problem
-	code := q.Get("indicator")
-	if code == "" {
-		probs = append(probs, Problem{Field: "indicator", Reason: "bắt buộc / required"})
-	}
+	p := newParams(r.URL.Query())
+	code := p.required("indicator")
 	year := 2025
-	if v := q.Get("year"); v != "" {
+	if v := p.q.Get("year"); v != "" {
 		y, err := strconv.Atoi(v)
 		if err != nil || y < period.MinYear || y > period.MaxYear {
-			probs = append(probs, Problem{Field: "year", Reason: "năm không hợp lệ / not a year: " + v})
+			p.fail("year", "năm không hợp lệ / not a year: "+v)
 		}
 		year = y
 	}
-	var level indicators.Level
-	if v := q.Get("level"); v != "" {
-		l, err := indicators.ParseLevel(v)
-		if err != nil {
-			probs = append(probs, Problem{Field: "level", Reason: err.Error()})
-		}
-		level = l
-	}
-	if len(probs) > 0 {
-		writeProblems(w, http.StatusBadRequest, probs)
+	level := p.level("level")
+	if len(p.probs) > 0 {
+		writeProblems(w, http.StatusBadRequest, p.probs)
 		return
 	}
-	agency := q.Get("agency")
+	agency := p.q.Get("agency")
 	switch agency {
 	case "*":
 		all, err := s.query.ProgressOfAll(r.Context(), code, year, s.now())

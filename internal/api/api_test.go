@@ -517,3 +517,44 @@ func TestNationalProgressOnALevelTargetIndicatorIsJudgedPerLevel(t *testing.T) {
 		t.Errorf("national commune figure judged as %+v, want commune level against 70 (b.v)", commune)
 	}
 }
+
+func TestSubmissionRefusesAConfirmOutliersValueItCannotRead(t *testing.T) {
+	f := newFixture(t, false)
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/api/v1/submissions?confirm_outliers=yess",
+		strings.NewReader(`{"agency":"P20","period":"2026-Q3","values":[{"indicator":"dossiers_fully_online","numerator":1,"denominator":2}]}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+f.tokens["P20"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "confirm_outliers") {
+		t.Errorf("status %d %s, want 400 naming confirm_outliers", resp.StatusCode, b)
+	}
+	if n := f.count(t); n != 0 {
+		t.Errorf("a refused submission stored %d observations", n)
+	}
+}
+
+func TestObservationsNameEveryBadParameter(t *testing.T) {
+	f := newFixture(t, false)
+	var body struct {
+		Problems []Problem `json:"problems"`
+	}
+	if code := f.get(t, "/api/v1/observations?from=2025-Q9&to=soon&history=maybe", &body); code != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400", code)
+	}
+	got := map[string]bool{}
+	for _, p := range body.Problems {
+		got[p.Field] = true
+	}
+	for _, want := range []string{"from", "to", "history"} {
+		if !got[want] {
+			t.Errorf("no problem named %q: %+v", want, body.Problems)
+		}
+	}
+}
+
+type Problem = api.Problem

@@ -12,25 +12,14 @@ import (
 // what was stored. Without agency it is the country; with level, only agencies of that
 // level contribute (the national commune-level figure).
 func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	var probs []Problem
-	code := q.Get("indicator")
-	if code == "" {
-		probs = append(probs, Problem{Field: "indicator", Reason: "bắt buộc / required"})
-	}
-	var level indicators.Level
-	if v := q.Get("level"); v != "" {
-		l, err := indicators.ParseLevel(v)
-		if err != nil {
-			probs = append(probs, Problem{Field: "level", Reason: err.Error()})
-		}
-		level = l
-	}
-	if len(probs) > 0 {
-		writeProblems(w, http.StatusBadRequest, probs)
+	p := newParams(r.URL.Query())
+	code := p.required("indicator")
+	level := p.level("level")
+	if len(p.probs) > 0 {
+		writeProblems(w, http.StatusBadRequest, p.probs)
 		return
 	}
-	agency := q.Get("agency")
+	agency := p.q.Get("agency")
 	if agency == "" {
 		agency = s.query.Registry().Root()
 	}

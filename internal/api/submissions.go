@@ -113,7 +113,13 @@ func (s *Server) postSubmission(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if v := r.URL.Query().Get("confirm_outliers"); v != "" {
-		up.confirm, _ = strconv.ParseBool(v)
+		// A typo here must not silently leave outliers unconfirmed (or confirmed).
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			s.reject(w, http.StatusBadRequest, "invalid", "confirm_outliers phải là true hoặc false / confirm_outliers must be true or false, not "+strconv.Quote(v))
+			return
+		}
+		up.confirm = b
 	}
 	fingerprint := up.fingerprint()
 	if key != "" && s.sub.keys != nil {
@@ -202,7 +208,10 @@ func fromMultipart(body []byte, boundary string) (upload, error) {
 			}
 			up.body, found = b, true
 		case "confirm_outliers":
-			up.confirm, _ = strconv.ParseBool(strings.TrimSpace(string(b)))
+			v := strings.TrimSpace(string(b))
+			if up.confirm, err = strconv.ParseBool(v); err != nil {
+				return up, fmt.Errorf("phần confirm_outliers phải là true hoặc false / the confirm_outliers part must be true or false, not %q", v)
+			}
 		}
 	}
 	if !found {
