@@ -103,15 +103,10 @@ func (s *Service) AgencyCard(ctx context.Context, code string, method indicators
 		if err != nil {
 			return nil, err
 		}
-		var values []indicators.Value
-		for _, p := range sortedPeriods(byPeriod) {
-			v, ok := indicators.RollUp(ind, s.registry, code, p, byPeriod[p], "")
-			if !ok {
-				continue
-			}
-			values = append(values, v)
+		values := s.rollUpSeries(ind, byPeriod, code, "")
+		for _, v := range values {
 			for _, f := range v.From {
-				o := byPeriod[p][f]
+				o := byPeriod[v.Period][f]
 				sources[o.Source] = true
 				if o.ReceivedAt.After(cutoff) {
 					cutoff = o.ReceivedAt

@@ -71,23 +71,32 @@ func (s *Service) Series(ctx context.Context, code, agency string, level indicat
 	if err != nil {
 		return nil, Series{}, err
 	}
-	out := Series{Indicator: code, Agency: agency, Level: level}
+	return ind, Series{Indicator: code, Agency: agency, Level: level, Values: s.rollUpSeries(ind, byPeriod, agency, level)}, nil
+}
+
+// ownObservations maps each period to every agency's own latest observation in it.
+type ownObservations = map[period.Period]map[string]indicators.Observation
+
+// rollUpSeries is an agency's value in every period with data, own or rolled up, from
+// observations already read.
+func (s *Service) rollUpSeries(ind *indicators.Indicator, byPeriod ownObservations, agency string, level indicators.Level) []indicators.Value {
+	var values []indicators.Value
 	for _, p := range sortedPeriods(byPeriod) {
 		if v, ok := indicators.RollUp(ind, s.registry, agency, p, byPeriod[p], level); ok {
-			out.Values = append(out.Values, v)
+			values = append(values, v)
 		}
 	}
-	return ind, out, nil
+	return values
 }
 
 // ownByPeriod loads the latest revision of every agency's own observations of one
 // indicator in one query, grouped by period.
-func (s *Service) ownByPeriod(ctx context.Context, ind *indicators.Indicator) (map[period.Period]map[string]indicators.Observation, error) {
+func (s *Service) ownByPeriod(ctx context.Context, ind *indicators.Indicator) (ownObservations, error) {
 	obs, err := s.store.Observations(ctx, store.Query{Indicators: []string{ind.Code}})
 	if err != nil {
 		return nil, fmt.Errorf("read observations of %s: %w", ind.Code, err)
 	}
-	byPeriod := map[period.Period]map[string]indicators.Observation{}
+	byPeriod := ownObservations{}
 	for _, o := range obs {
 		m := byPeriod[o.Period]
 		if m == nil {
@@ -133,7 +142,12 @@ func (s *Service) Progress(ctx context.Context, code, agency string, year int, l
 	if !ok {
 		return ProgressReport{}, &NotFoundError{"agency", agency}
 	}
-	ind, series, err := s.Series(ctx, code, agency, level)
+	ind, ok := s.catalogue.Get(code)
+	if !ok {
+		return ProgressReport{}, &NotFoundError{"indicator", code}
+	}
+	// One read serves the agency's figure and, for a per-level indicator, every level's.
+	byPeriod, err := s.ownByPeriod(ctx, ind)
 	if err != nil {
 		return ProgressReport{}, err
 	}
@@ -141,17 +155,12 @@ func (s *Service) Progress(ctx context.Context, code, agency string, year int, l
 	if judged == "" {
 		judged = a.Level()
 	}
-	rep := progressOf(ind, agency, judged, year, series.Values)
+	rep := progressOf(ind, agency, judged, year, s.rollUpSeries(ind, byPeriod, agency, level))
 	if a.Kind == indicators.KindNational && level == "" && ind.HasLevelTargets() {
 		for _, l := range ind.Levels {
-			if l == indicators.National {
-				continue
+			if l != indicators.National {
+				rep.ByLevel = append(rep.ByLevel, progressOf(ind, agency, l, year, s.rollUpSeries(ind, byPeriod, agency, l)))
 			}
-			sub, err := s.Progress(ctx, code, agency, year, l)
-			if err != nil {
-				return ProgressReport{}, err
-			}
-			rep.ByLevel = append(rep.ByLevel, sub)
 		}
 	}
 	return rep, nil
@@ -184,7 +193,6 @@ func (s *Service) ProgressOfAll(ctx context.Context, code string, year int, on t
 	if err != nil {
 		return nil, err
 	}
-	periods := sortedPeriods(byPeriod)
 	agencies := []*indicators.Agency{}
 	if root, ok := s.registry.Get(s.registry.Root()); ok {
 		agencies = append(agencies, root)
@@ -196,13 +204,7 @@ func (s *Service) ProgressOfAll(ctx context.Context, code string, year int, on t
 	}
 	out := make([]ProgressReport, 0, len(agencies))
 	for _, a := range agencies {
-		var values []indicators.Value
-		for _, p := range periods {
-			if v, ok := indicators.RollUp(ind, s.registry, a.Code, p, byPeriod[p], ""); ok {
-				values = append(values, v)
-			}
-		}
-		out = append(out, progressOf(ind, a.Code, a.Level(), year, values))
+		out = append(out, progressOf(ind, a.Code, a.Level(), year, s.rollUpSeries(ind, byPeriod, a.Code, "")))
 	}
 	return out, nil
 }
