@@ -117,9 +117,6 @@ type Indicator struct {
 	Qualitative bool        `json:"qualitative,omitempty" yaml:"qualitative,omitempty"`
 }
 
-// PeriodicityName is the periodicity as the API and files spell it.
-func (ind *Indicator) PeriodicityName() string { return ind.Periodicity.String() }
-
 // IsRatio reports whether values carry a numerator and a denominator that roll up.
 func (ind *Indicator) IsRatio() bool { return ind.Aggregation == Ratio }
 

@@ -212,18 +212,9 @@ type Backlogger interface {
 	Backlog() (points int64, oldestAge time.Duration)
 }
 
-type indicatorJSON struct {
-	*indicators.Indicator
-	Periodicity string `json:"periodicity"`
-}
-
+// listIndicators serves the catalogue; periodicity marshals as its name ("quarterly").
 func (s *Server) listIndicators(w http.ResponseWriter, r *http.Request) {
-	all := s.query.Catalogue().All()
-	out := make([]indicatorJSON, 0, len(all))
-	for _, ind := range all {
-		out = append(out, indicatorJSON{ind, ind.PeriodicityName()})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"indicators": out})
+	writeJSON(w, http.StatusOK, map[string]any{"indicators": s.query.Catalogue().All()})
 }
 
 func (s *Server) getIndicator(w http.ResponseWriter, r *http.Request) {
@@ -232,7 +223,7 @@ func (s *Server) getIndicator(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, (&query.NotFoundError{Field: "indicator", Value: r.PathValue("code")}).Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, indicatorJSON{ind, ind.PeriodicityName()})
+	writeJSON(w, http.StatusOK, ind)
 }
 
 func (s *Server) listAgencies(w http.ResponseWriter, r *http.Request) {
