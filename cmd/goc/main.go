@@ -67,10 +67,12 @@ func run(ctx context.Context, e *env, args []string) int {
 		if len(args) > 1 {
 			return run(ctx, e, []string{args[1], "--help"})
 		}
-		printUsage(e.stdout)
 		if len(args) == 0 {
+			// Asked for nothing: a usage error, so the usage goes where errors go.
+			printUsage(e.stderr)
 			return 2
 		}
+		printUsage(e.stdout)
 		return 0
 	}
 	for _, c := range commands() {
