@@ -3,8 +3,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/g-oc/goc/indicators"
@@ -50,6 +52,55 @@ type Query struct {
 	History bool
 	// Sources keeps only these sources.
 	Sources []indicators.Source
+	// After, when not nil, keeps only observations ordered after this key (keyset
+	// pagination): a reader passes the key of the last observation of the page it
+	// has, and gets the next page. Latest-only queries compare the series alone; history
+	// compares the revision too. The order is the one Observations promises.
+	After *Key
+	// Limit caps how many observations come back, the first in order; 0 means no cap.
+	// A page of Limit observations costs memory in proportion to Limit, not to the
+	// store, which is what lets an API read stay bounded whatever the store holds.
+	Limit int
+}
+
+// Key is the position of one observation in the order Observations answers in:
+// indicator, agency, period start, period kind (longer first), revision.
+type Key struct {
+	indicators.SeriesKey
+	// Revision is ignored by latest-only queries.
+	Revision int
+}
+
+// KeyOf is the key of o, for Query.After.
+func KeyOf(o indicators.Observation) Key {
+	return Key{SeriesKey: o.SeriesKey, Revision: o.Revision}
+}
+
+// Compare orders k against o as Observations does: negative when k comes first. With
+// history false the revision is not compared (one observation per series).
+func (k Key) Compare(o Key, history bool) int {
+	if c := strings.Compare(k.Indicator, o.Indicator); c != 0 {
+		return c
+	}
+	if c := strings.Compare(k.Agency, o.Agency); c != 0 {
+		return c
+	}
+	if c := k.Period.Start(nil).Compare(o.Period.Start(nil)); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(k.Period.Kind, o.Period.Kind); c != 0 {
+		return c
+	}
+	if !history {
+		return 0
+	}
+	return cmp.Compare(k.Revision, o.Revision)
+}
+
+// Follows reports whether o comes after q.After (always when q.After is nil): the
+// keyset filter for backends that filter in Go.
+func (q Query) Follows(o indicators.Observation) bool {
+	return q.After == nil || KeyOf(o).Compare(*q.After, q.History) > 0
 }
 
 // ProbeResult is the outcome of one probe of one portal.

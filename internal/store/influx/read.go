@@ -58,12 +58,15 @@ func (s *Store) observations(ctx context.Context, q store.Query) ([]indicators.O
 	if err != nil {
 		return nil, fmt.Errorf("read spool: %w", err)
 	}
-	var got []indicators.Observation
-	err = s.fluxObservations(ctx, q, func(o indicators.Observation) error {
-		got = append(got, o)
-		return nil
-	})
-	if err != nil {
+	pg := newPage(q)
+	var add func(indicators.Observation) error
+	var rest func()
+	if q.History {
+		add, rest = historyMerge(q, pending, pg)
+	} else {
+		add, rest = latestMerge(q, pending, pg)
+	}
+	if err := s.fluxObservations(ctx, q, add); err != nil {
 		if q.History || ctx.Err() != nil {
 			return nil, err
 		}
@@ -74,56 +77,131 @@ func (s *Store) observations(ctx context.Context, q store.Query) ([]indicators.O
 		}
 		return sortObservations(ledger), nil
 	}
-	if q.History {
-		return mergeHistory(got, pending), nil
-	}
-	return mergeLatest(got, pending, q.Sources), nil
+	rest()
+	return pg.sorted(), nil
 }
 
-// mergeHistory is the union of revisions read from InfluxDB (a) and the spool (b).
-func mergeHistory(a, b []indicators.Observation) []indicators.Observation {
+// historyMerge is the union of revisions read from InfluxDB (fed to add) and the spool
+// (added by rest). The spool's copy wins: it is whole even while InfluxDB is writing
+// its copy.
+func historyMerge(q store.Query, pending []indicators.Observation, pg *page) (add func(indicators.Observation) error, rest func()) {
 	type rev struct {
 		indicators.SeriesKey
 		n int
 	}
-	// The spool's copy wins: it is whole even while InfluxDB is writing its copy.
-	seen := make(map[rev]bool, len(b))
-	out := b
-	for _, o := range b {
+	seen := make(map[rev]bool, len(pending))
+	for _, o := range pending {
 		seen[rev{o.SeriesKey, o.Revision}] = true
 	}
-	for _, o := range a {
-		if !seen[rev{o.SeriesKey, o.Revision}] {
-			out = append(out, o)
+	add = func(o indicators.Observation) error {
+		if q.Follows(o) && !seen[rev{o.SeriesKey, o.Revision}] {
+			pg.add(o)
+		}
+		return nil
+	}
+	rest = func() {
+		for _, o := range pending {
+			pg.add(o)
 		}
 	}
-	return sortObservations(out)
+	return add, rest
 }
 
-// mergeLatest keeps the highest revision of each series, from the spool (b) when both
-// have it, then the listed sources.
-func mergeLatest(a, b []indicators.Observation, sources []indicators.Source) []indicators.Observation {
-	if len(b) > 0 {
-		at := make(map[indicators.SeriesKey]int, len(a))
-		for i, o := range a {
-			at[o.SeriesKey] = i
+// latestMerge keeps the highest revision of each series, from the spool when both have
+// it, then the listed sources: the source filter applies to the series' latest
+// revision, as store.Store requires.
+func latestMerge(q store.Query, pending []indicators.Observation, pg *page) (add func(indicators.Observation) error, rest func()) {
+	newest := make(map[indicators.SeriesKey]indicators.Observation, len(pending))
+	for _, o := range pending {
+		if cur, ok := newest[o.SeriesKey]; !ok || o.Revision >= cur.Revision {
+			newest[o.SeriesKey] = o
 		}
-		for _, o := range b {
-			i, ok := at[o.SeriesKey]
-			switch {
-			case !ok:
-				at[o.SeriesKey] = len(a)
-				a = append(a, o)
-			case o.Revision >= a[i].Revision:
-				a[i] = o
+	}
+	keep := func(o indicators.Observation) {
+		if q.Follows(o) && (len(q.Sources) == 0 || slices.Contains(q.Sources, o.Source)) {
+			pg.add(o)
+		}
+	}
+	add = func(o indicators.Observation) error {
+		if p, ok := newest[o.SeriesKey]; ok {
+			if p.Revision >= o.Revision {
+				o = p
 			}
+			delete(newest, o.SeriesKey)
+		}
+		keep(o)
+		return nil
+	}
+	rest = func() {
+		for _, o := range newest {
+			keep(o)
 		}
 	}
-	if len(sources) > 0 {
-		a = slices.DeleteFunc(a, func(o indicators.Observation) bool { return !slices.Contains(sources, o.Source) })
-	}
-	return sortObservations(a)
+	return add, rest
 }
+
+// page collects the answer to a query: everything when it has no limit, otherwise the
+// Limit first observations in order, in a max-heap of that size, so a page read from
+// InfluxDB (which cannot answer in G-OC's order by itself) holds at most Limit
+// observations however many the query scans.
+type page struct {
+	limit   int
+	history bool
+	obs     []indicators.Observation
+}
+
+func newPage(q store.Query) *page { return &page{limit: q.Limit, history: q.History} }
+
+func (p *page) less(i, j int) bool {
+	return store.KeyOf(p.obs[i]).Compare(store.KeyOf(p.obs[j]), p.history) > 0 // max-heap
+}
+
+func (p *page) add(o indicators.Observation) {
+	if p.limit <= 0 {
+		p.obs = append(p.obs, o)
+		return
+	}
+	if len(p.obs) < p.limit {
+		p.obs = append(p.obs, o)
+		p.up(len(p.obs) - 1)
+		return
+	}
+	if store.KeyOf(o).Compare(store.KeyOf(p.obs[0]), p.history) >= 0 {
+		return
+	}
+	p.obs[0] = o
+	p.down(0)
+}
+
+func (p *page) up(i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !p.less(i, parent) {
+			return
+		}
+		p.obs[i], p.obs[parent] = p.obs[parent], p.obs[i]
+		i = parent
+	}
+}
+
+func (p *page) down(i int) {
+	for {
+		l, big := 2*i+1, i
+		if l < len(p.obs) && p.less(l, big) {
+			big = l
+		}
+		if r := l + 1; r < len(p.obs) && p.less(r, big) {
+			big = r
+		}
+		if big == i {
+			return
+		}
+		p.obs[i], p.obs[big] = p.obs[big], p.obs[i]
+		i = big
+	}
+}
+
+func (p *page) sorted() []indicators.Observation { return sortObservations(p.obs) }
 
 // sortObservations orders as store.Store promises: indicator, agency, period start,
 // period kind (longer first), revision.
@@ -167,6 +245,11 @@ func (s *Store) fluxObservations(ctx context.Context, q store.Query, each func(i
 	pred := []string{`r._measurement == ` + fluxString(meas), `r._field == ` + fluxString(recordField)}
 	pred = appendAny(pred, "indicator", q.Indicators)
 	pred = appendAny(pred, "agency", q.Agencies)
+	if q.After != nil {
+		// Only the first column of the key can be pushed down as a range on a tag;
+		// the rest of the key is compared as rows arrive (store.Query.Follows).
+		pred = append(pred, `r.indicator >= `+fluxString(q.After.Indicator))
+	}
 	kinds := make([]string, len(q.Kinds))
 	for i, k := range q.Kinds {
 		kinds[i] = k.String()

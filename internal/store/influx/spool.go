@@ -369,14 +369,21 @@ func (sp *spool) enqueueProbes(ctx context.Context, rs []store.ProbeResult, now 
 // filter only history queries, see Store.Observations).
 func (sp *spool) pendingObservations(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
 	where, args := sqlwhere.Observations(q, q.History)
-	return sp.observations(ctx, "SELECT "+obsColumns+" FROM pending_obs"+where, args)
+	query := "SELECT " + obsColumns + " FROM pending_obs" + where
+	if q.History {
+		// Revisions are distinct keys, so the first Limit are all a page can use. Latest
+		// queries read every queued revision (bounded by the backlog): the newest of a
+		// series decides whether it is kept.
+		query += " ORDER BY indicator, agency, period_start, kind, revision" + sqlwhere.Limit(q)
+	}
+	return sp.observations(ctx, query, args)
 }
 
 // ledgerObservations returns the latest revision of each series q selects, sources
 // included: what the store answers for latest values while InfluxDB is away.
 func (sp *spool) ledgerObservations(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
 	where, args := sqlwhere.Observations(q, true)
-	return sp.observations(ctx, "SELECT "+obsColumns+" FROM ledger"+where+" ORDER BY indicator, agency, period_start, kind", args)
+	return sp.observations(ctx, "SELECT "+obsColumns+" FROM ledger"+where+" ORDER BY indicator, agency, period_start, kind"+sqlwhere.Limit(q), args)
 }
 
 func (sp *spool) observations(ctx context.Context, query string, args []any) ([]indicators.Observation, error) {

@@ -129,9 +129,13 @@ func (s *Store) Observations(ctx context.Context, q store.Query) ([]indicators.O
 	}
 	defer s.mu.RUnlock()
 	query, count, args := observationQuery(q)
-	var n int
-	if err := s.readers.QueryRowContext(ctx, count, args...).Scan(&n); err != nil {
-		return nil, fmt.Errorf("sqlite: count observations: %w", err)
+	// A page needs no count: its size is capped by the limit, and counting the rest of
+	// a large store on every page would cost what paging saves.
+	n := min(q.Limit, 4096)
+	if q.Limit <= 0 {
+		if err := s.readers.QueryRowContext(ctx, count, args...).Scan(&n); err != nil {
+			return nil, fmt.Errorf("sqlite: count observations: %w", err)
+		}
 	}
 	rows, err := s.readers.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -197,6 +201,7 @@ func observationQuery(q store.Query) (query, count string, args []any) {
 	if q.History {
 		query += ", revision"
 	}
+	query += sqlwhere.Limit(q)
 	return query, "SELECT count(*) FROM " + table + filter, args
 }
 

@@ -4,6 +4,7 @@
 package sqlwhere
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,10 +42,30 @@ func Observations(q store.Query, withSources bool) (string, []any) {
 	if withSources {
 		in("source", anys(q.Sources))
 	}
+	if k := q.After; k != nil {
+		// A row value comparison: SQLite walks the (indicator, agency, period_start,
+		// kind[, revision]) index from the key instead of skipping earlier rows.
+		start := k.Period.Start(nil).Unix()
+		if q.History {
+			where = append(where, "(indicator, agency, period_start, kind, revision) > (?, ?, ?, ?, ?)")
+			args = append(args, k.Indicator, k.Agency, start, int(k.Period.Kind), k.Revision)
+		} else {
+			where = append(where, "(indicator, agency, period_start, kind) > (?, ?, ?, ?)")
+			args = append(args, k.Indicator, k.Agency, start, int(k.Period.Kind))
+		}
+	}
 	if len(where) == 0 {
 		return "", nil
 	}
 	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// Limit returns " LIMIT n" when q has a limit, or "".
+func Limit(q store.Query) string {
+	if q.Limit <= 0 {
+		return ""
+	}
+	return " LIMIT " + strconv.Itoa(q.Limit)
 }
 
 // CeilUnix is t in whole unix seconds, rounded up: period starts are whole seconds, so

@@ -66,6 +66,7 @@ func cases() []testCase {
 		{"QueryFiltersByIndicatorAgencyPeriodKindAndSource", testQueryFilters},
 		{"HistoryIsOrderedByIndicatorAgencyPeriodKindRevision", testHistoryOrder},
 		{"SameSeriesSeveralTimesInOneBatchBecomesSuccessiveRevisions", testSameSeriesInBatch},
+		{"PagesWithLimitAndAfterWalkTheWholeAnswerInOrder", testPagesWalkTheWholeAnswer},
 		{"LatestProbesGivesNewestResultPerTargetOrderedByTarget", testLatestProbes},
 		{"ProbeResultsGivesOneTargetInHalfOpenRangeOldestFirst", testProbeRange},
 		{"ProbeResultRoundTripsPhasesAndTLSFacts", testProbeRoundTrip},
