@@ -11,14 +11,8 @@ import (
 	"github.com/g-oc/goc/internal/store"
 )
 
-// ProbeReader is what a report card needs from a store to summarise portal uptime. A
-// store that cannot answer it gives a card with no probe data, said so plainly.
-type ProbeReader interface {
-	LatestProbes(ctx context.Context) ([]store.ProbeResult, error)
-	ProbeResults(ctx context.Context, target string, from, to time.Time) ([]store.ProbeResult, error)
-}
-
-// UptimeWindow is how far back a card's uptime figure looks.
+// UptimeWindow is how far back a card's uptime figure looks on a store that keeps no
+// uptime windows (the card then shows no uptime, only the latest state).
 const UptimeWindow = 30 * 24 * time.Hour
 
 // Card is one agency's report card: each indicator's latest figure against the 2025 and
@@ -156,56 +150,36 @@ func (s *Service) AgencyCard(ctx context.Context, code string, method indicators
 
 	card.UptimeTo = now
 	card.UptimeFrom = now.Add(-UptimeWindow)
-	if pr, ok := s.store.(ProbeReader); ok {
+	if _, ok := s.store.(latestProbeReader); ok {
 		card.ProbesAvailable = true
-		portals, err := portalUptime(ctx, pr, code, card.UptimeFrom, card.UptimeTo)
+		portals, asOf, err := s.portalUptime(ctx, code)
 		if err != nil {
 			return nil, err
+		}
+		if !asOf.IsZero() {
+			// The store's 30-day window: that many UTC days up to its newest hour.
+			_, _, from := store.WindowBounds(asOf)
+			card.UptimeFrom, card.UptimeTo = from, asOf.Add(time.Hour)
 		}
 		card.Portals = portals
 	}
 	return card, nil
 }
 
-// portalUptime reads the latest state of every portal once, keeps the agency's, and
-// reads each of those portals' results in the window.
-func portalUptime(ctx context.Context, pr ProbeReader, agency string, from, to time.Time) ([]PortalUptime, error) {
-	latest, err := pr.LatestProbes(ctx)
+// portalUptime summarises the agency's portals over the last 30 days from the one
+// read of every portal's status, never from their histories.
+func (s *Service) portalUptime(ctx context.Context, agency string) ([]PortalUptime, time.Time, error) {
+	all, asOf, err := s.portalStatuses(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read latest probes: %w", err)
+		return nil, time.Time{}, err
 	}
 	out := []PortalUptime{}
-	for _, l := range latest {
-		if l.Agency != agency {
+	for _, p := range all {
+		if p.Agency != agency {
 			continue
 		}
-		rs, err := pr.ProbeResults(ctx, l.Target, from, to)
-		if err != nil {
-			return nil, fmt.Errorf("read probe results of %s: %w", l.Target, err)
-		}
-		pu := PortalUptime{Target: l.Target, Latest: l, Probes: len(rs)}
-		var totals []float64
-		for _, r := range rs {
-			if r.Success {
-				pu.Successes++
-				if d, ok := r.Phases["total"]; ok {
-					totals = append(totals, d)
-				}
-			}
-		}
-		if pu.Probes > 0 {
-			u := 100 * float64(pu.Successes) / float64(pu.Probes)
-			pu.Uptime = &u
-		}
-		if len(totals) > 0 {
-			slices.Sort(totals)
-			m := totals[len(totals)/2]
-			if len(totals)%2 == 0 {
-				m = (totals[len(totals)/2-1] + totals[len(totals)/2]) / 2
-			}
-			pu.MedianSeconds = &m
-		}
-		out = append(out, pu)
+		out = append(out, PortalUptime{Target: p.Target, Latest: p.ProbeResult, Probes: p.Month.Probes,
+			Successes: p.Month.Successes, Uptime: p.Month.Uptime, MedianSeconds: p.Month.MedianSeconds})
 	}
-	return out, nil
+	return out, asOf, nil
 }

@@ -70,6 +70,9 @@ func (s *Store) writeProbeResults(ctx context.Context, rs []store.ProbeResult) e
 			return fmt.Errorf("mark latest result of %s: %w", rs[i].Target, err)
 		}
 	}
+	if err := s.rollUpProbes(ctx, tx, rs); err != nil {
+		return fmt.Errorf("uptime windows: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -214,45 +217,9 @@ func (s *Store) probes(ctx context.Context, count, query string, args ...any) ([
 		if err := rows.Scan(dst...); err != nil {
 			return nil, err
 		}
-		r := store.ProbeResult{
-			Target:        asString(c[0]),
-			Agency:        asString(c[1]),
-			Time:          utcNanos(asInt(c[2])),
-			Success:       asInt(c[3]) != 0,
-			Error:         asString(c[4]),
-			HTTPStatus:    int(asInt(c[5])),
-			BodyBytes:     asInt(c[12]),
-			Redirects:     int(asInt(c[13])),
-			TLSVersion:    asString(c[14]),
-			CertValid:     asInt(c[16]) != 0,
-			HTTPSRedirect: asInt(c[17]) != 0,
-			IPv6:          asInt(c[18]) != 0,
-			DNSSEC:        asString(c[19]),
-			Mobile:        asInt(c[20]) != 0,
-		}
-		for i, name := range phaseColumns {
-			if c[6+i] == nil {
-				continue
-			}
-			if r.Phases == nil {
-				r.Phases = make(map[string]float64, len(phaseColumns))
-			}
-			r.Phases[name] = asFloat(c[6+i])
-		}
-		if c[11] != nil {
-			if r.Phases == nil {
-				r.Phases = map[string]float64{}
-			}
-			if err := json.Unmarshal([]byte(asString(c[11])), &r.Phases); err != nil {
-				return nil, fmt.Errorf("phases of %s at %s: %w", r.Target, r.Time.Format(time.RFC3339), err)
-			}
-		}
-		if c[15] != nil {
-			r.CertExpiry = utcNanos(asInt(c[15]))
-		}
-		if c[21] != nil {
-			m := asInt(c[21]) != 0
-			r.ContentMatch = &m
+		r, err := probeFromColumns(c[:])
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, r)
 	}
@@ -320,4 +287,49 @@ func (w *writeStmts) close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// probeFromColumns builds a result from the 22 probeColumns of one row.
+func probeFromColumns(c []any) (store.ProbeResult, error) {
+	r := store.ProbeResult{
+		Target:        asString(c[0]),
+		Agency:        asString(c[1]),
+		Time:          utcNanos(asInt(c[2])),
+		Success:       asInt(c[3]) != 0,
+		Error:         asString(c[4]),
+		HTTPStatus:    int(asInt(c[5])),
+		BodyBytes:     asInt(c[12]),
+		Redirects:     int(asInt(c[13])),
+		TLSVersion:    asString(c[14]),
+		CertValid:     asInt(c[16]) != 0,
+		HTTPSRedirect: asInt(c[17]) != 0,
+		IPv6:          asInt(c[18]) != 0,
+		DNSSEC:        asString(c[19]),
+		Mobile:        asInt(c[20]) != 0,
+	}
+	for i, name := range phaseColumns {
+		if c[6+i] == nil {
+			continue
+		}
+		if r.Phases == nil {
+			r.Phases = make(map[string]float64, len(phaseColumns))
+		}
+		r.Phases[name] = asFloat(c[6+i])
+	}
+	if c[11] != nil {
+		if r.Phases == nil {
+			r.Phases = map[string]float64{}
+		}
+		if err := json.Unmarshal([]byte(asString(c[11])), &r.Phases); err != nil {
+			return r, fmt.Errorf("phases of %s at %s: %w", r.Target, r.Time.Format(time.RFC3339), err)
+		}
+	}
+	if c[15] != nil {
+		r.CertExpiry = utcNanos(asInt(c[15]))
+	}
+	if c[21] != nil {
+		m := asInt(c[21]) != 0
+		r.ContentMatch = &m
+	}
+	return r, nil
 }

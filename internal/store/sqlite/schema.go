@@ -125,6 +125,47 @@ CREATE TABLE probe_latest (
 	// 2: the responses recorded for Idempotency-Keys (the same table as the InfluxDB
 	// backend keeps in its spool).
 	idempotency.Schema,
+	// 3: each portal's uptime windows (24 h, 7 d, 30 d), kept in the transaction that
+	// writes its results, so the status of 10,000 portals is one scan of probe_latest
+	// joined to probe_windows. probe_hourly and probe_daily hold the buckets still inside
+	// a window, so that a bucket leaving one can be subtracted; they are pruned as the
+	// windows move. probe_windows_state holds the hour the windows end in.
+	`
+CREATE TABLE probe_hourly (
+	target    TEXT    NOT NULL,
+	hour      INTEGER NOT NULL, -- unix seconds, start of the UTC hour
+	probes    INTEGER NOT NULL,
+	successes INTEGER NOT NULL,
+	latency   BLOB    NOT NULL, -- store.LatencyHistogram of the successful probes
+	PRIMARY KEY (target, hour)
+) WITHOUT ROWID;
+CREATE INDEX probe_hourly_hour ON probe_hourly (hour);
+CREATE TABLE probe_daily (
+	target    TEXT    NOT NULL,
+	day       INTEGER NOT NULL, -- unix seconds, start of the UTC day
+	probes    INTEGER NOT NULL,
+	successes INTEGER NOT NULL,
+	latency   BLOB    NOT NULL,
+	PRIMARY KEY (target, day)
+) WITHOUT ROWID;
+CREATE INDEX probe_daily_day ON probe_daily (day);
+CREATE TABLE probe_windows (
+	target          TEXT    NOT NULL PRIMARY KEY,
+	day_probes      INTEGER NOT NULL,
+	day_successes   INTEGER NOT NULL,
+	day_latency     BLOB    NOT NULL,
+	week_probes     INTEGER NOT NULL,
+	week_successes  INTEGER NOT NULL,
+	week_latency    BLOB    NOT NULL,
+	month_probes    INTEGER NOT NULL,
+	month_successes INTEGER NOT NULL,
+	month_latency   BLOB    NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE probe_windows_state (
+	id   INTEGER PRIMARY KEY CHECK (id = 1),
+	hour INTEGER NOT NULL -- unix seconds: the hour the windows end in
+);
+`,
 }
 
 // migrate runs the migrations the file has not seen, each in its own transaction

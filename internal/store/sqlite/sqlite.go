@@ -145,6 +145,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.closePools()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	if err := s.rebuildProbeWindowsIfMissing(ctx); err != nil {
+		s.closePools()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	if err := readers.PingContext(ctx); err != nil {
 		s.closePools()
 		return nil, fmt.Errorf("sqlite: open readers of %s: %w", path, err)
