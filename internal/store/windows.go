@@ -30,6 +30,9 @@ type ProbeWindow struct {
 	Successes int `json:"successes"`
 	// Latency counts the total durations of the successful probes.
 	Latency LatencyHistogram `json:"-"`
+	// Median, when set, is the median a backend computed itself (InfluxDB, on the
+	// server) instead of keeping Latency.
+	Median *float64 `json:"-"`
 }
 
 // Uptime is Successes / Probes in percent; nil when there were no probes.
@@ -43,7 +46,12 @@ func (w ProbeWindow) Uptime() *float64 {
 
 // MedianSeconds is the median total duration of the window's successful probes, to
 // within the histogram's resolution; nil when none succeeded.
-func (w ProbeWindow) MedianSeconds() *float64 { return w.Latency.Median() }
+func (w ProbeWindow) MedianSeconds() *float64 {
+	if w.Median != nil {
+		return w.Median
+	}
+	return w.Latency.Median()
+}
 
 // Add counts one result.
 func (w *ProbeWindow) Add(r *ProbeResult) {
