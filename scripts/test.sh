@@ -30,6 +30,17 @@ log "grafana plugin: node $(node --version), npm $(npm --version)"
 scripts/build-grafana-plugin.sh
 export GOC_GRAFANA_PLUGIN_DIST="$PWD/grafana/plugin/dist"
 
+# Pages (issue 11): the browser tests drive Debian's chromium headless through chromedp
+# (internal/web/webtest). axe-core is vendored in internal/web/webtest/testdata, so the
+# accessibility check needs neither Node nor the network at test time.
+if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+	log "installing chromium for the page tests"
+	apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+GOC_CHROMIUM=${GOC_CHROMIUM:-$(command -v chromium || echo /usr/bin/chromium)}
+export GOC_CHROMIUM
+log "pages: $("$GOC_CHROMIUM" --version 2>/dev/null || echo chromium)"
+
 # --- checks ---------------------------------------------------------------------------
 log "gofmt / go vet"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))

@@ -20,6 +20,7 @@ import (
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/influx"
 	"github.com/g-oc/goc/internal/store/sqlite"
+	"github.com/g-oc/goc/internal/web"
 )
 
 // app is everything a running G-OC holds, built once in main and passed down.
@@ -133,6 +134,10 @@ func (a *app) serve(ctx context.Context, tokens *auth.Tokens, e *env, banner fun
 		DueDays: a.cfg.Submissions.DueDays, OutlierDeviations: a.cfg.Submissions.OutlierDeviations,
 		Feeds: col.puller,
 	})
+	pages, err := web.New(web.Options{Query: q, Metrics: a.metrics, Logger: a.log, Location: a.cfg.Server.Location})
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", a.cfg.Server.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.Server.Addr, err)
@@ -147,7 +152,7 @@ func (a *app) serve(ctx context.Context, tokens *auth.Tokens, e *env, banner fun
 	}
 	defer col.stop()
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           web.Combine(srv.Handler(), pages.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       a.cfg.Server.ReadTimeout,
 		WriteTimeout:      a.cfg.Server.WriteTimeout,
