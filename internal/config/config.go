@@ -62,6 +62,8 @@ type Config struct {
 	Submissions Submissions
 	// Collectors are the portal probes and KPI feeds `goc serve` schedules.
 	Collectors Collectors
+	// Alerts sets the thresholds of the alerting rules and the deadline reminders.
+	Alerts Alerts
 
 	// file is the name problems found after loading are reported under.
 	file string
@@ -177,6 +179,7 @@ func Default() *Config {
 		Submissions: DefaultSubmissions(),
 
 		Collectors: defaultCollectors(),
+		Alerts:     DefaultAlerts(),
 	}
 }
 
@@ -215,7 +218,7 @@ func (c *Config) CheckAgencies(known func(code string) bool) error {
 			ps.add(t.line, fmt.Sprintf("tokens[%d].agency", i), "unknown agency %q", t.Agency)
 		}
 	}
-	for _, r := range c.Collectors.agencies() {
+	for _, r := range append(c.Collectors.agencies(), c.Alerts.agencies()...) {
 		if !known(r.code) {
 			ps.add(r.line, r.path, "unknown agency %q", r.code)
 		}

@@ -64,6 +64,7 @@ func decode(ps *problems, data []byte, baseDir string) *Config {
 		"ranking":     func(v *yaml.Node, p string) { d.ranking(v, p, &c.Ranking) },
 		"collectors":  func(v *yaml.Node, p string) { d.collectors(v, p, &c.Collectors) },
 		"submissions": func(v *yaml.Node, p string) { d.submissions(v, p, &c.Submissions) },
+		"alerts":      func(v *yaml.Node, p string) { d.alerts(v, p, &c.Alerts) },
 	})
 	d.checkStore(&c.Store)
 	return c

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/g-oc/goc/internal/alerting"
+)
+
+const alertsUsage = `goc alerts rules        [--config FILE] [-o FILE]
+goc alerts alertmanager [--config FILE] [--webhook-base URL] [-o FILE]
+
+Quy tắc cảnh báo Prometheus và ví dụ định tuyến Alertmanager, sinh từ danh mục chỉ tiêu,
+danh bạ đơn vị và mục alerts: của tệp cấu hình.
+Prometheus alerting and recording rules and an example Alertmanager routing, generated
+from the indicator catalogue, the agency registry and the config's alerts: section.
+
+  rules         quy tắc cảnh báo và ghi / alerting and recording rules (promtool check rules)
+  alertmanager  ví dụ cấu hình Alertmanager: theo mức độ và theo bộ, có chặn cảnh báo /
+                example Alertmanager config: by severity and by ministry, with inhibition`
+
+func runAlerts(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(e.stderr, alertsUsage)
+		return usageError{"thiếu lệnh con / missing subcommand: rules or alertmanager"}
+	}
+	switch args[0] {
+	case "rules":
+		return runAlertsRules(e, args[1:])
+	case "alertmanager":
+		return runAlertsAlertmanager(e, args[1:])
+	case "-h", "--help", "help":
+		fmt.Fprintln(e.stdout, alertsUsage)
+		return nil
+	}
+	return usageError{fmt.Sprintf("lệnh con không có %q / unknown subcommand %q: want rules or alertmanager", args[0], args[0])}
+}
+
+// writeOut writes data to path, or to stdout when path is empty or "-". The file is
+// written whole or not at all.
+func writeOut(e *env, path string, data []byte) error {
+	if path == "" || path == "-" {
+		_, err := e.stdout.Write(data)
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func runAlertsRules(e *env, args []string) error {
+	fs := newFlags(e, "alerts rules", `goc alerts rules [--config FILE] [-o FILE]
+
+Ghi quy tắc cảnh báo và quy tắc ghi của Prometheus (ngưỡng lấy từ alerts: trong cấu hình).
+Writes Prometheus alerting and recording rules (thresholds from the config's alerts:).
+Check them with 'promtool check rules FILE'.`)
+	out := fs.String("o", "", "tệp đích; mặc định stdout / output file; stdout by default")
+	cfgPath := fs.String("config", "", "tệp cấu hình / config file (default: built-in settings)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cat, _, cfg, err := grafanaDomain(*cfgPath)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := alerting.Rules(cfg.Alerts, cfg.Submissions, cat).Write(&b); err != nil {
+		return err
+	}
+	return writeOut(e, *out, b.Bytes())
+}
+
+func runAlertsAlertmanager(e *env, args []string) error {
+	fs := newFlags(e, "alerts alertmanager", `goc alerts alertmanager [--config FILE] [--webhook-base URL] [-o FILE]
+
+Ghi ví dụ cấu hình Alertmanager: cảnh báo nghiêm trọng tới trực ban, sức khỏe G-OC tới
+vận hành, cảnh báo của mỗi bộ (kể cả đơn vị trực thuộc) tới bộ đó; cổng ngừng hoạt động
+chặn cảnh báo chậm của nó. Check it with 'amtool check-config FILE'.
+Writes an example Alertmanager config: critical alerts to on-call, G-OC's health to the
+operators, each ministry's alerts (its units' included) to its own receiver; a portal
+that is down inhibits its latency alert.`)
+	out := fs.String("o", "", "tệp đích; mặc định stdout / output file; stdout by default")
+	cfgPath := fs.String("config", "", "tệp cấu hình / config file (default: built-in registry)")
+	hook := fs.String("webhook-base", "http://127.0.0.1:9095/alerts", "địa chỉ gốc của webhook / base URL of the receivers' webhooks")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	_, reg, _, err := grafanaDomain(*cfgPath)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := alerting.WriteAlertmanager(&b, reg, alerting.AlertmanagerOptions{WebhookBase: *hook, On: time.Now()}); err != nil {
+		return err
+	}
+	return writeOut(e, *out, b.Bytes())
+}
