@@ -74,7 +74,7 @@ func Rules(a config.Alerts, sub config.Submissions, cat *indicators.Catalogue) F
 	regression := func(name, metric, runbook, whatVI, whatEN string) alert {
 		return alert{
 			name: name, component: "portal", severity: Warning, hold: a.RegressionFor, runbook: runbook,
-			expr: fmt.Sprintf("%[1]s == 0 and on(agency, target) max_over_time(%[1]s[%[2]s]) == 1 and on(agency, target) probe_success == 1", metric, lookback),
+			expr:      fmt.Sprintf("%[1]s == 0 and on(agency, target) max_over_time(%[1]s[%[2]s]) == 1 and on(agency, target) probe_success == 1", metric, lookback),
 			summaryVI: fmt.Sprintf("Cổng {{ $labels.target }} ({{ $labels.agency }}) mất %s", whatVI),
 			summaryEN: fmt.Sprintf("Portal {{ $labels.target }} ({{ $labels.agency }}) lost %s", whatEN),
 			descVI:    fmt.Sprintf("Cổng vẫn trả lời nhưng không còn %s, trong khi trong %s trước đó đã có.", whatVI, lookback),
@@ -129,7 +129,7 @@ func Rules(a config.Alerts, sub config.Submissions, cat *indicators.Catalogue) F
 		}
 		submissions = append(submissions, alert{
 			name: "GOCSubmissionOverdue", component: "submission", severity: Warning, runbook: "submission-overdue",
-			labels: map[string]string{"periodicity": k.String()},
+			labels:    map[string]string{"periodicity": k.String()},
 			expr:      fmt.Sprintf(`goc_submission_overdue_seconds{periodicity=%q} > %d * 86400`, k.String(), a.SubmissionOverdueDays),
 			summaryVI: "{{ $labels.agency }} chưa nộp báo cáo kỳ {{ $labels.period }}",
 			summaryEN: "{{ $labels.agency }} has not reported for {{ $labels.period }}",
@@ -147,7 +147,7 @@ func Rules(a config.Alerts, sub config.Submissions, cat *indicators.Catalogue) F
 		sel := fmt.Sprintf(`goc_indicator_progress_status_class{indicator=%q}`, ind.Code)
 		progress = append(progress, alert{
 			name: "GOCIndicatorStatusFell", component: "progress", severity: Warning, hold: a.ProgressFor, runbook: "indicator-status-fell",
-			labels: map[string]string{"indicator": ind.Code},
+			labels:    map[string]string{"indicator": ind.Code},
 			expr:      fmt.Sprintf("%s < max_over_time(%s[%s])", sel, sel, lookback),
 			summaryVI: fmt.Sprintf("Tiến độ %q của {{ $labels.agency }} tụt hạng", ind.NameVI),
 			summaryEN: fmt.Sprintf("Progress of {{ $labels.agency }} on %q fell a class", ind.NameEN),
