@@ -19,6 +19,23 @@ go mod download
 GOC_INFLUXD=$(scripts/influxd.sh install)
 export GOC_INFLUXD
 
+# Prometheus and Alertmanager (issue 18): Debian's packages bring promtool and amtool.
+# The alerting tests run promtool and amtool on the generated rules and Alertmanager
+# config, and the end-to-end test starts its own prometheus and alertmanager on free
+# loopback ports with their own data folders (a system service the package may start
+# is left alone).
+if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null ||
+	! command -v prometheus-alertmanager >/dev/null || ! command -v amtool >/dev/null; then
+	log "installing prometheus and prometheus-alertmanager"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-alertmanager >/dev/null
+fi
+GOC_PROMETHEUS=$(command -v prometheus)
+GOC_PROMTOOL=$(command -v promtool)
+GOC_ALERTMANAGER=$(command -v prometheus-alertmanager)
+GOC_AMTOOL=$(command -v amtool)
+export GOC_PROMETHEUS GOC_PROMTOOL GOC_ALERTMANAGER GOC_AMTOOL
+log "prometheus: $("$GOC_PROMETHEUS" --version 2>&1 | head -1)"
+
 # Grafana data source (issue 7): the frontend with npm (Node 20+, in the machine image;
 # `npm ci` is skipped while package-lock.json is unchanged), the backend with go. The
 # provisioning test copies this build.
