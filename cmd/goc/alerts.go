@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/g-oc/goc/internal/alerting"
+	"github.com/g-oc/goc/internal/query"
 )
 
 const alertsUsage = `goc alerts rules        [--config FILE] [-o FILE]
@@ -91,6 +92,9 @@ that is down inhibits its latency alert.`)
 	out := fs.String("o", "", "tệp đích; mặc định stdout / output file; stdout by default")
 	cfgPath := fs.String("config", "", "tệp cấu hình / config file (default: built-in registry)")
 	hook := fs.String("webhook-base", "http://127.0.0.1:9095/alerts", "địa chỉ gốc của webhook / base URL of the receivers' webhooks")
+	wait := fs.Duration("group-wait", 30*time.Second, "chờ trước thông báo đầu của một nhóm / route.group_wait")
+	interval := fs.Duration("group-interval", 5*time.Minute, "giữa hai thông báo của một nhóm / route.group_interval")
+	repeat := fs.Duration("repeat-interval", 4*time.Hour, "nhắc lại cảnh báo chưa hết / route.repeat_interval")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -99,8 +103,20 @@ that is down inhibits its latency alert.`)
 		return err
 	}
 	var b bytes.Buffer
-	if err := alerting.WriteAlertmanager(&b, reg, alerting.AlertmanagerOptions{WebhookBase: *hook, On: time.Now()}); err != nil {
+	if err := alerting.WriteAlertmanager(&b, reg, alerting.AlertmanagerOptions{WebhookBase: *hook, On: time.Now(),
+		GroupWait: *wait, GroupInterval: *interval, RepeatInterval: *repeat}); err != nil {
 		return err
 	}
 	return writeOut(e, *out, b.Bytes())
+}
+
+// startAlerting registers the gauges the alerting rules read and schedules their
+// refresh (and, when configured, the reminders) on gocron.
+func (a *app) startAlerting(q *query.Service) (*alerting.Jobs, error) {
+	g := alerting.NewGauges(q, a.catalogue, a.registry, a.cfg.Submissions.DueDays, a.cfg.Server.Location)
+	if err := a.metrics.Registry.Register(g); err != nil {
+		return nil, fmt.Errorf("register alerting gauges: %w", err)
+	}
+	jobs := []alerting.Job{{Name: "alerting gauges", Every: a.cfg.Alerts.RefreshEvery, Run: g.Refresh}}
+	return alerting.StartJobs(jobs, nil, a.log)
 }

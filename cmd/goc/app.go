@@ -127,6 +127,15 @@ func (a *app) serve(ctx context.Context, tokens *auth.Tokens, e *env, banner fun
 	if err != nil {
 		return err
 	}
+	alerts, err := a.startAlerting(q)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := alerts.Stop(); err != nil {
+			a.log.Warn("dừng công việc cảnh báo / stopping the alerting jobs", "err", err)
+		}
+	}()
 	srv := api.New(api.Options{
 		Query: q, Writer: a.store, Pinger: a.store, Auth: tokens, Metrics: a.metrics, Logger: a.log,
 		MaxSubmissionBytes: a.cfg.Server.MaxSubmissionBytes, Location: a.cfg.Server.Location,
