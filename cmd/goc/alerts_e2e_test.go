@@ -198,13 +198,18 @@ alerts:
 	s := startGoc(t, "serve", "--config", cfg)
 	gocAddr := strings.TrimPrefix(s.url, "http://")
 
-	// The exposition a Prometheus user would lint, from the live server.
-	resp, err := http.Get(s.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	exposition, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	// The exposition a Prometheus user would lint, from the live server, once the
+	// alerting gauges have had their first refresh (a job that starts with the server).
+	var exposition []byte
+	waitFor(t, 20*time.Second, "the alerting gauges are computed", func() bool {
+		resp, err := http.Get(s.url + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		exposition, _ = io.ReadAll(resp.Body)
+		return bytes.Contains(exposition, []byte("goc_alerting_gauges_refresh_timestamp_seconds "))
+	})
 	check := exec.CommandContext(t.Context(), promtool, "check", "metrics")
 	check.Stdin = bytes.NewReader(exposition)
 	if out, err := check.CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) > 0 {
