@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/g-oc/goc/indicators"
@@ -58,7 +61,8 @@ for example), and the server runs with that config; --load-only loads and exits.
 	if *loadOnly {
 		return flushDemo(ctx, a, e)
 	}
-	entries, shown, err := demoTokens(a.registry)
+	tokDir := demoTokenDir(*data, *cfgPath)
+	entries, shown, err := demoTokens(a.registry, tokDir)
 	if err != nil {
 		return err
 	}
@@ -71,17 +75,27 @@ for example), and the server runs with that config; --load-only loads and exits.
 		fmt.Fprintf(e.stdout, "  kho dữ liệu / store: %s\n", storeName(cfg))
 		fmt.Fprintf(e.stdout, "  thử / try: curl '%s/api/v1/progress?indicator=dossiers_fully_online&year=2025'\n", url)
 		fmt.Fprintf(e.stdout, "  cổng / portals: curl '%s/api/v1/probes' (bản trình diễn chỉ đo chính nó / the demo probes only itself)\n", url)
-		fmt.Fprintln(e.stdout, "Mã truy cập nộp số liệu (chỉ có hiệu lực đến khi dừng) / submission tokens (valid until this demo stops):")
+		fmt.Fprintf(e.stdout, "Mã truy cập nộp số liệu (giữ trong %s, dùng lại khi khởi động lại) / submission tokens (kept in %s across restarts):\n", tokDir, tokDir)
 		for _, s := range shown {
 			fmt.Fprintf(e.stdout, "  %-4s %-40s %s\n", s[0], s[1], s[2])
 		}
+		fmt.Fprintf(e.stdout, "  export GOC_SERVER=%s GOC_TOKEN=$(cat %s)\n", url, filepath.Join(tokDir, "P20"))
 		fmt.Fprintln(e.stdout, "Nhấn Ctrl-C để dừng / press Ctrl-C to stop.")
 	})
 }
 
-// demoTokens makes a fresh random token for each demo agency. Only their hashes are
-// kept; the tokens themselves are printed once.
-func demoTokens(reg *indicators.Registry) ([]auth.Entry, [][3]string, error) {
+// demoTokenDir is where the demo keeps its tokens: "tokens" in its data directory, or
+// goc-demo-tokens beside the config file when it runs on a config's store.
+func demoTokenDir(dataDir, cfgPath string) string {
+	if cfgPath != "" {
+		return filepath.Join(filepath.Dir(cfgPath), "goc-demo-tokens")
+	}
+	return filepath.Join(dataDir, "tokens")
+}
+
+// demoTokens gives each demo agency its token, kept in dir so that tokens a user has
+// exported keep working after a restart, as the data does.
+func demoTokens(reg *indicators.Registry, dir string) ([]auth.Entry, [][3]string, error) {
 	var entries []auth.Entry
 	var shown [][3]string
 	for _, code := range demoTokenAgencies() {
@@ -89,7 +103,7 @@ func demoTokens(reg *indicators.Registry) ([]auth.Entry, [][3]string, error) {
 		if !ok {
 			continue
 		}
-		tok, err := auth.NewToken()
+		tok, err := demoToken(dir, code)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -97,6 +111,37 @@ func demoTokens(reg *indicators.Registry) ([]auth.Entry, [][3]string, error) {
 		shown = append(shown, [3]string{code, a.NameVI, tok})
 	}
 	return entries, shown, nil
+}
+
+// demoToken returns the token kept in the file dir/name, making and keeping a new one
+// when there is none. The demo keeps its tokens in plain text in its own data folder,
+// readable by its user only: they are sample credentials for a loopback server, and a
+// user must be able to read them again (`cat goc-demo-data/tokens/P20`). The demo's
+// other accounts (an officer, a reviewer) keep theirs the same way, under their names.
+func demoToken(dir, name string) (string, error) {
+	path := filepath.Join(dir, name)
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		tok := strings.TrimSpace(string(b))
+		if !strings.HasPrefix(tok, auth.Prefix) || strings.ContainsAny(tok, " \t\n") {
+			return "", fmt.Errorf("demo token %s: not a G-OC token (want %s…); delete the file to get a new one", path, auth.Prefix)
+		}
+		return tok, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("demo token: %w", err)
+	}
+	tok, err := auth.NewToken()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("demo token folder: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("demo token: %w", err)
+	}
+	return tok, nil
 }
 
 // loadDemoHistory writes the sample history unless this data directory has it already,

@@ -243,6 +243,18 @@ func TestDemoKeepsAnAcknowledgedSubmissionAfterKill9(t *testing.T) {
 	s.cmd.Wait()
 
 	again := startGoc(t, "demo", "--addr", "127.0.0.1:0", "--data", data)
+	// A token the user exported keeps working: the demo keeps its tokens with its data
+	// and prints the same ones again.
+	if again.tokens["P20"] != tok {
+		t.Errorf("after restart the demo printed P20 token %q, want the first one %q", again.tokens["P20"], tok)
+	}
+	if b, err := os.ReadFile(filepath.Join(data, "tokens", "P20")); err != nil || strings.TrimSpace(string(b)) != tok {
+		t.Errorf("tokens/P20 in the data folder: %q, %v; want the printed token", b, err)
+	}
+	if code, body := again.post(t, tok, `{"agency":"P20","period":"2026-Q2","values":[
+		{"indicator":"ops_level4_share","numerator":370,"denominator":401}]}`); code != 201 {
+		t.Errorf("the first run's token after restart: %d %s, want 201", code, body)
+	}
 	var obs struct {
 		Observations []struct {
 			Value     float64 `json:"value"`
