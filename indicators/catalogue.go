@@ -114,7 +114,10 @@ type Indicator struct {
 	Targets     []Target    `json:"targets" yaml:"targets"`
 	Baselines   []Baseline  `json:"baselines,omitempty" yaml:"baselines,omitempty"`
 	Notes       string      `json:"notes,omitempty" yaml:"notes,omitempty"`
-	Qualitative bool        `json:"qualitative,omitempty" yaml:"qualitative,omitempty"`
+	// Decimals is the precision values are published at; nil takes the unit's
+	// (UnitDecimals). See RoundFor.
+	Decimals    *int `json:"decimals,omitempty" yaml:"decimals,omitempty"`
+	Qualitative bool `json:"qualitative,omitempty" yaml:"qualitative,omitempty"`
 }
 
 // IsRatio reports whether values carry a numerator and a denominator that roll up.
@@ -204,6 +207,9 @@ func (ind *Indicator) check() []string {
 	case Percent, Count, Rank, Score, Seconds:
 	default:
 		errs = append(errs, fmt.Sprintf("unit %q is not one of percent, count, rank, score, seconds", ind.Unit))
+	}
+	if ind.Decimals != nil && (*ind.Decimals < 0 || *ind.Decimals > 6) {
+		errs = append(errs, fmt.Sprintf("decimals %d is not between 0 and 6", *ind.Decimals))
 	}
 	switch ind.Direction {
 	case HigherIsBetter, LowerIsBetter:

@@ -139,11 +139,20 @@ func (s *localSource) Ranking(ctx context.Context, req query.RankingRequest) (*q
 	if n != "" {
 		req.Method.Normalisation = n
 	}
-	return s.q.Ranking(ctx, req)
+	rep, err := s.q.Ranking(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	// Published as the API publishes it, so both sources give the same workbook.
+	return rep.Rounded(s.app.catalogue), nil
 }
 
 func (s *localSource) Card(ctx context.Context, agency string) (*query.Card, error) {
-	return s.q.AgencyCard(ctx, agency, s.app.cfg.Ranking.Method())
+	card, err := s.q.AgencyCard(ctx, agency, s.app.cfg.Ranking.Method())
+	if err != nil {
+		return nil, err
+	}
+	return card.Rounded(s.app.catalogue), nil
 }
 
 func (s *localSource) ExportPlan(ctx context.Context, req query.ExportRequest) ([]exportChunk, error) {

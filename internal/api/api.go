@@ -338,6 +338,10 @@ func (s *Server) getProgress(w http.ResponseWriter, r *http.Request) {
 			s.queryError(w, "progress", err)
 			return
 		}
+		ind, _ := s.query.Catalogue().Get(code)
+		for i := range all {
+			all[i] = all[i].Rounded(ind)
+		}
 		writeJSON(w, http.StatusOK, map[string]any{"progress": all, "count": len(all)})
 		return
 	case "":
@@ -348,7 +352,8 @@ func (s *Server) getProgress(w http.ResponseWriter, r *http.Request) {
 		s.queryError(w, "progress", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rep)
+	ind, _ := s.query.Catalogue().Get(code)
+	writeJSON(w, http.StatusOK, rep.Rounded(ind))
 }
 
 func (s *Server) queryError(w http.ResponseWriter, op string, err error) {

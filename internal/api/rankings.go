@@ -68,7 +68,7 @@ func (s *Server) getRankings(w http.ResponseWriter, r *http.Request) {
 		s.reportError(w, "rankings", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rep)
+	writeJSON(w, http.StatusOK, rep.Rounded(s.query.Catalogue()))
 }
 
 // getRankingWorkbook answers GET /api/v1/reports/ranking.xlsx?period=&group=.
@@ -84,7 +84,7 @@ func (s *Server) getRankingWorkbook(w http.ResponseWriter, r *http.Request) {
 		s.reportError(w, "rankings", err)
 		return
 	}
-	f, err := reports.RankingWorkbook(rep, s.loc)
+	f, err := reports.RankingWorkbook(rep.Rounded(s.query.Catalogue()), s.loc)
 	if err != nil {
 		s.reportError(w, "ranking workbook", err)
 		return
@@ -105,7 +105,7 @@ func (s *Server) getAgencyCard(w http.ResponseWriter, r *http.Request) {
 		s.reportError(w, "card", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, card)
+	writeJSON(w, http.StatusOK, card.Rounded(s.query.Catalogue()))
 }
 
 // getAgencyCardWorkbook answers GET /api/v1/reports/agency.xlsx?agency=CODE.
@@ -120,7 +120,7 @@ func (s *Server) getAgencyCardWorkbook(w http.ResponseWriter, r *http.Request) {
 		s.reportError(w, "card", err)
 		return
 	}
-	f, err := reports.CardWorkbook(card, s.loc)
+	f, err := reports.CardWorkbook(card.Rounded(s.query.Catalogue()), s.loc)
 	if err != nil {
 		s.reportError(w, "card workbook", err)
 		return

@@ -23,7 +23,7 @@ func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) {
 	if agency == "" {
 		agency = s.query.Registry().Root()
 	}
-	_, series, err := s.query.Series(r.Context(), code, agency, level)
+	ind, series, err := s.query.Series(r.Context(), code, agency, level)
 	if err != nil {
 		s.queryError(w, "series", err)
 		return
@@ -31,5 +31,5 @@ func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) {
 	if series.Values == nil {
 		series.Values = []indicators.Value{}
 	}
-	writeJSON(w, http.StatusOK, series)
+	writeJSON(w, http.StatusOK, series.Rounded(ind))
 }
