@@ -299,6 +299,15 @@ func (s *Server) listObservations(w http.ResponseWriter, r *http.Request) {
 	if obs == nil {
 		obs = []indicators.Observation{}
 	}
+	// Values are published at their indicator's precision (a ratio's value is computed
+	// from its parts); numerators and denominators are counts and stay as sent. The raw
+	// export gives the stored values at full precision.
+	cat := s.query.Catalogue()
+	for i := range obs {
+		if ind, ok := cat.Get(obs[i].Indicator); ok {
+			obs[i].Value = indicators.RoundFor(ind, obs[i].Value)
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"observations": withPrevious(obs, sq.History), "count": len(obs)})
 }
 
