@@ -124,31 +124,39 @@ func TLSServer(t testing.TB, cert tls.Certificate, h http.Handler) *httptest.Ser
 
 // DualStack serves h on 127.0.0.1 and [::1] at the same port, with TLS when cert is
 // not nil, and returns the port. It stops when the test ends.
+//
+// The port comes from the kernel, with no search: a listener on the wildcard address
+// at port 0 gets a port that is free on every address of both families (a wildcard bind
+// conflicts with any other bind of that port), and is closed at once, before it accepts
+// anything. The two loopback listeners then take that port; only they ever serve.
 func DualStack(t testing.TB, cert *tls.Certificate, h http.Handler) int {
 	t.Helper()
-	for range 20 {
-		l6, err := net.Listen("tcp6", "[::1]:0")
-		if err != nil {
-			t.Fatalf("listen on [::1]: %v (the IPv6 tests need the loopback ::1)", err)
-		}
-		port := l6.Addr().(*net.TCPAddr).Port
-		l4, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			l6.Close() // the port is taken on IPv4: try another
-			continue
-		}
-		for _, l := range []net.Listener{l4, l6} {
-			s := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-			if cert != nil {
-				s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}}
-				go s.ServeTLS(l, "", "")
-			} else {
-				go s.Serve(l)
-			}
-			t.Cleanup(func() { s.Close() })
-		}
-		return port
+	wild, err := net.Listen("tcp", "[::]:0")
+	if err != nil {
+		t.Fatalf("ask the kernel for a port free on IPv4 and IPv6: %v (the IPv6 tests need a dual-stack host)", err)
 	}
-	t.Fatal("no port free on both 127.0.0.1 and [::1]")
-	return 0
+	port := wild.Addr().(*net.TCPAddr).Port
+	wild.Close()
+	var ls []net.Listener
+	for _, addr := range []string{fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("[::1]:%d", port)} {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, l := range ls {
+				l.Close()
+			}
+			t.Fatalf("listen on %s, a port the kernel gave as free on both loopbacks: %v", addr, err)
+		}
+		ls = append(ls, l)
+	}
+	for _, l := range ls {
+		s := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		if cert != nil {
+			s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}}
+			go s.ServeTLS(l, "", "")
+		} else {
+			go s.Serve(l)
+		}
+		t.Cleanup(func() { s.Close() })
+	}
+	return port
 }
