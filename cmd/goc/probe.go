@@ -152,6 +152,9 @@ func printProbe(w io.Writer, r *probe.Result) {
 		days := time.Until(t.CertExpiry).Hours() / 24
 		row("TLS", "%s; chứng thư / certificate %s; hết hạn / expires %s (%.0f ngày / days); %s",
 			t.Version, t.Subject, t.CertExpiry.Format("2006-01-02"), days, valid)
+	} else if strings.HasPrefix(strings.ToLower(r.Target), "https://") {
+		// An https address that never completed a handshake: say so, not "none".
+		row("TLS", "không bắt tay được / no handshake (kết nối thất bại / the connection failed)")
 	} else {
 		row("TLS", "không / none (http://)")
 	}
