@@ -38,6 +38,7 @@ for example), and the server runs with that config; --load-only loads and exits.
 	data := fs.String("data", "goc-demo-data", "thư mục dữ liệu / data directory for the embedded store")
 	cfgPath := fs.String("config", "", "dùng kho của tệp cấu hình này / use the store of this config file")
 	loadOnly := fs.Bool("load-only", false, "chỉ nạp lịch sử mẫu rồi thoát / load the sample history and exit")
+	portalAddr := fs.String("portal-addr", "127.0.0.1:8443", "địa chỉ cổng thông tin mẫu (HTTPS, loopback; rỗng: tắt) / the sample HTTPS portal's address (loopback; empty: off)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -62,6 +63,18 @@ for example), and the server runs with that config; --load-only loads and exits.
 		return flushDemo(ctx, a, e)
 	}
 	tokDir := demoTokenDir(*data, *cfgPath)
+	portalURL, portal := "", demoPortalFiles{}
+	if *portalAddr != "" {
+		// A busy port (a second demo, a test beside it) costs the sample portal, not
+		// the demo; a wrong address is a mistake on the command line.
+		if portalURL, portal, err = startDemoPortal(ctx, *portalAddr, demoPortalDir(*data, *cfgPath), a.log); err != nil {
+			var ue usageError
+			if errors.As(err, &ue) {
+				return err
+			}
+			a.log.Warn("cổng mẫu không chạy / sample portal not started", "err", err)
+		}
+	}
 	entries, shown, err := demoTokens(a.registry, tokDir)
 	if err != nil {
 		return err
@@ -75,6 +88,9 @@ for example), and the server runs with that config; --load-only loads and exits.
 		fmt.Fprintf(e.stdout, "  kho dữ liệu / store: %s\n", storeName(cfg))
 		fmt.Fprintf(e.stdout, "  thử / try: curl '%s/api/v1/progress?indicator=dossiers_fully_online&year=2025'\n", url)
 		fmt.Fprintf(e.stdout, "  cổng / portals: curl '%s/api/v1/probes' (bản trình diễn chỉ đo chính nó / the demo probes only itself)\n", url)
+		if portalURL != "" {
+			fmt.Fprintf(e.stdout, "  cổng mẫu / sample portal: %s (CA: %s): goc probe %s --ca-file %s\n", portalURL, portal.ca, portalURL, portal.ca)
+		}
 		fmt.Fprintf(e.stdout, "Mã truy cập nộp số liệu (giữ trong %s, dùng lại khi khởi động lại) / submission tokens (kept in %s across restarts):\n", tokDir, tokDir)
 		for _, s := range shown {
 			fmt.Fprintf(e.stdout, "  %-4s %-40s %s\n", s[0], s[1], s[2])
@@ -91,6 +107,15 @@ func demoTokenDir(dataDir, cfgPath string) string {
 		return filepath.Join(filepath.Dir(cfgPath), "goc-demo-tokens")
 	}
 	return filepath.Join(dataDir, "tokens")
+}
+
+// demoPortalDir is where the sample portal keeps its CA and certificate: the data
+// directory, or goc-demo-portal beside the config file.
+func demoPortalDir(dataDir, cfgPath string) string {
+	if cfgPath != "" {
+		return filepath.Join(filepath.Dir(cfgPath), "goc-demo-portal")
+	}
+	return dataDir
 }
 
 // demoTokens gives each demo agency its token, kept in dir so that tokens a user has
