@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -92,6 +93,14 @@ func TestProbeCommandPrintsAReadableResultAndExitsOneWhenDown(t *testing.T) {
 		http.Error(w, "bảo trì / maintenance", http.StatusServiceUnavailable)
 	}))
 	defer down.Close()
+	// A port the kernel gave and that nothing listens on any more: an https portal
+	// that is off.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := "https://" + l.Addr().String() + "/"
+	l.Close()
 	tests := []struct {
 		args           []string
 		code           int
@@ -100,6 +109,7 @@ func TestProbeCommandPrintsAReadableResultAndExitsOneWhenDown(t *testing.T) {
 	}{
 		{[]string{"probe", up.URL, "--checks", "http,https_redirect"}, 0, "ĐẠT / UP", "", "KHÔNG ĐẠT"},
 		{[]string{"probe", down.URL}, 1, "KHÔNG ĐẠT / DOWN", "HTTP status 503", ""},
+		{[]string{"probe", off}, 1, "TLS                      không bắt tay được / no handshake", "", "none (http://)"},
 		{[]string{"probe"}, 2, "", "the portal URL is missing", ""},
 		{[]string{"probe", up.URL, "--checks", "ping"}, 2, "", `unknown check "ping"`, ""},
 		{[]string{"probe", up.URL, "extra"}, 2, "", "unexpected arguments", ""},
