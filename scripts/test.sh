@@ -14,6 +14,13 @@ go mod download
 # Each block exports what the tests look for (GOC_*) and must be idempotent.
 # (none yet beyond Go itself)
 
+# curl and jq (issue 15): the README's examples use both, and TestReadmeExamplesRunAsWritten
+# runs them as written.
+if ! command -v curl >/dev/null 2>&1 || ! command -v jq >/dev/null 2>&1; then
+	log "installing curl and jq for the README's examples"
+	apt-get update -qq && apt-get install -y -qq curl jq >/dev/null
+fi
+
 # InfluxDB 1.8.10 (issue 5): built once from the module proxy, then reused. The Go tests
 # start and stop their own influxd processes from GOC_INFLUXD, on loopback ports.
 GOC_INFLUXD=$(scripts/influxd.sh install)
