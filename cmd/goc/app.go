@@ -83,7 +83,7 @@ func loadDomain(cfg *config.Config) (*indicators.Catalogue, *indicators.Registry
 func openStore(ctx context.Context, cfg *config.Config, m *metrics.Metrics, log *slog.Logger) (store.Store, error) {
 	switch cfg.Store.Backend {
 	case config.BackendSQLite:
-		st, err := sqlite.Open(ctx, cfg.Store.Path)
+		st, err := sqlite.Open(ctx, cfg.Store.Path, sqlite.WithAutoApprove(cfg.Submissions.AutoApprove))
 		if err != nil {
 			return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
 		}
@@ -92,7 +92,7 @@ func openStore(ctx context.Context, cfg *config.Config, m *metrics.Metrics, log 
 		in := cfg.Store.Influx
 		st, err := influx.Open(ctx, influx.Options{
 			URL: in.URL, Org: in.Org, Bucket: in.Bucket, ProbeBucket: in.ProbeBucket, Token: in.Token,
-			Spool: in.Spool, LatestFromLedger: in.LatestFromLedger, Registerer: m.Registry, Logger: log,
+			Spool: in.Spool, LatestFromLedger: in.LatestFromLedger, AutoApprove: cfg.Submissions.AutoApprove, Registerer: m.Registry, Logger: log,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("open store: %w", err)

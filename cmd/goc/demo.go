@@ -177,7 +177,7 @@ func loadDemoHistory(ctx context.Context, a *app, e *env) error {
 		return fmt.Errorf("check demo data: %w", err)
 	}
 	if len(have) > 0 {
-		return nil
+		return approveDemoHistory(ctx, a)
 	}
 	obs := demo.History(a.catalogue, a.registry, time.Now())
 	bar := progress.New(e.stderr, "nạp dữ liệu mẫu / loading demo history", int64(len(obs)))
@@ -191,6 +191,31 @@ func loadDemoHistory(ctx context.Context, a *app, e *env) error {
 		bar.Add(int64(len(part)))
 	}
 	bar.Done()
+	return approveDemoHistory(ctx, a)
+}
+
+// approveDemoHistory publishes the sample history: the demo keeps approval manual so
+// that the workflow can be tried, but its own sample figures start out approved. It
+// approves only what the demo itself submitted and nobody has touched since, and runs
+// at every start, so a load interrupted before its approval is finished next time.
+func approveDemoHistory(ctx context.Context, a *app) error {
+	waiting, err := a.store.Submissions(ctx, store.SubmissionQuery{States: []store.State{store.Submitted}})
+	if err != nil {
+		return fmt.Errorf("approve demo history: %w", err)
+	}
+	var rs []store.Review
+	for _, s := range waiting {
+		if s.ChangedBy == demo.Submitter && s.SubmittedBy == demo.Submitter {
+			rs = append(rs, store.Review{Agency: s.Agency, Period: s.Period, To: store.Approved, Who: demo.Submitter,
+				Comment: "dữ liệu mẫu / sample data", Seen: s.Seq})
+		}
+	}
+	if len(rs) == 0 {
+		return nil
+	}
+	if _, err := a.store.Review(ctx, rs); err != nil {
+		return fmt.Errorf("approve demo history: %w", err)
+	}
 	return nil
 }
 

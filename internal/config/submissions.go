@@ -21,6 +21,10 @@ type Submissions struct {
 	// OutlierDeviations is how many robust standard deviations from the agency's own
 	// recent median make a value an outlier that the submitter must confirm.
 	OutlierDeviations float64
+	// AutoApprove publishes every submission as it is stored (submissions.approval:
+	// automatic), for deployments without a reviewer. By default (manual) a reviewer
+	// approves each agency's figures for a period before the public sees them.
+	AutoApprove bool
 }
 
 // Defaults of the submissions section.
@@ -83,6 +87,15 @@ func (d *decoder) submissions(n *yaml.Node, path string, s *Submissions) {
 				s.DueDays[kind] = days
 			}
 		},
+		"approval": setting(d, &s.AutoApprove, func(str string) (bool, error) {
+			switch str {
+			case "manual":
+				return false, nil
+			case "automatic":
+				return true, nil
+			}
+			return false, fmt.Errorf("%q must be manual (a reviewer approves before publication) or automatic", str)
+		}),
 		"outlier_deviations": setting(d, &s.OutlierDeviations, func(str string) (float64, error) {
 			v, err := strconv.ParseFloat(str, 64)
 			if err != nil || !(v >= 1 && v <= 100) {

@@ -54,3 +54,26 @@ func TestInvalidSubmissionSettingsAreEachReportedWithTheirLine(t *testing.T) {
 		}
 	}
 }
+
+func TestApprovalIsManualUnlessTheFileSaysAutomatic(t *testing.T) {
+	for _, tc := range []struct {
+		yaml string
+		auto bool
+	}{
+		{"store: {path: goc.db}\n", false},
+		{"store: {path: goc.db}\nsubmissions: {approval: manual}\n", false},
+		{"store: {path: goc.db}\nsubmissions: {approval: automatic}\n", true},
+	} {
+		c, err := Parse("a.yaml", []byte(tc.yaml), "")
+		if err != nil {
+			t.Fatalf("%q: %v", tc.yaml, err)
+		}
+		if c.Submissions.AutoApprove != tc.auto {
+			t.Errorf("%q: automatic approval = %v, want %v", tc.yaml, c.Submissions.AutoApprove, tc.auto)
+		}
+	}
+	_, err := Parse("a.yaml", []byte("store: {path: goc.db}\nsubmissions:\n  approval: sometimes\n"), "")
+	if err == nil || !strings.Contains(err.Error(), `a.yaml:3: submissions.approval: "sometimes" must be manual`) {
+		t.Errorf("approval: sometimes gave %v, want an error naming line 3", err)
+	}
+}

@@ -38,6 +38,9 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases the backend.
 	Close() error
+	// Approvals is the publication workflow: every backend keeps it, because
+	// Query.Published must mean the same everywhere.
+	Approvals
 }
 
 // Query selects observations. Empty fields do not filter.
@@ -52,6 +55,11 @@ type Query struct {
 	History bool
 	// Sources keeps only these sources.
 	Sources []indicators.Source
+	// Published keeps only approved figures: without History, the newest approved
+	// revision of each series (older than its latest when a newer one waits for
+	// review); with History, every revision that was ever approved. Public reads set
+	// it; see Approvals.
+	Published bool
 	// After, when not nil, keeps only observations ordered after this key (keyset
 	// pagination): a reader passes the key of the last observation of the page it
 	// has, and gets the next page. Latest-only queries compare the series alone; history

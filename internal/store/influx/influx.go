@@ -75,6 +75,9 @@ type Options struct {
 	// InfluxDB 1.8 at national scale (see BENCHMARKS.md), exact while this process is
 	// the bucket's only writer. History always comes from InfluxDB.
 	LatestFromLedger bool
+	// AutoApprove publishes every revision as it is stored, for deployments that do
+	// not review submissions (see store.Approvals).
+	AutoApprove bool
 
 	// maxWriteBytes caps one write request; maxWriteBytes (the constant) when zero.
 	maxWriteBytes int
@@ -143,6 +146,7 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("influx: %w", err)
 	}
+	sp.autoApprove = opt.AutoApprove
 	// The client's own log would print write errors without G-OC's context; the
 	// flusher logs them instead. Its retry buffer is not used: writes are blocking,
 	// and the spool retries.

@@ -76,6 +76,12 @@ func TestConformanceWithLatestFromLedger(t *testing.T) {
 	})
 }
 
+func TestConformanceWithAutoApprove(t *testing.T) {
+	storetest.RunAutoApprove(t, func(t *testing.T) store.Store {
+		return openFresh(t, func(o *Options) { o.AutoApprove = true })
+	})
+}
+
 // flushing waits for every write to reach InfluxDB before it returns.
 type flushing struct{ *Store }
 

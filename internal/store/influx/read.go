@@ -47,6 +47,17 @@ func (s *Store) observations(ctx context.Context, q store.Query) ([]indicators.O
 	if !q.From.IsZero() && !q.To.IsZero() && sqlwhere.CeilUnix(q.From) >= sqlwhere.CeilUnix(q.To) {
 		return []indicators.Observation{}, nil
 	}
+	if q.Published && !q.History {
+		// The spool keeps a full copy of every newest approved revision.
+		pub, err := s.sp.publishedObservations(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("read the spool's published revisions: %w", err)
+		}
+		return sortObservations(pub), nil
+	}
+	if q.Published {
+		return s.publishedHistory(ctx, q)
+	}
 	if s.opt.LatestFromLedger && !q.History {
 		ledger, err := s.sp.ledgerObservations(ctx, q)
 		if err != nil {
@@ -79,6 +90,40 @@ func (s *Store) observations(ctx context.Context, q store.Query) ([]indicators.O
 	}
 	rest()
 	return pg.sorted(), nil
+}
+
+// publishedHistory answers a published history query: the history InfluxDB and the
+// spool hold, keeping the revisions the spool records as approved. With a limit it
+// reads page after page of Limit until it has Limit approved ones or the history ends,
+// so memory stays bounded by the limit.
+func (s *Store) publishedHistory(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
+	approved, err := s.sp.publishedRevisions(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read the spool's published revisions: %w", err)
+	}
+	all := q
+	all.Published = false
+	out := []indicators.Observation{}
+	for {
+		obs, err := s.observations(ctx, all)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range obs {
+			if !approved[publishedRevision{o.SeriesKey, o.Revision}] {
+				continue
+			}
+			out = append(out, o)
+			if q.Limit > 0 && len(out) == q.Limit {
+				return out, nil
+			}
+		}
+		if q.Limit <= 0 || len(obs) < q.Limit {
+			return out, nil
+		}
+		last := store.KeyOf(obs[len(obs)-1])
+		all.After = &last
+	}
 }
 
 // historyMerge is the union of revisions read from InfluxDB (fed to add) and the spool
@@ -462,6 +507,9 @@ func (s *Store) syncLedger(ctx context.Context) error {
 	}
 	if err == nil {
 		err = s.sp.loadLedger(ctx, nil, probes)
+	}
+	if err == nil {
+		err = s.sp.publishLedger(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("load the latest revision of every series into the new spool %s (InfluxDB must answer the first time a spool file is used): %w", s.opt.Spool, err)

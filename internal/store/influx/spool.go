@@ -13,6 +13,7 @@ import (
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/approval"
 	"github.com/g-oc/goc/internal/store/idempotency"
 	"github.com/g-oc/goc/internal/store/sqlwhere"
 
@@ -28,10 +29,17 @@ import (
 // result of every probe target, updated in the same transaction as the queue. Revision
 // numbers and repeats are decided against it, so they stay right while InfluxDB is
 // away, and latest values can still be read from it then.
+//
+// It also keeps the publication workflow (package approval): submission states, their
+// audit trail and the newest approved revision of each series. InfluxDB cannot hold
+// state that changes in place, so it lives here, beside the ledger it is decided
+// against; with several replicas it belongs in a shared SQL database instead.
 type spool struct {
 	path    string
 	writer  *sql.DB // one connection: every write, BEGIN IMMEDIATE
 	readers *sql.DB // query_only connections
+	// autoApprove publishes every revision as it is stored.
+	autoApprove bool
 }
 
 // Kinds of pending batch.
@@ -139,7 +147,11 @@ func openSpool(ctx context.Context, path string) (*spool, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
-	if _, err := writer.ExecContext(ctx, spoolSchema+";\n"+idempotency.Schema); err != nil {
+	if _, err := writer.ExecContext(ctx, spoolSchema+";\n"+idempotency.Schema+";\n"+approval.Schema); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open spool %s: %w", path, err)
+	}
+	if err := adoptWorkflow(ctx, writer); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("open spool %s: %w", path, err)
 	}
@@ -161,6 +173,30 @@ func openSpool(ctx context.Context, path string) (*spool, error) {
 		return nil, fmt.Errorf("open spool readers %s: %w", path, err)
 	}
 	return &spool{path: path, writer: writer, readers: readers}, nil
+}
+
+// adoptWorkflow publishes, once per spool file, what its ledger held before the file
+// knew about approval: that data was public then and stays so.
+func adoptWorkflow(ctx context.Context, writer *sql.DB) error {
+	tx, err := writer.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var done int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM meta WHERE key = 'workflow'").Scan(&done); err != nil {
+		return err
+	}
+	if done > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, approval.PublishExisting("ledger", "")); err != nil {
+		return fmt.Errorf("publish what was stored before approval existed: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES ('workflow', '1')"); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 func (sp *spool) close() error { return errors.Join(sp.readers.Close(), sp.writer.Close()) }
@@ -216,6 +252,7 @@ func scanObs(sc scanner) (indicators.Observation, error) {
 // new revisions share receivedAt and batch unless the caller set their own.
 func (sp *spool) enqueueObservations(ctx context.Context, obs []indicators.Observation, now time.Time, batch string) ([]indicators.Observation, int, error) {
 	out := make([]indicators.Observation, len(obs))
+	fresh := make([]bool, len(obs))
 	tx, err := sp.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("begin: %w", err)
@@ -280,13 +317,17 @@ func (sp *spool) enqueueObservations(ctx context.Context, obs []indicators.Obser
 			return nil, 0, fmt.Errorf("ledger %s/%s/%s: %w", o.Indicator, o.Agency, o.Period, err)
 		}
 		points++
-		out[i] = o
+		out[i], fresh[i] = o, true
 	}
 	if points == 0 {
-		// Only repeats: nothing to send, and nothing to keep.
-		return out, 0, nil
+		// Only repeats: nothing to send. They can still resubmit a returned submission.
+		if _, err := tx.ExecContext(ctx, "DELETE FROM pending WHERE seq = ?", seq); err != nil {
+			return nil, 0, err
+		}
+	} else if _, err := tx.ExecContext(ctx, "UPDATE pending SET points = ? WHERE seq = ?", points, seq); err != nil {
+		return nil, 0, err
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE pending SET points = ? WHERE seq = ?", points, seq); err != nil {
+	if err := approval.Written(ctx, tx, obs, out, fresh, sp.autoApprove, now); err != nil {
 		return nil, 0, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -573,9 +614,54 @@ func (sp *spool) backlog(ctx context.Context) (points int64, oldest time.Time, e
 }
 
 // resetLedger empties the ledger and records which buckets it is about to describe.
+// The workflow's state describes the old bucket too and goes with it; its audit trail
+// is append-only and stays.
 func (sp *spool) resetLedger(ctx context.Context) error {
-	_, err := sp.writer.ExecContext(ctx, "DELETE FROM ledger; DELETE FROM probe_ledger; DELETE FROM meta WHERE key = 'ledger_of'")
+	_, err := sp.writer.ExecContext(ctx, `DELETE FROM ledger; DELETE FROM probe_ledger; DELETE FROM meta WHERE key = 'ledger_of';
+		DELETE FROM published; DELETE FROM published_revisions; DELETE FROM submissions`)
 	return err
+}
+
+// publishLedger publishes the whole ledger just loaded from InfluxDB: a new spool has
+// no record of approvals, and data stored without one is treated as stored before the
+// workflow existed (see adoptWorkflow).
+func (sp *spool) publishLedger(ctx context.Context) error {
+	_, err := sp.writer.ExecContext(ctx, approval.PublishExisting("ledger", ""))
+	return err
+}
+
+// publishedObservations returns the newest approved revision of each series q selects.
+func (sp *spool) publishedObservations(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
+	where, args := sqlwhere.Observations(q, true)
+	return sp.observations(ctx, "SELECT "+obsColumns+" FROM published"+where+" ORDER BY indicator, agency, period_start, kind"+sqlwhere.Limit(q), args)
+}
+
+// publishedRevision names one approved revision.
+type publishedRevision struct {
+	indicators.SeriesKey
+	revision int
+}
+
+// publishedRevisions returns every revision ever approved among the series q selects.
+func (sp *spool) publishedRevisions(ctx context.Context, q store.Query) (map[publishedRevision]bool, error) {
+	where, args := sqlwhere.Observations(q, false)
+	rows, err := sp.readers.QueryContext(ctx, "SELECT indicator, agency, period_start, kind, revision FROM published_revisions"+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[publishedRevision]bool{}
+	for rows.Next() {
+		var r publishedRevision
+		var start int64
+		var kind int
+		if err := rows.Scan(&r.Indicator, &r.Agency, &start, &kind, &r.revision); err != nil {
+			return nil, err
+		}
+		r.Period = period.Of(period.Kind(kind), time.Unix(start, 0).UTC())
+		out[r] = true
+	}
+	return out, rows.Err()
 }
 
 // loadLedger adds rows read from InfluxDB's latest measurements.

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/approval"
 )
 
 // Bulk is one all-or-nothing load of many observations (a historical import): every
@@ -181,11 +184,51 @@ func (b *Bulk) merge(ctx context.Context) (int, error) {
 			batch = excluded.batch, obs_id = excluded.obs_id`, maxID); err != nil {
 		return 0, fmt.Errorf("mark latest: %w", err)
 	}
+	if err := b.workflow(ctx, maxID); err != nil {
+		return 0, err
+	}
 	if _, err := b.tx.ExecContext(ctx, "DELETE FROM temp.bulk_stage"); err != nil {
 		return 0, fmt.Errorf("clear stage: %w", err)
 	}
 	b.staged = 0
 	return int(created), nil
+}
+
+// workflow records what the new revisions (rows after afterID) mean for publication,
+// as WriteObservations does: set-based publication of unreviewed sources (or of all
+// with automatic approval), and one transition per submission they touch.
+func (b *Bulk) workflow(ctx context.Context, afterID int64) error {
+	now := utcNanos(b.now)
+	if err := approval.PublishRows(ctx, b.tx, " FROM observations WHERE id > ? AND (? OR source IN (?, ?))",
+		[]any{afterID, b.s.autoApprove, string(indicators.FromProbe), string(indicators.FromComputed)}, now); err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	rows, err := b.tx.QueryContext(ctx, `SELECT agency, kind, period_start, submitter, max(received_at)
+		FROM observations WHERE id > ? AND source NOT IN (?, ?) GROUP BY agency, period_start, kind`,
+		afterID, string(indicators.FromProbe), string(indicators.FromComputed))
+	if err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	var groups []approval.Group
+	for rows.Next() {
+		g := approval.Group{Fresh: true}
+		var kind int
+		var start, at int64
+		if err := rows.Scan(&g.Agency, &kind, &start, &g.By, &at); err != nil {
+			rows.Close()
+			return fmt.Errorf("merge: %w", err)
+		}
+		g.Period, g.At = period.Of(period.Kind(kind), time.Unix(start, 0).UTC()), utcNanos(at)
+		groups = append(groups, g)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	if err := approval.Submit(ctx, b.tx, groups, b.s.autoApprove, now); err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	return nil
 }
 
 // Commit merges the staged rows and makes the whole load durable; it returns only after

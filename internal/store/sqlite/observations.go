@@ -11,6 +11,7 @@ import (
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/approval"
 	"github.com/g-oc/goc/internal/store/sqlwhere"
 )
 
@@ -48,6 +49,7 @@ func (s *Store) writeObservations(ctx context.Context, obs []indicators.Observat
 	if len(obs) == 0 {
 		return out, nil
 	}
+	fresh := make([]bool, len(obs))
 	now := utcNanos(s.now().UnixNano())
 	batch := newBatchID()
 
@@ -113,7 +115,10 @@ func (s *Store) writeObservations(ctx context.Context, obs []indicators.Observat
 			o.ReceivedAt.UnixNano(), o.Batch, id); err != nil {
 			return nil, fmt.Errorf("mark latest of %s/%s/%s: %w", o.Indicator, o.Agency, o.Period, err)
 		}
-		out[i] = o
+		out[i], fresh[i] = o, true
+	}
+	if err := approval.Written(ctx, tx, obs, out, fresh, s.autoApprove, now); err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
@@ -190,10 +195,18 @@ const observationColumns = `indicator, agency, kind, period_start, revision, val
 // It also returns a query counting the same rows: knowing the size up front lets the
 // answer be built in one allocation, which on tens of thousands of rows saves more
 // than the count costs (an index-only walk).
+//
+// Published reads the published table instead of latest, and for history joins the
+// revisions ever approved.
 func observationQuery(q store.Query) (query, count string, args []any) {
 	table := "latest"
-	if q.History {
+	switch {
+	case q.History && q.Published:
+		table = "observations JOIN published_revisions USING (indicator, agency, period_start, kind, revision)"
+	case q.History:
 		table = "observations"
+	case q.Published:
+		table = "published"
 	}
 	filter, args := sqlwhere.Observations(q, true)
 	query = "SELECT " + observationColumns + " FROM " + table + filter +

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/g-oc/goc/internal/store/approval"
 	"github.com/g-oc/goc/internal/store/idempotency"
 )
 
@@ -166,6 +167,10 @@ CREATE TABLE probe_windows_state (
 	hour INTEGER NOT NULL -- unix seconds: the hour the windows end in
 );
 `,
+	// 4: the publication workflow (submission states, their audit trail, the newest
+	// approved revision of each series). What was stored before it existed was public
+	// then, and stays published.
+	approval.Schema + approval.PublishExisting("latest", "observations"),
 }
 
 // migrate runs the migrations the file has not seen, each in its own transaction

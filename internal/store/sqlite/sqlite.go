@@ -40,6 +40,8 @@ type Store struct {
 	readers *sql.DB // query_only connections
 	stmts   writeStmts
 	now     func() time.Time
+	// autoApprove publishes every revision as it is stored (see store.Approvals).
+	autoApprove bool
 }
 
 // Option tunes Open.
@@ -49,6 +51,7 @@ type config struct {
 	readers     int
 	busyTimeout time.Duration
 	now         func() time.Time
+	autoApprove bool
 }
 
 // WithReaders sets how many read connections may be open at once (default: the
@@ -79,6 +82,12 @@ func WithClock(now func() time.Time) Option {
 			c.now = now
 		}
 	}
+}
+
+// WithAutoApprove publishes every revision as it is stored, for deployments that do
+// not review submissions; the trail still records each as approved automatically.
+func WithAutoApprove(on bool) Option {
+	return func(c *config) { c.autoApprove = on }
 }
 
 // Open opens (creating if needed) the database file at path, brings its schema up to
@@ -140,7 +149,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	readers.SetMaxIdleConns(cfg.readers)
 	readers.SetConnMaxIdleTime(5 * time.Minute)
 
-	s := &Store{writer: writer, readers: readers, now: cfg.now}
+	s := &Store{writer: writer, readers: readers, now: cfg.now, autoApprove: cfg.autoApprove}
 	if err := s.stmts.prepare(ctx, writer); err != nil {
 		s.closePools()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)

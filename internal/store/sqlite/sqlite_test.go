@@ -38,6 +38,13 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestConformanceWithAutoApprove(t *testing.T) {
+	storetest.RunAutoApprove(t, func(t *testing.T) store.Store {
+		s, _ := openTemp(t, WithAutoApprove(true))
+		return s
+	})
+}
+
 func TestOpenMakesFileDurable(t *testing.T) {
 	s, _ := openTemp(t)
 	ctx := context.Background()

@@ -43,7 +43,7 @@ type Opener = func(t *testing.T) store.Store
 // Run runs the conformance suite, one subtest per behaviour, each on its own store.
 func Run(t *testing.T, open Opener) {
 	t.Helper()
-	for _, c := range cases() {
+	for _, c := range append(cases(), workflowCases()...) {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open) })
 	}
 }

@@ -1,0 +1,61 @@
+package influx
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/g-oc/goc/indicators/period"
+	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/approval"
+)
+
+// Submissions lists the workflow state of the submissions q selects, from the spool
+// file, where the workflow lives (see spool).
+func (s *Store) Submissions(ctx context.Context, q store.SubmissionQuery) ([]store.Submission, error) {
+	if err := s.enter("list submissions"); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	out, err := approval.Submissions(ctx, s.sp.readers, q)
+	if err != nil {
+		return nil, fmt.Errorf("influx: %w", err)
+	}
+	return out, nil
+}
+
+// Review applies reviewers' decisions in one spool transaction. Approval publishes
+// the ledger's newest revisions, which nothing else needs to send to InfluxDB: the
+// revisions themselves are already there or on their way.
+func (s *Store) Review(ctx context.Context, rs []store.Review) ([]store.Submission, error) {
+	if err := s.enter("review"); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	tx, err := s.sp.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("influx: review: begin: %w", err)
+	}
+	defer tx.Rollback()
+	out, err := approval.Review(ctx, tx, "ledger", rs, time.Unix(0, s.now().UnixNano()).UTC())
+	if err != nil {
+		return nil, fmt.Errorf("influx: review: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("influx: review: commit: %w", err)
+	}
+	return out, nil
+}
+
+// Trail returns the audit trail of one submission.
+func (s *Store) Trail(ctx context.Context, agency string, p period.Period) ([]store.Transition, error) {
+	if err := s.enter("read trail"); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	out, err := approval.Trail(ctx, s.sp.readers, agency, p)
+	if err != nil {
+		return nil, fmt.Errorf("influx: %w", err)
+	}
+	return out, nil
+}
