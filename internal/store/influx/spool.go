@@ -115,6 +115,8 @@ CREATE TABLE IF NOT EXISTS ledger (
 	batch        TEXT    NOT NULL,
 	PRIMARY KEY (indicator, agency, period_start, kind)
 ) WITHOUT ROWID;
+-- Approval publishes one agency's series for one period (see package approval).
+CREATE INDEX IF NOT EXISTS ledger_agency ON ledger (agency, period_start, kind);
 CREATE TABLE IF NOT EXISTS probe_ledger (
 	target TEXT    NOT NULL PRIMARY KEY,
 	time   INTEGER NOT NULL,
