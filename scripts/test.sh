@@ -93,10 +93,11 @@ fuzztime=${GOC_FUZZTIME:-20s}
 if [ "$fuzztime" != "0" ]; then
 	for target in \
 		"./indicators/period FuzzParse" \
-		"./internal/submission FuzzCSV" \
-		"./internal/submission FuzzJSON" \
-		"./reports/template FuzzXLSX" \
-		"./reports/template FuzzXLSXSheet"; do
+		"./internal/intake FuzzCSV" \
+		"./internal/intake FuzzJSON" \
+		"./internal/intake FuzzPrometheus" \
+		"./internal/intake FuzzXLSX" \
+		"./internal/intake FuzzXLSXSheet"; do
 		set -- $target
 		log "fuzz $2 in $1 for $fuzztime"
 		go test -run '^$' -fuzz "^$2\$" -fuzztime "$fuzztime" "$1"

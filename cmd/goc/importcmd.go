@@ -10,10 +10,10 @@ import (
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/config"
+	"github.com/g-oc/goc/internal/intake"
 	"github.com/g-oc/goc/internal/progress"
 	"github.com/g-oc/goc/internal/store/sqlite"
 	"github.com/g-oc/goc/internal/submission"
-	"github.com/g-oc/goc/reports/template"
 )
 
 const importUsage = `goc import FILE --config FILE [--dry-run] [--submitter NAME]
@@ -73,32 +73,28 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		bar.Add(n - last)
 		last = n
 	}
-	var read func(h submission.Handler) error
-	switch *format {
-	case "csv":
-		bar = progress.New(e.stderr, "nhập/importing "+filepath.Base(file)+" (bytes)", info.Size())
-		read = func(h submission.Handler) error {
-			f, err := os.Open(file)
-			if err != nil {
-				return fmt.Errorf("open %s: %w", file, err)
-			}
-			defer f.Close()
-			last = 0
-			return submission.ReadCSV(f, submission.CSVOptions{MaxRows: *maxRows, Progress: advance}, h)
-		}
-	case "xlsx":
+	// The file goes through intake's one entry point, as a submission does; only the
+	// limits are an operator's.
+	fileFormat := intake.CSV
+	bar = progress.New(e.stderr, "nhập/importing "+filepath.Base(file)+" (bytes)", info.Size())
+	if *format == "xlsx" {
+		fileFormat = intake.XLSX
 		bar = progress.New(e.stderr, "nhập/importing "+filepath.Base(file)+" (rows)", 0)
-		read = func(h submission.Handler) error {
-			last = 0
-			return template.ReadFile(file, template.Options{
-				Catalogue: a.catalogue, Registry: a.registry,
-				MaxUnzipped: 8 << 30, MaxPart: 256 << 20, MaxRows: *maxRows,
-				Progress: func(rows int) { advance(int64(rows)) },
-			}, h)
+	}
+	read := func(h intake.Handler) error {
+		f, err := os.Open(file)
+		if err != nil {
+			return fmt.Errorf("open %s: %w", file, err)
 		}
+		defer f.Close()
+		last = 0
+		return intake.Read(ctx, fileFormat, f, info.Size(), intake.Options{
+			Catalogue: a.catalogue, Registry: a.registry,
+			MaxUnzipped: 8 << 30, MaxPart: 256 << 20, MaxRows: *maxRows, Progress: advance,
+		}, h)
 	}
 	opt := submission.ImportOptions{
-		Rules: submission.Rules{
+		Rules: intake.Rules{
 			Catalogue: a.catalogue, Registry: a.registry, Location: cfg.Server.Location, Now: time.Now(),
 		},
 		Read:      read,

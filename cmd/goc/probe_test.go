@@ -186,12 +186,12 @@ collectors:
 			Name  string
 			Error *struct {
 				Reason   string
-				Problems []struct{ Where, Reason string }
+				Problems []struct{ Field, Reason string }
 			}
 		}
 	}
 	s.getJSON(t, "/api/v1/feeds", &feeds)
-	if feeds.Failing != 1 || feeds.Feeds[0].Error == nil || feeds.Feeds[0].Error.Problems[0].Where != "row 3, column numerator (E)" {
+	if feeds.Failing != 1 || feeds.Feeds[0].Error == nil || feeds.Feeds[0].Error.Problems[0].Field != "dòng/line 3, cột/column 5 (numerator)" {
 		t.Fatalf("feeds = %+v", feeds)
 	}
 	var obs struct{ Count int }
@@ -212,7 +212,7 @@ collectors:
 		`goc_collector_jobs{kind="probe"} 2`,
 		`goc_collector_overlapping_runs_total{kind="probe"} 0`,
 		`goc_collector_missed_runs_total{kind="probe"}`,
-		`goc_feed_errors_total{feed="lang-son-kpi",reason="parse"}`,
+		`goc_feed_errors_total{feed="lang-son-kpi",reason="invalid"}`,
 	} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("/metrics lacks %s", want)

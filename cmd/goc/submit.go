@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/g-oc/goc/internal/api"
+	"github.com/g-oc/goc/internal/intake"
 	"github.com/g-oc/goc/internal/progress"
-	"github.com/g-oc/goc/internal/submission"
 )
 
 // Exit codes of goc submit beyond 0 (stored), 1 (refused: fix the file) and 2 (usage).
@@ -210,19 +210,19 @@ func (b *barReader) Read(p []byte) (int, error) {
 
 // submitAnswer is what the server says about a submission.
 type submitAnswer struct {
-	Error             string               `json:"error"`
-	Batch             string               `json:"batch"`
-	Format            string               `json:"format"`
-	Agency            string               `json:"agency"`
-	Period            string               `json:"period"`
-	Created           int                  `json:"created"`
-	Unchanged         int                  `json:"unchanged"`
-	NoData            int                  `json:"no_data"`
-	Problems          []submission.Problem `json:"problems"`
-	TotalProblems     int                  `json:"total_problems"`
-	Warnings          []submission.Problem `json:"warnings"`
-	NeedsConfirmation bool                 `json:"needs_confirmation"`
-	Confirmed         []submission.Problem `json:"confirmed_warnings"`
+	Error             string           `json:"error"`
+	Batch             string           `json:"batch"`
+	Format            string           `json:"format"`
+	Agency            string           `json:"agency"`
+	Period            string           `json:"period"`
+	Created           int              `json:"created"`
+	Unchanged         int              `json:"unchanged"`
+	NoData            int              `json:"no_data"`
+	Problems          []intake.Problem `json:"problems"`
+	TotalProblems     int              `json:"total_problems"`
+	Warnings          []intake.Problem `json:"warnings"`
+	NeedsConfirmation bool             `json:"needs_confirmation"`
+	Confirmed         []intake.Problem `json:"confirmed_warnings"`
 	Revisions         []struct {
 		Indicator string `json:"indicator"`
 		Agency    string `json:"agency"`

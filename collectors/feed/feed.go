@@ -1,6 +1,7 @@
 // Package feed pulls the KPI feeds agency systems publish over HTTP(S) and turns them
 // into observations: JSON with a configured field mapping, CSV, Prometheus text
-// exposition and XLSX, one file per format.
+// exposition and XLSX. The payload is read by internal/intake's readers and checked by
+// its validator, the same ones every submission goes through.
 //
 // A pull is all-or-nothing. The payload is fetched within the feed's size and time
 // limits, every record is read and checked, and only when nothing is wrong are the
@@ -11,6 +12,7 @@
 package feed
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -27,39 +29,25 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/internal/intake"
 )
 
 // Format is how a feed's payload is written.
 type Format string
 
-// Formats, one file each.
+// Formats, each read by intake's reader of the same name.
 const (
-	JSON       Format = "json"
-	CSV        Format = "csv"
-	Prometheus Format = "prometheus"
-	XLSX       Format = "xlsx"
+	JSON       Format = Format(intake.JSON)
+	CSV        Format = Format(intake.CSV)
+	Prometheus Format = Format(intake.Prometheus)
+	XLSX       Format = Format(intake.XLSX)
 )
 
 // Formats lists every format.
 func Formats() []Format { return []Format{JSON, CSV, Prometheus, XLSX} }
 
-// Fields name where each part of a value sits in a record: a JSON key (or dotted
-// path), a CSV or XLSX column header, a Prometheus label. Empty means the default,
-// which is the part's own name ("indicator", "agency", ...).
-type Fields struct {
-	Indicator, Agency, Period, Value, Numerator, Denominator string
-}
-
-func (f Fields) withDefaults() Fields {
-	def := func(s, d string) string {
-		if s == "" {
-			return d
-		}
-		return s
-	}
-	return Fields{def(f.Indicator, "indicator"), def(f.Agency, "agency"), def(f.Period, "period"),
-		def(f.Value, "value"), def(f.Numerator, "numerator"), def(f.Denominator, "denominator")}
-}
+// Fields name where each part of a value sits in a record (see intake.Fields).
+type Fields = intake.Fields
 
 // Feed is one configured feed.
 type Feed struct {
@@ -88,18 +76,8 @@ type Feed struct {
 // Submitter is what a feed's observations carry as their submitter.
 func (f *Feed) Submitter() string { return "feed:" + f.Name }
 
-// Problem is one thing wrong with a payload, with the place it is at.
-type Problem struct {
-	Where  string `json:"where"`
-	Reason string `json:"reason"`
-}
-
-func (p Problem) String() string {
-	if p.Where == "" {
-		return p.Reason
-	}
-	return p.Where + ": " + p.Reason
-}
+// Problem is one thing wrong with a payload, at its place: intake's one problem type.
+type Problem = intake.Problem
 
 // Error categories, the `reason` label of goc_feed_errors_total.
 const (
@@ -385,15 +363,9 @@ func (p *Puller) pull(ctx context.Context, f *Feed, st *feedState) (result strin
 	if int64(len(data)) > maxBytes {
 		return fail(ReasonTooLarge, "nội dung vượt giới hạn %d byte / payload exceeds the %d-byte limit", maxBytes, maxBytes)
 	}
-	rows, probs := Parse(f, data)
-	if len(probs) > 0 {
-		return ResultError, 0, 0, &Error{Reason: ReasonParse,
-			Message: "nội dung sai định dạng " + string(f.Format) + " / malformed " + string(f.Format) + " payload", Problems: probs}
-	}
-	obs, probs := p.checker.Observations(f, rows)
-	if len(probs) > 0 {
-		return ResultError, 0, 0, &Error{Reason: ReasonInvalid,
-			Message: fmt.Sprintf("%d giá trị bị từ chối / %d values rejected", len(probs), len(probs)), Problems: probs}
+	obs, perr := p.checker.Check(ctx, f, data)
+	if perr != nil {
+		return ResultError, 0, 0, perr
 	}
 	if len(obs) == 0 {
 		return ResultError, 0, 0, &Error{Reason: ReasonInvalid, Message: "nguồn không có giá trị nào / the feed holds no values"}
@@ -438,18 +410,73 @@ func accept(f Format) string {
 	return "*/*"
 }
 
-// Parse reads a payload in the feed's format into rows, or says everything wrong
-// with it.
-func Parse(f *Feed, data []byte) ([]Row, []Problem) {
-	switch f.Format {
-	case JSON:
-		return parseJSON(f, data)
-	case CSV:
-		return parseCSV(f, data)
-	case Prometheus:
-		return parsePrometheus(f, data)
-	case XLSX:
-		return parseXLSX(f, data)
+// Checker reads and checks a feed's payload with intake's reader for its format and
+// intake's validator: a feed's values are held to the rules a submission is held to.
+type Checker struct {
+	cat *indicators.Catalogue
+	reg *indicators.Registry
+	loc *time.Location
+	now func() time.Time
+}
+
+// NewChecker builds a Checker. loc is the zone periods are judged in.
+func NewChecker(cat *indicators.Catalogue, reg *indicators.Registry, loc *time.Location, now func() time.Time) *Checker {
+	if loc == nil {
+		loc = time.UTC
 	}
-	return nil, []Problem{{Reason: fmt.Sprintf("định dạng không hỗ trợ / unknown format %q", f.Format)}}
+	if now == nil {
+		now = time.Now
+	}
+	return &Checker{cat: cat, reg: reg, loc: loc, now: now}
+}
+
+// Layout is where the feed's records and their parts sit, for intake's readers.
+func (f *Feed) Layout() *intake.Layout {
+	return &intake.Layout{Records: f.Records, Sheet: f.Sheet, Fields: f.Fields,
+		Agency: f.Agency, Indicator: f.Indicator, Period: f.Period}
+}
+
+// Check reads and checks one payload. It returns the observations, or an *Error whose
+// reason is parse when the payload is not well-formed for its format (the reader found
+// something wrong) and invalid when its values break a rule.
+func (c *Checker) Check(ctx context.Context, f *Feed, data []byte) ([]indicators.Observation, *Error) {
+	var obs []indicators.Observation
+	v := intake.NewValidator(intake.Rules{Catalogue: c.cat, Registry: c.reg, Location: c.loc, Now: c.now(),
+		Emit: func(o indicators.Observation, _ intake.Place) {
+			o.Source, o.Submitter = indicators.FromFeed, f.Submitter()
+			obs = append(obs, o)
+		}})
+	h := &counting{Validator: v}
+	err := intake.Read(ctx, intake.Format(f.Format), bytes.NewReader(data), int64(len(data)),
+		intake.Options{Catalogue: c.cat, Registry: c.reg, MaxUnzipped: max(int64(len(data))*20, 64<<20), Layout: f.Layout()}, h)
+	res := v.Finish()
+	var fe *intake.FileError
+	switch {
+	case errors.As(err, &fe):
+		return nil, &Error{Reason: ReasonParse, Message: malformed(f), Problems: []Problem{{Rule: string(fe.Kind), Reason: fe.Reason}}}
+	case err != nil:
+		return nil, &Error{Reason: ReasonParse, Message: malformed(f) + ": " + err.Error()}
+	case h.parse > 0:
+		return nil, &Error{Reason: ReasonParse, Message: malformed(f), Problems: res.Problems}
+	case !res.OK():
+		return nil, &Error{Reason: ReasonInvalid,
+			Message: fmt.Sprintf("%d giá trị bị từ chối / %d values rejected", res.Total, res.Total), Problems: res.Problems}
+	}
+	return obs, nil
+}
+
+func malformed(f *Feed) string {
+	return "nội dung sai định dạng " + string(f.Format) + " / malformed " + string(f.Format) + " payload"
+}
+
+// counting is the Validator, counting the problems the reader itself reports: those
+// make a payload malformed rather than invalid.
+type counting struct {
+	*intake.Validator
+	parse int
+}
+
+func (h *counting) Problem(p intake.Problem) {
+	h.parse++
+	h.Validator.Problem(p)
 }

@@ -197,10 +197,10 @@ func TestMalformedFeedChangesNothingAndSaysWhere(t *testing.T) {
 		msg    string
 	}{
 		{"json syntax", jsonFeed, text(`{"data": {"values": [` + "\n" + `{"kpi": "egdi_rank",, "unit": "VN"}]}}`),
-			feed.ReasonParse, "$", "invalid JSON at line 2 column 21"},
+			feed.ReasonParse, "$", "invalid JSON at line 2, column 21"},
 		{"json text where a number belongs", jsonFeed,
 			text(`{"data": {"values": [{"kpi": "dossiers_fully_online", "unit": "P20", "period": "2026-Q1", "num": "5123", "den": 7410}]}}`),
-			feed.ReasonParse, "data.values[0].num", "must be a number, not text"},
+			feed.ReasonInvalid, "data.values[0].num", "must be a number"},
 		{"json list missing", jsonFeed, text(`{"values": []}`), feed.ReasonParse, "data.values", "not found"},
 		{"one bad record spoils the feed", jsonFeed, text(`{"data": {"values": [
 			{"kpi": "dossiers_fully_online", "unit": "P20", "period": "2026-Q1", "num": 5123, "den": 7410},
@@ -214,21 +214,21 @@ func TestMalformedFeedChangesNothingAndSaysWhere(t *testing.T) {
 			feed.ReasonInvalid, "data.values[0].period", "has not started yet"},
 		{"wrong periodicity", jsonFeed, text(`{"data": {"values": [
 			{"kpi": "dossiers_fully_online", "unit": "P20", "period": "2026-03", "num": 1, "den": 2}]}}`),
-			feed.ReasonInvalid, "data.values[0].period", "is reported quarterly"},
+			feed.ReasonInvalid, "data.values[0].kpi", "is reported quarterly"},
 		{"csv decimal comma", csvFeed, text("indicator,agency,period,value,numerator,denominator\ndossiers_fully_online,P20,2026-Q1,,\"5123,5\",7410\n"),
-			feed.ReasonParse, "row 2, column numerator (E)", "use a dot for decimals"},
+			feed.ReasonInvalid, "dòng/line 2, cột/column 5 (numerator)", "use a dot for decimals"},
 		{"csv missing column", csvFeed, text("indicator,period,value\negdi_rank,2024,71\n"),
-			feed.ReasonParse, "row 1", `no column "agency"`},
+			feed.ReasonParse, "dòng/line 1", `column "agency" is missing`},
 		{"csv out of bounds", csvFeed, text("indicator,agency,period,value\negdi_rank,VN,2024,250\n"),
-			feed.ReasonInvalid, "row 2, column value (D)", "outside the allowed range [1, 193]"},
+			feed.ReasonInvalid, "dòng/line 2, cột/column 4 (value)", "outside the allowed range [1, 193]"},
 		{"prometheus syntax", promFeed, text("goc_kpi_egdi_rank{agency=\"VN\",period=\"2024\"} 71\ngoc_kpi_egdi_rank{agency=\"VN\" 72\n"),
-			feed.ReasonParse, "line 2", "invalid exposition"},
+			feed.ReasonParse, "dòng/line 2", "invalid exposition"},
 		{"prometheus missing denominator", promFeed, text("goc_kpi_dossiers_fully_online_numerator{agency=\"P20\",period=\"2026-Q1\"} 5\n"),
 			feed.ReasonInvalid, `goc_kpi_dossiers_fully_online_numerator{agency="P20",period="2026-Q1"}`, "required for a ratio indicator"},
-		{"xlsx text in a number cell", xlsxFeed, badXLSX, feed.ReasonParse, "sheet KPI, cell E3 (numerator)", "not a number"},
-		{"xlsx that is not a workbook", xlsxFeed, text("PK not really a zip"), feed.ReasonParse, "", "not a readable XLSX workbook"},
+		{"xlsx text in a number cell", xlsxFeed, badXLSX, feed.ReasonInvalid, "KPI!E3", "must be a number"},
+		{"xlsx that is not a workbook", xlsxFeed, text("PK not really a zip"), feed.ReasonParse, "", "not an Excel workbook"},
 		{"xlsx without the sheet", func(url string) *feed.Feed { f := xlsxFeed(url); f.Sheet = "Data"; return f }, goodXLSX,
-			feed.ReasonParse, "sheet Data", "no such sheet"},
+			feed.ReasonParse, "Data", "no such sheet"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -257,7 +257,7 @@ func TestMalformedFeedChangesNothingAndSaysWhere(t *testing.T) {
 			}
 			found := false
 			for _, p := range fe.Problems {
-				if p.Where == tt.where && strings.Contains(p.Reason, tt.msg) {
+				if p.Place.String() == tt.where && strings.Contains(p.Reason, tt.msg) {
 					found = true
 				}
 			}

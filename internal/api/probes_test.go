@@ -131,8 +131,8 @@ func TestFeedsAPIShowsAMalformedFeedsReasonAndEveryProblem(t *testing.T) {
 	}
 	e := body.Feeds[0].Error
 	if e == nil || e.Reason != feed.ReasonInvalid || len(e.Problems) != 2 ||
-		e.Problems[0].Where != "row 3, column agency (B)" || !strings.Contains(e.Problems[0].Reason, `agency "P99" is not in the registry`) ||
-		e.Problems[1].Where != "row 4, column numerator (E)" || !strings.Contains(e.Problems[1].Reason, "numerator 30 is larger than denominator 20") {
+		e.Problems[0].Place.String() != "dòng/line 3, cột/column 2 (agency)" || !strings.Contains(e.Problems[0].Reason, `agency "P99" is not in the registry`) ||
+		e.Problems[1].Place.String() != "dòng/line 4, cột/column 5 (numerator)" || !strings.Contains(e.Problems[1].Reason, "numerator 30 is larger than denominator 20") {
 		t.Fatalf("error = %+v", e)
 	}
 	obs, _ := st.Observations(context.Background(), store.Query{})

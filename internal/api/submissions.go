@@ -22,9 +22,9 @@ import (
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/auth"
+	"github.com/g-oc/goc/internal/intake"
 	"github.com/g-oc/goc/internal/query"
 	"github.com/g-oc/goc/internal/submission"
-	"github.com/g-oc/goc/reports/template"
 )
 
 // Content types of the three submission formats.
@@ -70,7 +70,7 @@ func newSubmissionSettings(o Options) submissionSettings {
 		s.dueDays[k] = d
 	}
 	if s.outliers <= 0 {
-		s.outliers = submission.DefaultOutlierDeviations
+		s.outliers = intake.DefaultOutlierDeviations
 	}
 	if s.keys == nil {
 		s.keys, _ = o.Writer.(IdempotencyKeys)
@@ -160,7 +160,7 @@ func (s *Server) reject(w http.ResponseWriter, code int, reason, msg string) {
 
 // upload is a submission's file, unwrapped from the request.
 type upload struct {
-	format  submission.Format
+	format  intake.Format
 	body    []byte
 	confirm bool
 }
@@ -220,87 +220,51 @@ func fromMultipart(body []byte, boundary string) (upload, error) {
 	return up, nil
 }
 
-func formatOf(mediaType, name string, body []byte) (submission.Format, error) {
+func formatOf(mediaType, name string, body []byte) (intake.Format, error) {
 	switch strings.ToLower(path.Ext(name)) {
 	case ".xlsx", ".xlsm":
-		return submission.XLSX, nil
+		return intake.XLSX, nil
 	case ".csv":
-		return submission.CSV, nil
+		return intake.CSV, nil
 	case ".json":
-		return submission.JSON, nil
+		return intake.JSON, nil
 	}
 	switch {
 	case mediaType == ContentTypeJSON || strings.HasSuffix(mediaType, "+json"):
-		return submission.JSON, nil
+		return intake.JSON, nil
 	case mediaType == ContentTypeCSV || mediaType == "application/csv":
-		return submission.CSV, nil
+		return intake.CSV, nil
 	case mediaType == ContentTypeXLSX:
-		return submission.XLSX, nil
+		return intake.XLSX, nil
 	case mediaType == "" || mediaType == "application/octet-stream":
 		trimmed := bytes.TrimLeft(body, " \t\r\n")
 		switch {
 		case bytes.HasPrefix(body, []byte("PK")) || bytes.HasPrefix(body, []byte("%PDF")) || bytes.HasPrefix(body, []byte{0xD0, 0xCF}):
-			return submission.XLSX, nil
+			return intake.XLSX, nil
 		case mediaType == "" || bytes.HasPrefix(trimmed, []byte("{")):
-			return submission.JSON, nil
+			return intake.JSON, nil
 		}
-		return submission.CSV, nil
+		return intake.CSV, nil
 	}
 	return "", fmt.Errorf("định dạng %q không được hỗ trợ; gửi %s, %s hoặc %s / content type %q is not supported; send %s, %s or %s",
 		mediaType, ContentTypeJSON, ContentTypeCSV, ContentTypeXLSX, mediaType, ContentTypeJSON, ContentTypeCSV, ContentTypeXLSX)
 }
 
-// submitted is what a good submission holds before it is stored.
-type submitted struct {
-	header submission.Header
-	items  []submission.Placed
-	result submission.Result
-}
-
-// collector is the Handler between a reader and the Validator that keeps the header.
-type collector struct {
-	*submission.Validator
-	header submission.Header
-}
-
-func (c *collector) Header(h submission.Header) error {
-	c.header = h
-	return c.Validator.Header(h)
-}
-
-// check reads and validates an upload.
-func (s *Server) check(up upload, who auth.Principal) (submitted, error) {
-	var sub submitted
-	v := submission.NewValidator(submission.Rules{
+// check reads and validates an upload through intake's one entry point.
+func (s *Server) check(ctx context.Context, up upload, who auth.Principal) (intake.Checked, error) {
+	return intake.Check(ctx, up.format, bytes.NewReader(up.body), int64(len(up.body)), intake.Options{
+		MaxRows: MaxSubmissionRows, MaxUnzipped: maxUnzipped,
+	}, intake.Rules{
 		Catalogue: s.query.Catalogue(), Registry: s.query.Registry(), Location: s.loc, Now: s.now(),
 		Scope: who.Agency, Token: who.Name,
-		Emit: func(o indicators.Observation, at submission.Place) {
-			sub.items = append(sub.items, submission.Placed{Obs: o, At: at})
-		},
 	})
-	c := &collector{Validator: v}
-	var err error
-	switch up.format {
-	case submission.JSON:
-		err = submission.ReadJSON(up.body, c)
-	case submission.CSV:
-		err = submission.ReadCSV(bytes.NewReader(up.body), submission.CSVOptions{MaxRows: MaxSubmissionRows}, c)
-	case submission.XLSX:
-		err = template.Read(bytes.NewReader(up.body), int64(len(up.body)), template.Options{
-			Catalogue: s.query.Catalogue(), Registry: s.query.Registry(),
-			MaxUnzipped: maxUnzipped, MaxRows: MaxSubmissionRows,
-		}, c)
-	}
-	sub.header = c.header
-	sub.result = v.Finish()
-	return sub, err
 }
 
 // submit checks, warns and stores, and returns the answer.
 func (s *Server) submit(ctx context.Context, who auth.Principal, up upload) (int, any) {
-	sub, err := s.check(up, who)
-	var fe *submission.FileError
-	var fb *submission.ForbiddenError
+	sub, err := s.check(ctx, up, who)
+	var fe *intake.FileError
+	var fb *intake.ForbiddenError
 	switch {
 	case errors.As(err, &fb):
 		s.metrics.SubmissionsRejected.WithLabelValues("forbidden").Inc()
@@ -312,7 +276,7 @@ func (s *Server) submit(ctx context.Context, who auth.Principal, up upload) (int
 		s.log.Error("read submission", "format", up.format, "err", err)
 		return http.StatusInternalServerError, map[string]any{"error": "lỗi máy chủ / server error: " + err.Error()}
 	}
-	res := sub.result
+	res := sub.Result
 	if !res.OK() {
 		s.metrics.SubmissionsRejected.WithLabelValues("invalid").Inc()
 		return http.StatusUnprocessableEntity, map[string]any{
@@ -322,14 +286,14 @@ func (s *Server) submit(ctx context.Context, who auth.Principal, up upload) (int
 			"total_problems": res.Total,
 		}
 	}
-	if len(sub.items) == 0 {
+	if len(sub.Items) == 0 {
 		s.metrics.SubmissionsRejected.WithLabelValues("invalid").Inc()
 		return http.StatusUnprocessableEntity, map[string]any{
 			"error":  "không có giá trị nào để lưu (mọi dòng ghi \"không có số liệu\") / nothing to store (every row says \"no data\")",
-			"format": up.format, "problems": []submission.Problem{}, "total_problems": 0, "no_data": res.NoData,
+			"format": up.format, "problems": []intake.Problem{}, "total_problems": 0, "no_data": res.NoData,
 		}
 	}
-	warnings, err := s.outliers(ctx, sub.items)
+	warnings, err := s.outliers(ctx, sub.Items)
 	if err != nil {
 		s.metrics.StoreErrors.WithLabelValues("read").Inc()
 		s.log.Error("read history for outliers", "err", err)
@@ -340,7 +304,7 @@ func (s *Server) submit(ctx context.Context, who auth.Principal, up upload) (int
 		return http.StatusUnprocessableEntity, map[string]any{
 			"error":              "có giá trị khác thường cần xác nhận, chưa lưu gì; kiểm tra rồi gửi lại với confirm_outliers=true / some values are unusual and need confirmation, nothing was stored; check them and send again with confirm_outliers=true",
 			"format":             up.format,
-			"problems":           []submission.Problem{},
+			"problems":           []intake.Problem{},
 			"total_problems":     0,
 			"warnings":           warnings,
 			"needs_confirmation": true,
@@ -348,8 +312,8 @@ func (s *Server) submit(ctx context.Context, who auth.Principal, up upload) (int
 	}
 	batch := submission.NewBatchID()
 	now := s.now().UTC()
-	obs := make([]indicators.Observation, len(sub.items))
-	for i, it := range sub.items {
+	obs := make([]indicators.Observation, len(sub.Items))
+	for i, it := range sub.Items {
 		o := it.Obs
 		o.Source, o.Submitter, o.ReceivedAt, o.Batch = indicators.FromSubmission, who.Name, now, batch
 		obs[i] = o
@@ -397,11 +361,11 @@ func (s *Server) submit(ctx context.Context, who auth.Principal, up upload) (int
 
 // submissionScope names the agency and period of a submission: the header's, else the
 // rows' when they all agree, else empty.
-func submissionScope(sub submitted) (agency, per string) {
-	if sub.header.Defaults {
-		agency, per = strings.TrimSpace(sub.header.Agency.Text), ""
+func submissionScope(sub intake.Checked) (agency, per string) {
+	if sub.Header.Defaults {
+		agency, per = strings.TrimSpace(sub.Header.Agency.Text), ""
 	}
-	for i, it := range sub.items {
+	for i, it := range sub.Items {
 		a, p := it.Obs.Agency, it.Obs.Period.String()
 		if i == 0 {
 			if agency == "" {
@@ -413,7 +377,7 @@ func submissionScope(sub submitted) (agency, per string) {
 		if p != per {
 			per = ""
 		}
-		if !sub.header.Defaults && a != agency {
+		if !sub.Header.Defaults && a != agency {
 			agency = ""
 		}
 	}
@@ -425,12 +389,12 @@ func submissionScope(sub submitted) (agency, per string) {
 
 // outliers compares each value with its agency's own recent values, in one read of the
 // store per period kind.
-func (s *Server) outliers(ctx context.Context, items []submission.Placed) ([]submission.Problem, error) {
-	byKind := map[period.Kind][]submission.Placed{}
+func (s *Server) outliers(ctx context.Context, items []intake.Placed) ([]intake.Problem, error) {
+	byKind := map[period.Kind][]intake.Placed{}
 	for _, it := range items {
 		byKind[it.Obs.Period.Kind] = append(byKind[it.Obs.Period.Kind], it)
 	}
-	var out []submission.Problem
+	var out []intake.Problem
 	for _, kind := range slices.Sorted(maps.Keys(byKind)) {
 		group := byKind[kind]
 		var codes, agencies []string
@@ -446,7 +410,7 @@ func (s *Server) outliers(ctx context.Context, items []submission.Placed) ([]sub
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, submission.Outliers(group, func(o indicators.Observation) []float64 {
+		out = append(out, intake.Outliers(group, func(o indicators.Observation) []float64 {
 			var vs []float64
 			for _, h := range hist[query.SeriesKey{Indicator: o.Indicator, Agency: o.Agency}] {
 				if h.Period.Compare(o.Period) < 0 {
@@ -467,11 +431,11 @@ func appendUnique(list []string, v string) []string {
 }
 
 // fileErrorStatus maps a file that cannot be read to its HTTP status.
-func fileErrorStatus(k submission.FileErrorKind) int {
+func fileErrorStatus(k intake.FileErrorKind) int {
 	switch k {
-	case submission.NotSupported:
+	case intake.NotSupported:
 		return http.StatusUnsupportedMediaType
-	case submission.TooLarge, submission.TooManyRows:
+	case intake.TooLarge, intake.TooManyRows:
 		return http.StatusRequestEntityTooLarge
 	}
 	return http.StatusBadRequest

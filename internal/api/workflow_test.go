@@ -18,7 +18,7 @@ import (
 
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/api"
-	"github.com/g-oc/goc/internal/submission"
+	"github.com/g-oc/goc/internal/intake"
 	"github.com/g-oc/goc/reports/template"
 )
 
@@ -175,7 +175,7 @@ func TestTemplateWithTenMistakesGetsAllTenBackWithTheirCellsAndNothingStored(t *
 		{"ops_level4_share", map[string]any{colNum: 0, colDen: 0}, "zero_denominator", colDen},
 		{"ops_with_dossiers", map[string]any{colNum: 50, colDen: 100, colValue: 80}, "value_mismatch", colValue},
 		{"dossiers_fully_online", map[string]any{colNum: 50, colDen: 100, colStatus: "Chưa rõ"}, "status", colStatus},
-		{"work_records_online", map[string]any{colNum: 7, colStatus: submission.StatusNoData}, "status_conflict", colNum},
+		{"work_records_online", map[string]any{colNum: 7, colStatus: intake.StatusNoData}, "status_conflict", colNum},
 	}
 	var want []string
 	filled := edit(t, tmpl, func(x *excelize.File, rows map[string]int) {

@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
+	"github.com/g-oc/goc/internal/intake"
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/sqlite"
 )
@@ -30,6 +33,17 @@ func historyCSV(quarters int, extra string) string {
 	return b.String()
 }
 
+const header = "agency,period,indicator,value,numerator,denominator\n"
+
+var testNow = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+func rules(scope string) intake.Rules {
+	return intake.Rules{
+		Catalogue: indicators.DefaultCatalogue(), Registry: indicators.DefaultRegistry(),
+		Location: time.UTC, Now: testNow, Scope: scope, Token: "test-" + scope,
+	}
+}
+
 func openStore(t *testing.T) *sqlite.Store {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "goc.db"))
@@ -44,7 +58,7 @@ func importCSV(t *testing.T, st *sqlite.Store, body string, bulk bool) (ImportRe
 	t.Helper()
 	o := ImportOptions{
 		Rules:     rules(""),
-		Read:      func(h Handler) error { return ReadCSV(strings.NewReader(body), CSVOptions{}, h) },
+		Read:      func(h intake.Handler) error { return intake.ReadCSV(strings.NewReader(body), intake.CSVOptions{}, h) },
 		Writer:    st,
 		Chunk:     100, // many chunks, so rollback across them is tested
 		Submitter: "goc-import",
@@ -122,7 +136,9 @@ func TestAnImportWithOneBadRowAtTheEndStoresNothing(t *testing.T) {
 func TestImportDryRunStoresNothing(t *testing.T) {
 	st := openStore(t)
 	o := ImportOptions{Rules: rules(""), DryRun: true, Writer: st,
-		Read: func(h Handler) error { return ReadCSV(bytes.NewReader([]byte(historyCSV(2, ""))), CSVOptions{}, h) }}
+		Read: func(h intake.Handler) error {
+			return intake.ReadCSV(bytes.NewReader([]byte(historyCSV(2, ""))), intake.CSVOptions{}, h)
+		}}
 	res, err := Import(context.Background(), o)
 	if err != nil || !res.OK() || res.Rows != 24 || count(t, st) != 0 {
 		t.Errorf("dry run: err %v, rows %d, stored %d", err, res.Rows, count(t, st))

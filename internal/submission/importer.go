@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/internal/intake"
 )
 
 // Loader stores one large file all-or-nothing: Write any number of times, then Commit
@@ -30,9 +31,9 @@ const DefaultChunk = 20_000
 // ImportOptions say what to import and where.
 type ImportOptions struct {
 	// Rules check every row; Rules.Emit is Import's own and is overwritten.
-	Rules Rules
-	// Read reads the file into a Handler. Without Begin it is called twice.
-	Read func(h Handler) error
+	Rules intake.Rules
+	// Read reads the file into an intake.Handler. Without Begin it is called twice.
+	Read func(h intake.Handler) error
 	// Begin starts an all-or-nothing load. When nil, the file is checked in full first
 	// and then written through Writer in chunks, each its own transaction.
 	Begin  func(ctx context.Context) (Loader, error)
@@ -56,7 +57,7 @@ type ImportOptions struct {
 
 // ImportResult is what an import found and stored.
 type ImportResult struct {
-	Result
+	intake.Result
 	// Created counts new revisions; Unchanged the values already stored as they are.
 	Created, Unchanged int
 	Batch              string
@@ -98,7 +99,7 @@ func Import(ctx context.Context, o ImportOptions) (ImportResult, error) {
 	defer cancel()
 	chunks := make(chan []indicators.Observation, 1)
 	type readDone struct {
-		res Result
+		res intake.Result
 		err error
 	}
 	done := make(chan readDone, 1)
@@ -144,12 +145,12 @@ func Import(ctx context.Context, o ImportOptions) (ImportResult, error) {
 
 // pass reads the file once through a fresh Validator. With out set, it sends good rows
 // there in chunks for as long as the file has no problem.
-func (o *ImportOptions) pass(ctx context.Context, out chan<- []indicators.Observation) (Result, error) {
+func (o *ImportOptions) pass(ctx context.Context, out chan<- []indicators.Observation) (intake.Result, error) {
 	rules := o.Rules
 	var buf []indicators.Observation
 	var nums []float64
 	rows := 0
-	var v *Validator
+	var v *intake.Validator
 	flush := func() error {
 		if len(buf) == 0 {
 			return nil
@@ -162,8 +163,8 @@ func (o *ImportOptions) pass(ctx context.Context, out chan<- []indicators.Observ
 		buf, nums = nil, nil
 		return nil
 	}
-	rules.Emit = func(ob indicators.Observation, _ Place) {
-		if out == nil || v.total > 0 {
+	rules.Emit = func(ob indicators.Observation, _ intake.Place) {
+		if out == nil || v.Total() > 0 {
 			return // a file with problems stores nothing: stop feeding the store
 		}
 		if buf == nil {
@@ -183,7 +184,7 @@ func (o *ImportOptions) pass(ctx context.Context, out chan<- []indicators.Observ
 		ob.Source, ob.Submitter, ob.ReceivedAt, ob.Batch = o.Source, o.Submitter, o.ReceivedAt, o.Batch
 		buf = append(buf, ob)
 	}
-	v = NewValidator(rules)
+	v = intake.NewValidator(rules)
 	h := &importHandler{v: v, ctx: ctx, onRow: func() error {
 		rows++
 		if o.Progress != nil && rows%4096 == 0 {
@@ -198,7 +199,7 @@ func (o *ImportOptions) pass(ctx context.Context, out chan<- []indicators.Observ
 	if o.Progress != nil {
 		o.Progress(rows)
 	}
-	if err == nil && out != nil && v.total == 0 {
+	if err == nil && out != nil && v.Total() == 0 {
 		err = flush()
 	}
 	return v.Finish(), err
@@ -242,14 +243,14 @@ func (o *ImportOptions) writeInChunks(ctx context.Context, res ImportResult) (Im
 
 // importHandler feeds a Validator and lets Import flush chunks between rows.
 type importHandler struct {
-	v     *Validator
+	v     *intake.Validator
 	ctx   context.Context
 	onRow func() error
 }
 
-func (h *importHandler) Header(hd Header) error { return h.v.Header(hd) }
-func (h *importHandler) Problem(p Problem)      { h.v.Problem(p) }
-func (h *importHandler) Row(r Row) error {
+func (h *importHandler) Header(hd intake.Header) error { return h.v.Header(hd) }
+func (h *importHandler) Problem(p intake.Problem)      { h.v.Problem(p) }
+func (h *importHandler) Row(r intake.Row) error {
 	if err := h.ctx.Err(); err != nil {
 		return err
 	}

@@ -1,5 +1,5 @@
 // Package template makes the Excel workbook a reporting officer fills in for one agency
-// and period, and reads it back strictly.
+// and period.
 //
 // The workbook has three sheets: instructions in Vietnamese and English ("Hướng dẫn"),
 // the data sheet ("Dữ liệu") with one row per indicator the agency reports for the
@@ -10,18 +10,12 @@
 // dropdowns; numbers carry Excel data validation with the indicator's bounds; the
 // header rows and the indicator columns are frozen.
 //
-// Read opens untrusted workbooks: it checks the zip before excelize sees it (a renamed
-// PDF, a truncated file and a zip bomb are refused with their reason), streams rows with
-// excelize's Rows and raw cell values, and evaluates no formula: a formula in a cell it
-// reads is a problem at that cell. Besides the template it reads a plain table whose
-// first row is the CSV header (agency, period, indicator, value, numerator, denominator),
-// which is how a historical import arrives.
+// Reading a filled template back is intake's work (intake.ReadXLSX), like every other
+// way a value comes in; this package only writes.
 package template
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"strconv"
@@ -32,48 +26,46 @@ import (
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
-	"github.com/g-oc/goc/internal/submission"
+	"github.com/g-oc/goc/internal/intake"
 )
 
-// Version is the template layout. A workbook of another version is refused with advice
-// to download a new one.
-const Version = "1"
+// Version is the template layout; the layout is declared in internal/intake, which
+// reads the workbook back.
+const Version = intake.TemplateVersion
 
 // Sheet names.
 const (
-	SheetInstructions = "Hướng dẫn"
-	SheetData         = "Dữ liệu"
-	SheetMeta         = "_goc"
+	SheetInstructions = intake.SheetInstructions
+	SheetData         = intake.SheetData
+	SheetMeta         = intake.SheetMeta
 )
 
-// Layout of the data sheet (version 1): three header rows, then one row per indicator.
-const (
-	FirstRow = 4
+// FirstRow is the data sheet's first indicator row.
+const FirstRow = intake.FirstRow
 
-	colNo          = 1  // A
-	colAgency      = 2  // B
-	colIndicator   = 3  // C
-	colName        = 4  // D
-	colUnit        = 5  // E
-	colBounds      = 6  // F
-	colPrevious    = 7  // G
-	colNumerator   = 8  // H
-	colDenominator = 9  // I
-	colValue       = 10 // J
-	colStatus      = 11 // K
+// Columns of the data sheet and rows of the metadata sheet, as intake declares them.
+const (
+	colNo          = intake.TemplateColNo
+	colAgency      = intake.TemplateColAgency
+	colIndicator   = intake.TemplateColIndicator
+	colName        = intake.TemplateColName
+	colUnit        = intake.TemplateColUnit
+	colBounds      = intake.TemplateColBounds
+	colPrevious    = intake.TemplateColPrevious
+	colNumerator   = intake.TemplateColNumerator
+	colDenominator = intake.TemplateColDenominator
+	colValue       = intake.TemplateColValue
+	colStatus      = intake.TemplateColStatus
 	lastCol        = colStatus
-)
 
-// Metadata cells: key in column A, value in column B.
-const (
-	metaVersion   = 1
-	metaAgency    = 2
-	metaPeriod    = 3
-	metaCatalogue = 4
-	metaFirstRow  = 5
-	metaRows      = 6
-	metaGenerated = 7
-	metaGenerator = 8
+	metaVersion   = intake.MetaVersion
+	metaAgency    = intake.MetaAgency
+	metaPeriod    = intake.MetaPeriod
+	metaCatalogue = intake.MetaCatalogue
+	metaFirstRow  = intake.MetaFirstRow
+	metaRows      = intake.MetaRows
+	metaGenerated = intake.MetaGenerated
+	metaGenerator = intake.MetaGenerator
 )
 
 // Spec is what one template is made of.
@@ -91,30 +83,15 @@ type Spec struct {
 	Generator string
 }
 
-// ListIndicators is what a template for an agency and period lists: every indicator the
-// agency's level reports at the period's periodicity, in catalogue order. A quarterly
-// template therefore lists quarterly indicators only; yearly indicators have their own
-// yearly template (period "2026"), due after the year ends.
+// ListIndicators is what a template for an agency and period lists (see
+// intake.TemplateIndicators).
 func ListIndicators(cat *indicators.Catalogue, a *indicators.Agency, p period.Period) []*indicators.Indicator {
-	var out []*indicators.Indicator
-	for _, ind := range cat.All() {
-		if ind.Periodicity == p.Kind && ind.ReportedAt(a.Level()) {
-			out = append(out, ind)
-		}
-	}
-	return out
+	return intake.TemplateIndicators(cat, a, p)
 }
 
-// Fingerprint sums what a template's rows depend on: agency, period and, for each
-// indicator, its code, unit, aggregation, periodicity and bounds. A workbook whose
-// fingerprint differs from today's was made from another catalogue: it is stale.
+// Fingerprint sums what a template's rows depend on (see intake.TemplateFingerprint).
 func Fingerprint(a *indicators.Agency, p period.Period, inds []*indicators.Indicator) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "v%s|%s|%s", Version, a.Code, p)
-	for _, ind := range inds {
-		fmt.Fprintf(h, "|%s,%s,%s,%s,%s", ind.Code, ind.Unit, ind.Aggregation, ind.Periodicity, submission.BoundsText(ind))
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
+	return intake.TemplateFingerprint(a, p, inds)
 }
 
 // Write makes the workbook.
@@ -226,7 +203,7 @@ func instructions(f *excelize.File, s Spec, st styles) error {
 		{"Hướng dẫn (tiếng Việt)", st.title},
 		{"1. Điền số liệu vào các ô màu vàng của trang \"" + SheetData + "\". Chỉ tiêu tỷ lệ: nhập tử số và mẫu số (số nguyên); ô giá trị có thể để trống, G-OC tự tính. Chỉ tiêu khác: nhập giá trị.", 0},
 		{"2. Nhập số, không nhập công thức: ô có công thức bị từ chối. Không thêm dấu %.", 0},
-		{"3. Nếu kỳ này không có số liệu cho một chỉ tiêu, chọn \"" + submission.StatusNoData + "\" ở cột Tình trạng và để trống các ô số.", 0},
+		{"3. Nếu kỳ này không có số liệu cho một chỉ tiêu, chọn \"" + intake.StatusNoData + "\" ở cột Tình trạng và để trống các ô số.", 0},
 		{"4. Các ô màu xám và trắng được khoá. Không đổi tên trang, không thêm hay xoá dòng; tải mẫu mới nếu danh mục thay đổi.", 0},
 		{"5. Nộp: goc submit tệp.xlsx --server URL (mã truy cập trong biến GOC_TOKEN), hoặc POST /api/v1/submissions.", 0},
 		{"6. G-OC kiểm tra cả tệp: nếu có lỗi thì không lưu gì và liệt kê mọi lỗi theo ô (ví dụ " + SheetData + "!H7). Sửa rồi nộp lại; mỗi lần sửa là một phiên bản mới, phiên bản cũ vẫn được giữ.", 0},
@@ -235,7 +212,7 @@ func instructions(f *excelize.File, s Spec, st styles) error {
 		{"Instructions (English)", st.title},
 		{"1. Fill in the yellow cells of the \"" + SheetData + "\" sheet. Ratio indicators: enter the numerator and the denominator (whole numbers); the value may stay empty, G-OC computes it. Other indicators: enter the value.", 0},
 		{"2. Type numbers, not formulas: a cell holding a formula is rejected. Leave out the % sign.", 0},
-		{"3. If there is no figure for an indicator this period, choose \"" + submission.StatusNoData + "\" in the Status column and leave its numbers empty.", 0},
+		{"3. If there is no figure for an indicator this period, choose \"" + intake.StatusNoData + "\" in the Status column and leave its numbers empty.", 0},
 		{"4. Grey and white cells are locked. Do not rename sheets or add or delete rows; download a new template when the catalogue changes.", 0},
 		{"5. Submit: goc submit file.xlsx --server URL (token in the GOC_TOKEN variable), or POST /api/v1/submissions.", 0},
 		{"6. G-OC checks the whole file: if anything is wrong nothing is stored, and every problem is listed by its cell (e.g. " + SheetData + "!H7). Fix and submit again; each correction is a new revision and earlier ones are kept.", 0},
@@ -332,7 +309,7 @@ func dataSheet(f *excelize.File, s Spec, st styles) error {
 			{colIndicator, ind.Code, st.text},
 			{colName, ind.NameVI + "\n" + ind.NameEN, st.wrap},
 			{colUnit, unitText(ind), st.wrap},
-			{colBounds, submission.BoundsText(ind), st.text},
+			{colBounds, intake.BoundsText(ind), st.text},
 			{colPrevious, previousText(p, ok), st.text},
 		} {
 			if err := set(c.col, row, c.v, c.style); err != nil {
@@ -358,7 +335,7 @@ func dataSheet(f *excelize.File, s Spec, st styles) error {
 		last := FirstRow + len(s.Indicators) - 1
 		dv := excelize.NewDataValidation(true)
 		dv.SetSqref(cell(colStatus, FirstRow) + ":" + cell(colStatus, last))
-		if err := dv.SetDropList([]string{submission.StatusReported, submission.StatusNoData}); err != nil {
+		if err := dv.SetDropList([]string{intake.StatusReported, intake.StatusNoData}); err != nil {
 			return err
 		}
 		dv.SetError(excelize.DataValidationErrorStyleStop, "Tình trạng / Status", "Chọn trong danh sách / choose from the list")

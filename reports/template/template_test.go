@@ -10,7 +10,7 @@ import (
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
-	"github.com/g-oc/goc/internal/submission"
+	"github.com/g-oc/goc/internal/intake"
 )
 
 var now = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
@@ -159,13 +159,13 @@ func TestStatusIsADropdownAndNumbersCarryTheirBounds(t *testing.T) {
 	for _, dv := range dvs {
 		switch {
 		case dv.Type == "list" && dv.Sqref == cell(colStatus, FirstRow)+":"+cell(colStatus, last):
-			list = strings.Contains(dv.Formula1, submission.StatusNoData)
+			list = strings.Contains(dv.Formula1, intake.StatusNoData)
 		case dv.Sqref == cell(colValue, r):
 			value = dv.Type == "decimal" && dv.Formula1 == "0" && dv.Formula2 == "100"
 		}
 	}
 	if !list {
-		t.Errorf("no status dropdown over K%d:K%d offering %q", FirstRow, last, submission.StatusNoData)
+		t.Errorf("no status dropdown over K%d:K%d offering %q", FirstRow, last, intake.StatusNoData)
 	}
 	if !value {
 		t.Errorf("the value cell of dossiers_fully_online does not limit input to 0-100")

@@ -1,4 +1,4 @@
-package submission
+package intake
 
 import (
 	"errors"
@@ -49,7 +49,7 @@ func checkJSON(t *testing.T, scope, body string) outcome {
 	r := rules(scope)
 	r.Emit = func(ob indicators.Observation, _ Place) { o.obs = append(o.obs, ob) }
 	v := NewValidator(r)
-	o.err = ReadJSON([]byte(body), v)
+	o.err = ReadJSON([]byte(body), nil, v)
 	o.res = v.Finish()
 	return o
 }

@@ -1,11 +1,18 @@
-// Package submission is the format-independent core of data submissions. A reader (JSON
-// and CSV here, the XLSX template in reports/template) turns a file into a Header and
-// Rows whose every Field knows its Place: `Dữ liệu!I7`, a CSV line and column, or a JSON
-// path. One Validator checks rows of any format against the catalogue, the registry and
-// the submitter's token, and reports every problem with its place, so an officer can fix
-// a whole file in one pass. A submission is all-or-nothing: nothing is stored unless
-// every row is good.
-package submission
+// Package intake is every way a value comes into G-OC: KPI feeds, API submissions,
+// the upload page, the Excel template and bulk historical imports all go through the
+// same readers and the same validator, as Telegraf shares one parser per format between
+// its inputs.
+//
+// One reader per format (ReadCSV, ReadJSON, ReadXLSX for a table or the template,
+// ReadPrometheus for feeds) turns a file into a Header and Rows whose every Field knows
+// its Place: `Dữ liệu!I7`, a CSV line and column, a JSON path or a sample. Read picks the
+// reader by format and is the one entry point; Check adds the Validator and collects
+// what a whole file holds. One Validator checks rows of any source against the
+// catalogue, the registry and the submitter's token, and reports every problem as
+// {place, rule, reason}, the reason composed from one table of Vietnamese and English
+// messages, so an officer can fix a whole file in one pass. A file is all-or-nothing:
+// nothing is stored unless every row is good.
+package intake
 
 import (
 	"cmp"
@@ -23,6 +30,8 @@ const (
 	JSON Format = "json"
 	CSV  Format = "csv"
 	XLSX Format = "xlsx"
+	// Prometheus is the text exposition format, read from KPI feeds.
+	Prometheus Format = "prometheus"
 )
 
 // Place says where in a submitted file something sits. Exactly one kind of locator is

@@ -1,4 +1,4 @@
-package submission
+package intake
 
 import (
 	"fmt"
@@ -164,7 +164,7 @@ func (v *Validator) Header(h Header) error {
 	case !h.Period.Set:
 		v.problemAt(-1, h.Period, colPeriod, "required", "bắt buộc", "required")
 		v.periodBad = true
-	case !isText(h.Period) || trimSpace(h.Period.Text) == "":
+	case !isPeriodText(h.Period) || trimSpace(h.Period.Text) == "":
 		v.problemAt(-1, h.Period, colPeriod, "period_invalid", "phải là chuỗi như 2025-Q3", "must be a string such as 2025-Q3")
 		v.periodBad = true
 	default:
@@ -184,6 +184,10 @@ func (v *Validator) Header(h Header) error {
 }
 
 func isText(f Field) bool { return f.JSONType == "" || f.JSONType == "string" }
+
+// isPeriodText accepts a period written as a JSON number too (2025, 202509): feeds
+// write years that way, and the number reads the same as the text.
+func isPeriodText(f Field) bool { return isText(f) || f.JSONType == "number" }
 
 func (v *Validator) activeDuring(a *indicators.Agency, p period.Period) bool {
 	return a.ActiveDuring(p.Start(v.r.Location), p.End(v.r.Location))
@@ -371,7 +375,7 @@ func (v *Validator) rowPeriod(n int, f Field) period.Period {
 		}
 		return period.Period{}
 	}
-	if !isText(f) {
+	if !isPeriodText(f) {
 		v.problemAt(n, f, colPeriod, "period_invalid", "phải là chuỗi như 2025-Q3", "must be a string such as 2025-Q3")
 		return period.Period{}
 	}
@@ -575,3 +579,7 @@ func (v *Validator) rowPlace(ordinal int) Place {
 	}
 	return Place{Path: fmt.Sprintf("#%d", ordinal)}
 }
+
+// Total counts the problems found so far: an importer stops feeding the store at the
+// first one.
+func (v *Validator) Total() int { return v.total }

@@ -1,4 +1,4 @@
-package template
+package intake
 
 import (
 	"fmt"
@@ -11,11 +11,10 @@ import (
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
-	"github.com/g-oc/goc/internal/submission"
 )
 
-// Options bound what Read accepts from an untrusted workbook.
-type Options struct {
+// XLSXOptions bound what ReadXLSX accepts from an untrusted workbook.
+type XLSXOptions struct {
 	// Catalogue and Registry are today's: a template made from other ones is stale.
 	Catalogue *indicators.Catalogue
 	Registry  *indicators.Registry
@@ -28,6 +27,8 @@ type Options struct {
 	TempDir string
 	// Progress, when set, is told how many rows have been read, every few thousand.
 	Progress func(rows int)
+	// Layout, when set, reads a feed's table: the layout's sheet and columns.
+	Layout *Layout
 }
 
 // Limits used when Options leave them zero.
@@ -45,11 +46,11 @@ const (
 	blankSlack = 10_000
 )
 
-// Read checks an untrusted workbook and feeds it to h: the template (found by its
+// ReadXLSX checks an untrusted workbook and feeds it to h: the template (found by its
 // metadata sheet) or else a table on the first sheet whose first row is the CSV header.
-// A file that cannot be read at all returns a *submission.FileError; problems inside it
+// A file that cannot be read at all returns a *FileError; problems inside it
 // go to h.
-func Read(r io.ReaderAt, size int64, o Options, h submission.Handler) (err error) {
+func ReadXLSX(r io.ReaderAt, size int64, o XLSXOptions, h Handler) (err error) {
 	if o.MaxUnzipped <= 0 {
 		o.MaxUnzipped = DefaultMaxUnzipped
 	}
@@ -81,14 +82,14 @@ func Read(r io.ReaderAt, size int64, o Options, h submission.Handler) (err error
 	}
 	defer f.Close()
 	rd := &reader{f: f, p: p, o: o, h: h}
-	if _, ok := p.sheet(SheetMeta); ok {
+	if _, ok := p.sheet(SheetMeta); ok && o.Layout == nil {
 		return rd.template()
 	}
 	return rd.table()
 }
 
-// ReadFile is Read for a file on disk.
-func ReadFile(name string, o Options, h submission.Handler) error {
+// ReadXLSXFile is ReadXLSX for a file on disk.
+func ReadXLSXFile(name string, o XLSXOptions, h Handler) error {
 	fh, err := os.Open(name)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", name, err)
@@ -98,18 +99,18 @@ func ReadFile(name string, o Options, h submission.Handler) error {
 	if err != nil {
 		return fmt.Errorf("open %s: %w", name, err)
 	}
-	return Read(fh, st.Size(), o, h)
+	return ReadXLSX(fh, st.Size(), o, h)
 }
 
 type reader struct {
 	f *excelize.File
 	p *pkg
-	o Options
-	h submission.Handler
+	o XLSXOptions
+	h Handler
 }
 
-func (rd *reader) problem(at submission.Place, rule, vi, en string, args ...any) {
-	rd.h.Problem(submission.Problem{Place: at, Rule: rule, Reason: fmt.Sprintf(vi, args...) + " / " + fmt.Sprintf(en, args...)})
+func (rd *reader) problem(at Place, rule, vi, en string, args ...any) {
+	rd.h.Problem(Problem{Place: at, Rule: rule, Reason: fmt.Sprintf(vi, args...) + " / " + fmt.Sprintf(en, args...)})
 }
 
 // template reads the metadata sheet, then the data rows.
@@ -118,55 +119,55 @@ func (rd *reader) template() error {
 	if err != nil {
 		return err
 	}
-	at := func(row int) submission.Place { return submission.CellPlace(SheetMeta, 2, row) }
-	hdr := submission.Header{
-		Format:   submission.XLSX,
+	at := func(row int) Place { return CellPlace(SheetMeta, 2, row) }
+	hdr := Header{
+		Format:   XLSX,
 		Defaults: true,
-		Agency:   textField(at(metaAgency), meta[metaAgency]),
-		Period:   textField(at(metaPeriod), meta[metaPeriod]),
-		RowPlace: func(row int) submission.Place { return submission.CellPlace(SheetData, 1, row) },
+		Agency:   textField(at(MetaAgency), meta[MetaAgency]),
+		Period:   textField(at(MetaPeriod), meta[MetaPeriod]),
+		RowPlace: func(row int) Place { return CellPlace(SheetData, 1, row) },
 	}
 	if err := rd.h.Header(hdr); err != nil {
 		return err
 	}
-	if v := meta[metaVersion]; v != Version {
-		rd.problem(at(metaVersion), "template_version", "mẫu phiên bản %q không được hỗ trợ (cần %s); hãy tải mẫu mới", "template version %q is not supported (want %s); download a new template", v, Version)
+	if v := meta[MetaVersion]; v != TemplateVersion {
+		rd.problem(at(MetaVersion), "template_version", "mẫu phiên bản %q không được hỗ trợ (cần %s); hãy tải mẫu mới", "template version %q is not supported (want %s); download a new template", v, TemplateVersion)
 		return nil
 	}
-	rows, err := strconv.Atoi(meta[metaRows])
-	first, err2 := strconv.Atoi(meta[metaFirstRow])
+	rows, err := strconv.Atoi(meta[MetaRows])
+	first, err2 := strconv.Atoi(meta[MetaFirstRow])
 	if err != nil || err2 != nil || rows < 0 || rows > 10_000 || first != FirstRow {
-		rd.problem(at(metaRows), "template_damaged", "siêu dữ liệu của mẫu bị sửa; hãy tải mẫu mới", "the template's metadata was changed; download a new template")
+		rd.problem(at(MetaRows), "template_damaged", "siêu dữ liệu của mẫu bị sửa; hãy tải mẫu mới", "the template's metadata was changed; download a new template")
 		return nil
 	}
-	rd.stale(at(metaCatalogue), meta)
+	rd.stale(at(MetaCatalogue), meta)
 	ref, ok := rd.p.sheet(SheetData)
 	if !ok {
-		rd.problem(submission.Place{Sheet: SheetData}, "template_damaged", "không tìm thấy trang %q; không đổi tên trang của mẫu", "sheet %q is missing; do not rename the template's sheets", SheetData)
+		rd.problem(Place{Sheet: SheetData}, "template_damaged", "không tìm thấy trang %q; không đổi tên trang của mẫu", "sheet %q is missing; do not rename the template's sheets", SheetData)
 		return nil
 	}
 	last := FirstRow + rows - 1
-	return rd.rows(ref, last+templateSlack, func(row int, cells []string, field func(col int) submission.Field) error {
+	return rd.rows(ref, last+templateSlack, func(row int, cells []string, field func(col int) Field) error {
 		if row < FirstRow {
 			return nil
 		}
 		if row > last {
-			for col := colNumerator; col <= colStatus; col++ {
+			for col := TemplateColNumerator; col <= TemplateColStatus; col++ {
 				if f := field(col); f.Set {
 					rd.problem(f.Place, "outside_template", "dòng %d không thuộc mẫu (mẫu có dòng %d–%d); không thêm dòng", "row %d is not part of the template (rows %d–%d); do not add rows", row, FirstRow, last)
 				}
 			}
 			return nil
 		}
-		return rd.h.Row(submission.Row{
-			Place:       submission.CellPlace(SheetData, 1, row),
+		return rd.h.Row(Row{
+			Place:       CellPlace(SheetData, 1, row),
 			Ordinal:     row,
-			Agency:      field(colAgency),
-			Indicator:   field(colIndicator),
-			Numerator:   field(colNumerator),
-			Denominator: field(colDenominator),
-			Value:       field(colValue),
-			Status:      field(colStatus),
+			Agency:      field(TemplateColAgency),
+			Indicator:   field(TemplateColIndicator),
+			Numerator:   field(TemplateColNumerator),
+			Denominator: field(TemplateColDenominator),
+			Value:       field(TemplateColValue),
+			Status:      field(TemplateColStatus),
 		})
 	})
 }
@@ -191,107 +192,113 @@ func (rd *reader) meta() (map[int]string, error) {
 }
 
 // stale compares the workbook's catalogue fingerprint with today's.
-func (rd *reader) stale(at submission.Place, meta map[int]string) {
+func (rd *reader) stale(at Place, meta map[int]string) {
 	if rd.o.Catalogue == nil || rd.o.Registry == nil {
 		return
 	}
-	a, ok := rd.o.Registry.Get(meta[metaAgency])
-	p, err := period.Parse(meta[metaPeriod])
+	a, ok := rd.o.Registry.Get(meta[MetaAgency])
+	p, err := period.Parse(meta[MetaPeriod])
 	if !ok || err != nil {
 		return // the validator reports the agency or period itself
 	}
-	if want := Fingerprint(a, p, ListIndicators(rd.o.Catalogue, a, p)); meta[metaCatalogue] != want {
+	if want := TemplateFingerprint(a, p, TemplateIndicators(rd.o.Catalogue, a, p)); meta[MetaCatalogue] != want {
 		rd.problem(at, "template_stale", "mẫu đã cũ: danh mục chỉ tiêu đã thay đổi từ khi tải mẫu (%s); hãy tải mẫu mới cho %s kỳ %s",
-			"the template is stale: the indicator catalogue changed after it was made (%s); download a new template for %s, period %s", meta[metaGenerated], a.Code, p)
+			"the template is stale: the indicator catalogue changed after it was made (%s); download a new template for %s, period %s", meta[MetaGenerated], a.Code, p)
 	}
 }
 
-// table reads a plain table: the first visible sheet, whose first row names the columns.
+// table reads a plain table: the first visible sheet (or the layout's sheet), whose
+// first non-blank row names the columns, as a CSV header does.
 func (rd *reader) table() error {
 	var ref sheetRef
+	l := rd.o.Layout
 	for _, s := range rd.p.sheets {
+		if l != nil && l.Sheet != "" {
+			if s.name == l.Sheet {
+				ref = s
+				break
+			}
+			continue
+		}
 		if s.state == "" || s.state == "visible" {
 			ref = s
 			break
 		}
 	}
-	hdr := submission.Header{Format: submission.XLSX,
-		RowPlace: func(row int) submission.Place { return submission.CellPlace(ref.name, 1, row) }}
+	hdr := Header{Format: XLSX,
+		RowPlace: func(row int) Place { return CellPlace(ref.name, 1, row) }}
 	if err := rd.h.Header(hdr); err != nil {
 		return err
 	}
-	if ref.name == "" {
-		rd.problem(submission.Place{}, "empty", "bảng tính không có trang nào", "the workbook has no sheet")
+	switch {
+	case ref.name == "" && l != nil && l.Sheet != "":
+		names := make([]string, len(rd.p.sheets))
+		for i, s := range rd.p.sheets {
+			names[i] = s.name
+		}
+		rd.problem(Place{Sheet: Excerpt(l.Sheet)}, "empty", "không có trang tính này; bảng tính có %s", "no such sheet; the workbook has %s", strings.Join(names, ", "))
+		return nil
+	case ref.name == "":
+		rd.problem(Place{}, "empty", "bảng tính không có trang nào", "the workbook has no sheet")
 		return nil
 	}
-	cols := map[int]string{}
-	index := map[string]int{}
-	sawHeader := false
-	headerOK := true
+	var index map[string]int
+	sawHeader, headerBad, headerRow := false, false, 0
 	data := 0
-	return rd.rows(ref, rd.o.MaxRows+1, func(row int, cells []string, field func(col int) submission.Field) error {
+	err := rd.rows(ref, rd.o.MaxRows+1, func(row int, cells []string, field func(col int) Field) error {
 		if !sawHeader {
-			if len(cells) == 0 {
+			if blank(cells) {
 				return nil // blank lines above the header
 			}
-			sawHeader = true
-			headerOK = rd.tableHeader(ref.name, row, cells, cols, index)
+			sawHeader, headerRow = true, row
+			var probs []Problem
+			_, index, probs = readHeader(cells, l, func(col int, _ string) Place { return CellPlace(ref.name, max(col, 1), row) })
+			for _, p := range probs {
+				rd.h.Problem(p)
+			}
+			if len(probs) > 0 {
+				headerBad = true
+				return errStop // without a sound header no column means anything
+			}
 			return nil
 		}
-		if !headerOK {
-			return errStop
+		if blank(cells) {
+			return nil
 		}
 		data++
-		get := func(name string) submission.Field {
+		get := func(name string) Field {
 			col, ok := index[name]
 			if !ok {
-				return submission.Field{Place: submission.CellPlace(ref.name, 1, row)}
+				return Field{Place: CellPlace(ref.name, 1, row)}
 			}
-			return field(col)
+			return field(col + 1)
 		}
-		return rd.h.Row(submission.Row{
-			Place:       submission.CellPlace(ref.name, 1, row),
+		r := Row{
+			Place:       CellPlace(ref.name, 1, row),
 			Ordinal:     row,
-			Agency:      get(submission.ColAgency),
-			Period:      get(submission.ColPeriod),
-			Indicator:   get(submission.ColIndicator),
-			Value:       get(submission.ColValue),
-			Numerator:   get(submission.ColNumerator),
-			Denominator: get(submission.ColDenominator),
-			Status:      get(submission.ColStatus),
-		})
+			Agency:      get(ColAgency),
+			Period:      get(ColPeriod),
+			Indicator:   get(ColIndicator),
+			Value:       get(ColValue),
+			Numerator:   get(ColNumerator),
+			Denominator: get(ColDenominator),
+			Status:      get(ColStatus),
+		}
+		if l != nil {
+			l.applyDefaults(&r)
+		}
+		return rd.h.Row(r)
 	})
-}
-
-func (rd *reader) tableHeader(sheet string, row int, cells []string, cols map[int]string, index map[string]int) bool {
-	ok := true
-	for i, c := range cells {
-		name := strings.ToLower(strings.TrimSpace(c))
-		if name == "" {
-			continue
-		}
-		at := submission.CellPlace(sheet, i+1, row)
-		switch name {
-		case submission.ColAgency, submission.ColPeriod, submission.ColIndicator, submission.ColValue,
-			submission.ColNumerator, submission.ColDenominator, submission.ColStatus:
-			if _, dup := index[name]; dup {
-				rd.problem(at, "column", "cột %q lặp lại", "column %q appears twice", name)
-				ok = false
-				continue
-			}
-			index[name], cols[i+1] = i+1, name
-		default:
-			rd.problem(at, "column", "cột %q không được hỗ trợ; dòng tiêu đề là %s", "unknown column %q; the header row is %s", c, strings.Join(submission.CSVColumns, ","))
-			ok = false
-		}
+	if err != nil {
+		return err
 	}
-	for _, need := range []string{submission.ColAgency, submission.ColPeriod, submission.ColIndicator} {
-		if _, has := index[need]; !has {
-			rd.problem(submission.CellPlace(sheet, 1, row), "column", "thiếu cột %q; dòng tiêu đề là %s", "column %q is missing; the header row is %s", need, strings.Join(submission.CSVColumns, ","))
-			ok = false
-		}
+	switch {
+	case !sawHeader:
+		rd.problem(CellPlace(ref.name, 1, 1), "empty", "trang tính rỗng; dòng đầu phải là tiêu đề %s", "the sheet is empty; its first row must be the header %s", strings.Join(CSVColumns, ","))
+	case data == 0 && !headerBad:
+		rd.problem(CellPlace(ref.name, 1, headerRow+1), "empty", "không có dòng dữ liệu nào sau tiêu đề", "no data rows after the header")
 	}
-	return ok
+	return nil
 }
 
 // errStop ends a row walk early without an error.
@@ -300,13 +307,13 @@ var errStop = fmt.Errorf("stop")
 // rows streams a sheet with excelize's Rows and raw values, after finding its formula
 // cells. maxRow is the last row that may hold anything; a non-empty row past it stops
 // the walk with a TooManyRows error, before the rest of a huge sheet is read.
-func (rd *reader) rows(ref sheetRef, maxRow int, each func(row int, cells []string, field func(col int) submission.Field) error) error {
+func (rd *reader) rows(ref sheetRef, maxRow int, each func(row int, cells []string, field func(col int) Field) error) error {
 	formulas, total, err := rd.p.formulas(ref.part, maxRow)
 	if err != nil {
 		return err
 	}
 	if total > len(formulas) {
-		rd.problem(submission.Place{Sheet: ref.name}, "formula", "trang có %d ô công thức; G-OC không tính công thức, hãy nhập giá trị",
+		rd.problem(Place{Sheet: ref.name}, "formula", "trang có %d ô công thức; G-OC không tính công thức, hãy nhập giá trị",
 			"the sheet holds %d formula cells; G-OC evaluates none, type the values instead", total)
 	}
 	it, err := rd.f.Rows(ref.name)
@@ -316,8 +323,8 @@ func (rd *reader) rows(ref sheetRef, maxRow int, each func(row int, cells []stri
 	defer it.Close()
 	var cells []string
 	row := 0
-	field := func(col int) submission.Field {
-		f := submission.Field{Place: submission.CellPlace(ref.name, col, row)}
+	field := func(col int) Field {
+		f := Field{Place: CellPlace(ref.name, col, row)}
 		if col-1 < len(cells) {
 			if t := strings.TrimSpace(cells[col-1]); t != "" {
 				f.Set, f.Text = true, t
@@ -337,13 +344,13 @@ func (rd *reader) rows(ref sheetRef, maxRow int, each func(row int, cells []stri
 			return damaged(err)
 		}
 		if row > maxRow && !blank(cells) {
-			return &submission.FileError{Kind: submission.TooManyRows,
+			return &FileError{Kind: TooManyRows,
 				Reason: fmt.Sprintf("trang %q có dữ liệu ở dòng %d, quá giới hạn %d dòng / sheet %q has data on row %d, past the limit of %d rows", ref.name, row, maxRow, ref.name, row, maxRow)}
 		}
 		// Blank rows past the limit are stray formatting, but not a million of them:
 		// walking them costs time whatever they hold.
 		if row > maxRow+blankSlack {
-			return &submission.FileError{Kind: submission.TooManyRows,
+			return &FileError{Kind: TooManyRows,
 				Reason: fmt.Sprintf("trang %q kéo dài đến dòng %d, quá giới hạn %d dòng / sheet %q runs past row %d, beyond the limit of %d rows", ref.name, row, maxRow, ref.name, row-1, maxRow)}
 		}
 		if rd.o.Progress != nil && row%4096 == 0 {
@@ -358,7 +365,7 @@ func (rd *reader) rows(ref sheetRef, maxRow int, each func(row int, cells []stri
 	}
 	if err := it.Error(); err != nil {
 		if err == excelize.ErrMaxRows {
-			return &submission.FileError{Kind: submission.TooManyRows, Reason: "trang vượt quá 1.048.576 dòng / the sheet exceeds 1,048,576 rows"}
+			return &FileError{Kind: TooManyRows, Reason: "trang vượt quá 1.048.576 dòng / the sheet exceeds 1,048,576 rows"}
 		}
 		return damaged(err)
 	}
@@ -377,6 +384,6 @@ func blank(cells []string) bool {
 	return true
 }
 
-func textField(at submission.Place, v string) submission.Field {
-	return submission.Field{Place: at, Set: v != "", Text: v}
+func textField(at Place, v string) Field {
+	return Field{Place: at, Set: v != "", Text: v}
 }

@@ -1,4 +1,4 @@
-package template
+package intake
 
 import (
 	"archive/zip"
@@ -11,8 +11,6 @@ import (
 	"path"
 	"strconv"
 	"strings"
-
-	"github.com/g-oc/goc/internal/submission"
 )
 
 // Checks on the zip container, made before excelize reads anything. archive/zip refuses
@@ -41,16 +39,16 @@ type sheetRef struct {
 }
 
 func notSupported(vi, en string) error {
-	return &submission.FileError{Kind: submission.NotSupported, Reason: vi + " / " + en}
+	return &FileError{Kind: NotSupported, Reason: vi + " / " + en}
 }
 
 func damaged(err error) error {
-	return &submission.FileError{Kind: submission.Damaged,
+	return &FileError{Kind: Damaged,
 		Reason: "tệp Excel bị hỏng hoặc bị cắt cụt; hãy lưu lại và gửi lại / the workbook is damaged or truncated; save it again and resend", Err: err}
 }
 
 // checkPackage refuses what is not an XLSX workbook, or would unpack past the limits.
-func checkPackage(r io.ReaderAt, size int64, o Options) (*pkg, error) {
+func checkPackage(r io.ReaderAt, size int64, o XLSXOptions) (*pkg, error) {
 	head := make([]byte, 8)
 	n, _ := r.ReadAt(head, 0)
 	head = head[:n]
@@ -91,7 +89,7 @@ func checkPackage(r io.ReaderAt, size int64, o Options) (*pkg, error) {
 }
 
 func tooLarge(vi, en string) error {
-	return &submission.FileError{Kind: submission.TooLarge,
+	return &FileError{Kind: TooLarge,
 		Reason: "bảng tính quá lớn (" + vi + "), có thể là \"zip bomb\"; hãy gửi tệp nhỏ hơn / the workbook is too large (" + en + "), perhaps a zip bomb; send a smaller file"}
 }
 

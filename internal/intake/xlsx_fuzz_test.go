@@ -1,4 +1,4 @@
-package template
+package intake_test
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/g-oc/goc/indicators"
-	"github.com/g-oc/goc/internal/submission"
+	"github.com/g-oc/goc/internal/intake"
 )
 
 // Workbooks come from anyone with a token. The fuzzers check that Read never panics or
@@ -22,10 +22,10 @@ var fuzzDomain = sync.OnceValues(func() (*indicators.Catalogue, *indicators.Regi
 
 func fuzzRead(t *testing.T, b []byte) {
 	cat, reg := fuzzDomain()
-	v := submission.NewValidator(submission.Rules{Catalogue: cat, Registry: reg, Location: time.UTC, Now: now, Scope: "VN", Token: "fuzz"})
-	err := Read(bytes.NewReader(b), int64(len(b)), Options{Catalogue: cat, Registry: reg, MaxUnzipped: 8 << 20, MaxPart: 1 << 20, MaxRows: 2000}, v)
-	var fe *submission.FileError
-	var fb *submission.ForbiddenError
+	v := intake.NewValidator(intake.Rules{Catalogue: cat, Registry: reg, Location: time.UTC, Now: now, Scope: "VN", Token: "fuzz"})
+	err := intake.ReadXLSX(bytes.NewReader(b), int64(len(b)), intake.XLSXOptions{Catalogue: cat, Registry: reg, MaxUnzipped: 8 << 20, MaxPart: 1 << 20, MaxRows: 2000}, v)
+	var fe *intake.FileError
+	var fb *intake.ForbiddenError
 	if err != nil && !errors.As(err, &fe) && !errors.As(err, &fb) {
 		t.Fatalf("error of type %T: %v", err, err)
 	}
@@ -38,7 +38,7 @@ func fuzzRead(t *testing.T, b []byte) {
 
 // FuzzXLSX feeds whole files: bit flips in the container, truncations, renamed files.
 func FuzzXLSX(f *testing.F) {
-	tmpl, _ := makeTemplate(&testing.T{}, "P20", "2026-Q3")
+	tmpl, _ := makeTemplate(f, "P20", "2026-Q3")
 	f.Add(tmpl)
 	f.Add(tmpl[:len(tmpl)/3])
 	f.Add(rawXLSX(f, rawSheet{"Sheet1", func(w io.Writer) {

@@ -1,4 +1,4 @@
-package template
+package intake_test
 
 import (
 	"archive/zip"
@@ -17,35 +17,36 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/g-oc/goc/indicators"
-	"github.com/g-oc/goc/internal/submission"
+	"github.com/g-oc/goc/internal/intake"
+	"github.com/g-oc/goc/reports/template"
 )
 
 // checked is what Read and the validator made of a workbook.
 type checked struct {
 	obs    []indicators.Observation
-	places map[string]submission.Place // indicator → place of its figure
-	res    submission.Result
+	places map[string]intake.Place // indicator → place of its figure
+	res    intake.Result
 	err    error
 }
 
 // readChecked reads a workbook through the real validator, as the API does, with the
 // token of scope.
-func readChecked(t *testing.T, b []byte, scope string, o Options) checked {
+func readChecked(t *testing.T, b []byte, scope string, o intake.XLSXOptions) checked {
 	t.Helper()
 	var c checked
-	c.places = map[string]submission.Place{}
+	c.places = map[string]intake.Place{}
 	if o.Catalogue == nil {
 		o.Catalogue, o.Registry = indicators.DefaultCatalogue(), indicators.DefaultRegistry()
 	}
-	v := submission.NewValidator(submission.Rules{
+	v := intake.NewValidator(intake.Rules{
 		Catalogue: o.Catalogue, Registry: o.Registry, Location: time.UTC, Now: now,
 		Scope: scope, Token: "test-" + scope,
-		Emit: func(ob indicators.Observation, at submission.Place) {
+		Emit: func(ob indicators.Observation, at intake.Place) {
 			c.obs = append(c.obs, ob)
 			c.places[ob.Indicator] = at
 		},
 	})
-	c.err = Read(bytes.NewReader(b), int64(len(b)), o, v)
+	c.err = intake.ReadXLSX(bytes.NewReader(b), int64(len(b)), o, v)
 	c.res = v.Finish()
 	return c
 }
@@ -65,20 +66,20 @@ func fill(t *testing.T, b []byte, set func(f *excelize.File)) []byte {
 
 func setNum(t *testing.T, f *excelize.File, col, row int, v any) {
 	t.Helper()
-	if err := f.SetCellValue(SheetData, cell(col, row), v); err != nil {
+	if err := f.SetCellValue(intake.SheetData, cell(col, row), v); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // fillAll gives every ratio row a good numerator and denominator.
-func fillAll(t *testing.T, f *excelize.File, spec Spec) {
+func fillAll(t *testing.T, f *excelize.File, spec template.Spec) {
 	for i, ind := range spec.Indicators {
-		row := FirstRow + i
+		row := intake.FirstRow + i
 		if ind.IsRatio() {
-			setNum(t, f, colNumerator, row, 40+i)
-			setNum(t, f, colDenominator, row, 100)
+			setNum(t, f, intake.TemplateColNumerator, row, 40+i)
+			setNum(t, f, intake.TemplateColDenominator, row, 100)
 		} else {
-			setNum(t, f, colValue, row, 50)
+			setNum(t, f, intake.TemplateColValue, row, 50)
 		}
 	}
 }
@@ -88,11 +89,11 @@ func TestAFilledTemplateReadsBackAsOneObservationPerRow(t *testing.T) {
 	filled := fill(t, b, func(f *excelize.File) {
 		fillAll(t, f, spec)
 		r := rowOf(t, f, "dossiers_fully_online")
-		setNum(t, f, colNumerator, r, 5123)
-		setNum(t, f, colDenominator, r, 7410)
-		setNum(t, f, colValue, r, 69.1) // optional, within 0.5 points of 69.14
+		setNum(t, f, intake.TemplateColNumerator, r, 5123)
+		setNum(t, f, intake.TemplateColDenominator, r, 7410)
+		setNum(t, f, intake.TemplateColValue, r, 69.1) // optional, within 0.5 points of 69.14
 	})
-	c := readChecked(t, filled, "P20", Options{})
+	c := readChecked(t, filled, "P20", intake.XLSXOptions{})
 	if c.err != nil || !c.res.OK() {
 		t.Fatalf("err %v, problems %v", c.err, c.res.Problems)
 	}
@@ -107,7 +108,7 @@ func TestAFilledTemplateReadsBackAsOneObservationPerRow(t *testing.T) {
 			t.Errorf("dossiers_fully_online = %v (%v/%v)", o.Value, *o.Numerator, *o.Denominator)
 		}
 	}
-	if p := c.places["dossiers_fully_online"].String(); !strings.HasPrefix(p, SheetData+"!J") {
+	if p := c.places["dossiers_fully_online"].String(); !strings.HasPrefix(p, intake.SheetData+"!J") {
 		t.Errorf("the figure's place is %q, want the value cell in column J", p)
 	}
 }
@@ -117,17 +118,17 @@ func TestNoDataStatusSkipsARowAndARowLeftEmptyIsRequired(t *testing.T) {
 	filled := fill(t, b, func(f *excelize.File) {
 		fillAll(t, f, spec)
 		ai := rowOf(t, f, "ops_ai_assisted")
-		f.SetCellValue(SheetData, cell(colNumerator, ai), nil)
-		f.SetCellValue(SheetData, cell(colDenominator, ai), nil)
-		f.SetCellStr(SheetData, cell(colStatus, ai), submission.StatusNoData)
+		f.SetCellValue(intake.SheetData, cell(intake.TemplateColNumerator, ai), nil)
+		f.SetCellValue(intake.SheetData, cell(intake.TemplateColDenominator, ai), nil)
+		f.SetCellStr(intake.SheetData, cell(intake.TemplateColStatus, ai), intake.StatusNoData)
 		pf := rowOf(t, f, "ops_prefilled")
-		f.SetCellValue(SheetData, cell(colDenominator, pf), nil)
+		f.SetCellValue(intake.SheetData, cell(intake.TemplateColDenominator, pf), nil)
 	})
-	c := readChecked(t, filled, "P20", Options{})
+	c := readChecked(t, filled, "P20", intake.XLSXOptions{})
 	if c.res.NoData != 1 {
 		t.Errorf("no-data rows = %d, want 1", c.res.NoData)
 	}
-	if len(c.res.Problems) != 1 || c.res.Problems[0].Rule != "required" || !strings.HasPrefix(c.res.Problems[0].Place.String(), SheetData+"!I") {
+	if len(c.res.Problems) != 1 || c.res.Problems[0].Rule != "required" || !strings.HasPrefix(c.res.Problems[0].Place.String(), intake.SheetData+"!I") {
 		t.Errorf("problems = %v, want one: the empty denominator of ops_prefilled", c.res.Problems)
 	}
 }
@@ -145,21 +146,21 @@ func TestTemplateForAnotherPeriodOrAStaleCatalogueIsCaught(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := readChecked(t, filled, "P20", Options{Catalogue: changed, Registry: indicators.DefaultRegistry()})
-	if !hasRule(c.res, "template_stale", SheetMeta+"!B4") {
+	c := readChecked(t, filled, "P20", intake.XLSXOptions{Catalogue: changed, Registry: indicators.DefaultRegistry()})
+	if !hasRule(c.res, "template_stale", intake.SheetMeta+"!B4") {
 		t.Errorf("stale template not caught: %v", c.res.Problems)
 	}
 
 	// Someone edited the hidden metadata to reuse the workbook for another quarter.
-	moved := fill(t, filled, func(f *excelize.File) { f.SetCellStr(SheetMeta, "B3", "2026-Q2") })
-	c = readChecked(t, moved, "P20", Options{})
-	if !hasRule(c.res, "template_stale", SheetMeta+"!B4") {
+	moved := fill(t, filled, func(f *excelize.File) { f.SetCellStr(intake.SheetMeta, "B3", "2026-Q2") })
+	c = readChecked(t, moved, "P20", intake.XLSXOptions{})
+	if !hasRule(c.res, "template_stale", intake.SheetMeta+"!B4") {
 		t.Errorf("a template for 2026-Q3 relabelled 2026-Q2 was not caught: %v", c.res.Problems)
 	}
 
-	old := fill(t, filled, func(f *excelize.File) { f.SetCellStr(SheetMeta, "B1", "0") })
-	c = readChecked(t, old, "P20", Options{})
-	if !hasRule(c.res, "template_version", SheetMeta+"!B1") {
+	old := fill(t, filled, func(f *excelize.File) { f.SetCellStr(intake.SheetMeta, "B1", "0") })
+	c = readChecked(t, old, "P20", intake.XLSXOptions{})
+	if !hasRule(c.res, "template_version", intake.SheetMeta+"!B1") {
 		t.Errorf("an old template version was not caught: %v", c.res.Problems)
 	}
 }
@@ -167,8 +168,8 @@ func TestTemplateForAnotherPeriodOrAStaleCatalogueIsCaught(t *testing.T) {
 func TestTemplateOfAnotherAgencyIsForbidden(t *testing.T) {
 	b, spec := makeTemplate(t, "P20", "2026-Q3")
 	filled := fill(t, b, func(f *excelize.File) { fillAll(t, f, spec) })
-	c := readChecked(t, filled, "N79", Options{})
-	var fb *submission.ForbiddenError
+	c := readChecked(t, filled, "N79", intake.XLSXOptions{})
+	var fb *intake.ForbiddenError
 	if !errors.As(c.err, &fb) || fb.Agency != "P20" {
 		t.Fatalf("err = %v, want forbidden for P20", c.err)
 	}
@@ -178,11 +179,11 @@ func TestARowAgencyThatIsNotTheTemplatesIsAMismatch(t *testing.T) {
 	b, spec := makeTemplate(t, "P20", "2026-Q3")
 	filled := fill(t, b, func(f *excelize.File) {
 		fillAll(t, f, spec)
-		f.SetCellStr(SheetData, cell(colAgency, FirstRow), "VN")
+		f.SetCellStr(intake.SheetData, cell(intake.TemplateColAgency, intake.FirstRow), "VN")
 	})
-	c := readChecked(t, filled, "VN", Options{})
-	if !hasRule(c.res, "agency_mismatch", fmt.Sprintf("%s!B%d", SheetData, FirstRow)) {
-		t.Errorf("problems = %v, want an agency mismatch at B%d", c.res.Problems, FirstRow)
+	c := readChecked(t, filled, "VN", intake.XLSXOptions{})
+	if !hasRule(c.res, "agency_mismatch", fmt.Sprintf("%s!B%d", intake.SheetData, intake.FirstRow)) {
+		t.Errorf("problems = %v, want an agency mismatch at B%d", c.res.Problems, intake.FirstRow)
 	}
 }
 
@@ -201,7 +202,7 @@ func TestATableWorkbookReadsLikeCSV(t *testing.T) {
 	}
 	var b bytes.Buffer
 	f.Write(&b)
-	c := readChecked(t, b.Bytes(), "", Options{})
+	c := readChecked(t, b.Bytes(), "", intake.XLSXOptions{})
 	if c.err != nil {
 		t.Fatal(c.err)
 	}
@@ -213,7 +214,7 @@ func TestATableWorkbookReadsLikeCSV(t *testing.T) {
 	}
 }
 
-func hasRule(r submission.Result, rule, place string) bool {
+func hasRule(r intake.Result, rule, place string) bool {
 	for _, p := range r.Problems {
 		if p.Rule == rule && p.Place.String() == place {
 			return true
@@ -328,8 +329,8 @@ func TestHostileWorkbooksAreRefusedWithAReasonInBoundedMemory(t *testing.T) {
 	// The template with a formula in every input cell.
 	formulas := fill(t, good, func(f *excelize.File) {
 		for i := range spec.Indicators {
-			for col := colNumerator; col <= colValue; col++ {
-				f.SetCellFormula(SheetData, cell(col, FirstRow+i), "=1+1")
+			for col := intake.TemplateColNumerator; col <= intake.TemplateColValue; col++ {
+				f.SetCellFormula(intake.SheetData, cell(col, intake.FirstRow+i), "=1+1")
 			}
 		}
 	})
@@ -344,22 +345,22 @@ func TestHostileWorkbooksAreRefusedWithAReasonInBoundedMemory(t *testing.T) {
 	cases := []struct {
 		name string
 		file []byte
-		kind submission.FileErrorKind
+		kind intake.FileErrorKind
 		want string // in the reason
 	}{
-		{"zip bomb", bomb, submission.TooLarge, "zip bomb"},
-		{"lying zip bomb", liar, submission.Damaged, "damaged"},
-		{"truncated file", good[:len(good)/2], submission.Damaged, "truncated"},
-		{"renamed PDF", []byte("%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"), submission.NotSupported, "PDF"},
-		{"old .xls", append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 512)...), submission.NotSupported, ".xls"},
-		{"zip that is not a workbook", zipOf(t, "hello.txt", "hi"), submission.NotSupported, "workbook.xml"},
-		{"1,048,576 rows", million, submission.TooManyRows, "100001"},
+		{"zip bomb", bomb, intake.TooLarge, "zip bomb"},
+		{"lying zip bomb", liar, intake.Damaged, "damaged"},
+		{"truncated file", good[:len(good)/2], intake.Damaged, "truncated"},
+		{"renamed PDF", []byte("%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"), intake.NotSupported, "PDF"},
+		{"old .xls", append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 512)...), intake.NotSupported, ".xls"},
+		{"zip that is not a workbook", zipOf(t, "hello.txt", "hi"), intake.NotSupported, "workbook.xml"},
+		{"1,048,576 rows", million, intake.TooManyRows, "100001"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var c checked
-			peak := heapPeak(func() { c = readChecked(t, tc.file, "P20", Options{MaxUnzipped: 256 << 20}) })
-			var fe *submission.FileError
+			peak := heapPeak(func() { c = readChecked(t, tc.file, "P20", intake.XLSXOptions{MaxUnzipped: 256 << 20}) })
+			var fe *intake.FileError
 			if !errors.As(c.err, &fe) || fe.Kind != tc.kind || !strings.Contains(fe.Error(), tc.want) {
 				t.Fatalf("err = %v, want a %s file error mentioning %q", c.err, tc.kind, tc.want)
 			}
@@ -373,7 +374,7 @@ func TestHostileWorkbooksAreRefusedWithAReasonInBoundedMemory(t *testing.T) {
 	}
 
 	t.Run("template full of formulas", func(t *testing.T) {
-		c := readChecked(t, formulas, "P20", Options{})
+		c := readChecked(t, formulas, "P20", intake.XLSXOptions{})
 		if c.err != nil {
 			t.Fatal(c.err)
 		}
@@ -389,17 +390,17 @@ func TestHostileWorkbooksAreRefusedWithAReasonInBoundedMemory(t *testing.T) {
 		if n < 2*len(spec.Indicators) || n > want || len(c.obs) != 0 {
 			t.Errorf("%d formula problems (want about %d), %d observations: %v", n, want, len(c.obs), c.res.Problems[:min(5, len(c.res.Problems))])
 		}
-		if p := c.res.Problems[0]; p.Rule != "formula" || !strings.HasPrefix(p.Place.String(), SheetData+"!") {
+		if p := c.res.Problems[0]; p.Rule != "formula" || !strings.HasPrefix(p.Place.String(), intake.SheetData+"!") {
 			t.Errorf("first problem %v is not a formula at its cell", p)
 		}
 	})
 	t.Run("table full of formulas", func(t *testing.T) {
 		var c checked
-		peak := heapPeak(func() { c = readChecked(t, formulaTable, "P20", Options{}) })
+		peak := heapPeak(func() { c = readChecked(t, formulaTable, "P20", intake.XLSXOptions{}) })
 		if c.err != nil {
 			t.Fatal(c.err)
 		}
-		if c.res.Total != 80_000 || len(c.res.Problems) != submission.DefaultMaxProblems || c.res.Problems[0].Place.String() != "Sheet1!A2" || len(c.obs) != 0 {
+		if c.res.Total != 80_000 || len(c.res.Problems) != intake.DefaultMaxProblems || c.res.Problems[0].Place.String() != "Sheet1!A2" || len(c.obs) != 0 {
 			t.Errorf("total %d, listed %d, first %v", c.res.Total, len(c.res.Problems), c.res.Problems[0])
 		}
 		if peak > 64<<20 {

@@ -1,4 +1,4 @@
-package submission
+package intake
 
 import (
 	"bytes"
@@ -78,6 +78,21 @@ func FuzzJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		fuzzCheck(t, func(h Handler) error { return ReadJSON(b, h) })
+		fuzzCheck(t, func(h Handler) error { return ReadJSON(b, nil, h) })
+	})
+}
+
+func FuzzPrometheus(f *testing.F) {
+	for _, s := range []string{
+		"goc_kpi_egdi_rank{agency=\"VN\",period=\"2024\"} 71\n",
+		"# TYPE goc_kpi_dossiers_fully_online_numerator gauge\ngoc_kpi_dossiers_fully_online_numerator{agency=\"P20\",period=\"2026-Q3\"} 40\ngoc_kpi_dossiers_fully_online_denominator{agency=\"P20\",period=\"2026-Q3\"} 100\n",
+		"goc_kpi_egdi_rank{agency=\"VN\",period=\"2024\"} NaN\ngoc_kpi_egdi_rank{agency=\"VN\",period=\"2024\"} 1\n",
+		"# TYPE goc_kpi_x histogram\ngoc_kpi_x_bucket{le=\"1\"} 1\n",
+		"goc_kpi_egdi_rank{agency=\"VN\" 72\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fuzzCheck(t, func(h Handler) error { return ReadPrometheus(b, &Layout{Records: "goc_kpi_"}, h) })
 	})
 }

@@ -1,4 +1,4 @@
-package submission
+package intake
 
 import (
 	"bufio"
@@ -20,6 +20,9 @@ type CSVOptions struct {
 	MaxRows int
 	// Progress, when set, is told how many bytes have been read, every few thousand rows.
 	Progress func(bytes int64)
+	// Layout, when set, reads a feed: its columns are the ones the layout names, other
+	// columns are ignored, and the layout's defaults fill what a row leaves out.
+	Layout *Layout
 }
 
 // ReadCSV reads a CSV submission with the header
@@ -47,7 +50,6 @@ func ReadCSV(r io.Reader, opt CSVOptions, h Handler) error {
 	cr.Comma = comma
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	hdrPlace := func(col int, name string) Place { return Place{Line: 1, Column: col, ColumnName: name} }
 	hdr := Header{Format: CSV, RowPlace: func(line int) Place { return Place{Line: line} }}
 
 	record, err := cr.Read()
@@ -62,37 +64,12 @@ func ReadCSV(r io.Reader, opt CSVOptions, h Handler) error {
 		h.Problem(csvProblem(err))
 		return nil
 	}
-	cols := make([]string, len(record))
-	index := map[string]int{}
-	var headerProblems []Problem
-	for i, name := range record {
-		n := strings.ToLower(trimSpace(name))
-		cols[i] = n
-		switch n {
-		case ColAgency, ColPeriod, ColIndicator, ColValue, ColNumerator, ColDenominator, ColStatus:
-			if j, dup := index[n]; dup {
-				headerProblems = append(headerProblems, Problem{Place: hdrPlace(i+1, n), Rule: "column",
-					Reason: bilingual("cột %q lặp lại (đã có ở cột %d)", "column %q appears twice (first as column %d)", n, j+1), row: -1, col: i})
-				continue
-			}
-			index[n] = i
-		default:
-			headerProblems = append(headerProblems, Problem{Place: hdrPlace(i+1, name), Rule: "column",
-				Reason: bilingual("cột %q không được hỗ trợ; tiêu đề là %s", "unknown column %q; the header is %s", name, strings.Join(CSVColumns, ",")), row: -1, col: i})
+	cols, index, headerProblems := readHeader(record, opt.Layout, func(col int, name string) Place {
+		if col == 0 {
+			return Place{Line: 1}
 		}
-	}
-	for _, need := range []string{ColAgency, ColPeriod, ColIndicator} {
-		if _, ok := index[need]; !ok {
-			headerProblems = append(headerProblems, Problem{Place: Place{Line: 1}, Rule: "column",
-				Reason: bilingual("thiếu cột %q; tiêu đề là %s", "column %q is missing; the header is %s", need, strings.Join(CSVColumns, ",")), row: -1, col: len(cols)})
-		}
-	}
-	_, hasValue := index[ColValue]
-	_, hasNum := index[ColNumerator]
-	if !hasValue && !hasNum {
-		headerProblems = append(headerProblems, Problem{Place: Place{Line: 1}, Rule: "column",
-			Reason: "cần cột value hoặc numerator,denominator / a value column, or numerator and denominator columns, is needed", row: -1, col: len(cols)})
-	}
+		return Place{Line: 1, Column: col, ColumnName: Excerpt(name)}
+	})
 	if err := h.Header(hdr); err != nil {
 		return err
 	}
@@ -127,7 +104,7 @@ func ReadCSV(r io.Reader, opt CSVOptions, h Handler) error {
 		if opt.Progress != nil && rows%4096 == 0 {
 			opt.Progress(counter.n)
 		}
-		if len(record) != len(cols) {
+		if opt.Layout == nil && len(record) != len(cols) {
 			h.Problem(Problem{Place: Place{Line: line}, Rule: "column",
 				Reason: bilingual("dòng có %d trường, tiêu đề có %d", "the line has %d fields, the header %d", len(record), len(cols)), row: line})
 			continue
@@ -139,8 +116,11 @@ func ReadCSV(r io.Reader, opt CSVOptions, h Handler) error {
 			if !ok {
 				return Field{Place: Place{Line: line}}
 			}
+			f := Field{Place: Place{Line: line, Column: i + 1, ColumnName: Excerpt(cols[i])}, DecimalComma: decimalComma}
+			if i >= len(record) {
+				return f // a feed's short row: the missing cells are empty
+			}
 			s := record[i]
-			f := Field{Place: Place{Line: line, Column: i + 1, ColumnName: name}, DecimalComma: decimalComma}
 			if !utf8.ValidString(s) {
 				h.Problem(Problem{Place: f.Place, Rule: "encoding", Reason: "không phải UTF-8; hãy lưu tệp dạng \"CSV UTF-8\" / not UTF-8; save the file as \"CSV UTF-8\"", row: line, col: i})
 				bad = true
@@ -160,6 +140,9 @@ func ReadCSV(r io.Reader, opt CSVOptions, h Handler) error {
 		row.Status = field(ColStatus)
 		if bad {
 			continue
+		}
+		if opt.Layout != nil {
+			opt.Layout.applyDefaults(&row)
 		}
 		if err := h.Row(row); err != nil {
 			return err
@@ -219,4 +202,81 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// readHeader reads the header row of a CSV file or a workbook table: the name of each column, the column of each part, and
+// what is wrong with it. A submission's header is strict: every column must be known
+// and agency, period and indicator are required. A feed's columns are the ones its
+// layout names; the others are ignored, and a part the feed gives a default for may be
+// left out.
+// at places a header cell by its 1-based column, or the whole header row for 0.
+func readHeader(record []string, layout *Layout, at func(col int, name string) Place) (cols []string, index map[string]int, probs []Problem) {
+	hdrPlace := at
+	cols = make([]string, len(record))
+	index = map[string]int{}
+	names := map[string]string{} // header name → part
+	fields := Fields{}.WithDefaults()
+	if layout != nil {
+		fields = layout.Fields.WithDefaults()
+	}
+	for _, p := range [][2]string{{ColAgency, fields.Agency}, {ColPeriod, fields.Period}, {ColIndicator, fields.Indicator},
+		{ColValue, fields.Value}, {ColNumerator, fields.Numerator}, {ColDenominator, fields.Denominator}} {
+		names[strings.ToLower(trimSpace(p[1]))] = p[0]
+	}
+	if layout == nil {
+		names[ColStatus] = ColStatus
+	}
+	for i, name := range record {
+		n := strings.ToLower(trimSpace(name))
+		cols[i] = n
+		if n == "" {
+			continue // an empty column past the last, as spreadsheets leave
+		}
+		part, known := names[n]
+		switch {
+		case known:
+			if j, dup := index[part]; dup {
+				probs = append(probs, Problem{Place: hdrPlace(i+1, n), Rule: "column",
+					Reason: bilingual("cột %q lặp lại (đã có ở cột %d)", "column %q appears twice (first as column %d)", Excerpt(n), j+1), row: -1, col: i})
+				continue
+			}
+			index[part] = i
+		case layout == nil:
+			probs = append(probs, Problem{Place: hdrPlace(i+1, name), Rule: "column",
+				Reason: bilingual("cột %q không được hỗ trợ; tiêu đề là %s", "unknown column %q; the header is %s", Excerpt(name), strings.Join(CSVColumns, ",")), row: -1, col: i})
+		}
+	}
+	for _, need := range []struct{ part, header, def string }{
+		{ColAgency, fields.Agency, layoutDefault(layout, ColAgency)},
+		{ColPeriod, fields.Period, layoutDefault(layout, ColPeriod)},
+		{ColIndicator, fields.Indicator, layoutDefault(layout, ColIndicator)},
+	} {
+		if _, ok := index[need.part]; !ok && need.def == "" {
+			probs = append(probs, Problem{Place: at(0, ""), Rule: "column",
+				Reason: bilingual("thiếu cột %q; tiêu đề là %s", "column %q is missing; the header is %s", Excerpt(need.header), Excerpt(strings.Join(record, ","))), row: -1, col: len(cols)})
+		}
+	}
+	_, hasValue := index[ColValue]
+	_, hasNum := index[ColNumerator]
+	if !hasValue && !hasNum {
+		probs = append(probs, Problem{Place: at(0, ""), Rule: "column",
+			Reason: bilingual("cần cột %s hoặc %s,%s", "a %s column, or %s and %s columns, is needed", Excerpt(fields.Value), Excerpt(fields.Numerator), Excerpt(fields.Denominator)), row: -1, col: len(cols)})
+	}
+	return cols, index, probs
+}
+
+// layoutDefault is the default a feed's layout gives a part, or "".
+func layoutDefault(l *Layout, part string) string {
+	if l == nil {
+		return ""
+	}
+	switch part {
+	case ColAgency:
+		return l.Agency
+	case ColPeriod:
+		return l.Period
+	case ColIndicator:
+		return l.Indicator
+	}
+	return ""
 }
