@@ -43,6 +43,19 @@ type Store interface {
 	Approvals
 }
 
+// ReminderLog is an optional capability: the record of the reminder mails sent, kept
+// in the store so that no reminder goes twice for the same reason, across restarts and
+// across replicas sharing the store. A reason is an opaque key.
+type ReminderLog interface {
+	// ClaimReminder records key as sent at `at` and reports true, or reports false
+	// when key was claimed before. Of concurrent claims of one key exactly one gets
+	// true. The claim is durable when it returns.
+	ClaimReminder(ctx context.Context, key string, at time.Time) (bool, error)
+	// ReleaseReminder forgets a claim whose mail could not be sent, so that a later
+	// run tries again. Releasing an unknown key is not an error.
+	ReleaseReminder(ctx context.Context, key string) error
+}
+
 // Query selects observations. Empty fields do not filter.
 type Query struct {
 	Indicators []string

@@ -171,6 +171,14 @@ CREATE TABLE probe_windows_state (
 	// approved revision of each series). What was stored before it existed was public
 	// then, and stays published.
 	approval.Schema + approval.PublishExisting("latest", "observations"),
+	// 5: the deadline reminders sent, one row per reason (agency, period, stage,
+	// address), so that no reminder goes twice across restarts and replicas.
+	`
+CREATE TABLE reminders_sent (
+	key     TEXT    NOT NULL PRIMARY KEY,
+	sent_at INTEGER NOT NULL -- unix nanoseconds, UTC
+) WITHOUT ROWID;
+`,
 }
 
 // migrate runs the migrations the file has not seen, each in its own transaction
