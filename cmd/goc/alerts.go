@@ -7,8 +7,12 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/g-oc/goc/internal/alerting"
 	"github.com/g-oc/goc/internal/query"
+	"github.com/g-oc/goc/internal/reminder"
+	"github.com/g-oc/goc/internal/store"
 )
 
 const alertsUsage = `goc alerts rules        [--config FILE] [-o FILE]
@@ -111,12 +115,52 @@ that is down inhibits its latency alert.`)
 }
 
 // startAlerting registers the gauges the alerting rules read and schedules their
-// refresh (and, when configured, the reminders) on gocron.
+// refresh and, when alerts.reminders is enabled, the deadline reminders, on gocron.
 func (a *app) startAlerting(q *query.Service) (*alerting.Jobs, error) {
 	g := alerting.NewGauges(q, a.catalogue, a.registry, a.cfg.Submissions.DueDays, a.cfg.Server.Location)
 	if err := a.metrics.Registry.Register(g); err != nil {
 		return nil, fmt.Errorf("register alerting gauges: %w", err)
 	}
 	jobs := []alerting.Job{{Name: "alerting gauges", Every: a.cfg.Alerts.RefreshEvery, Run: g.Refresh}}
+	rs := a.cfg.Alerts.Reminders
+	if rs.Enabled {
+		rem, err := a.newReminder(q)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, alerting.Job{Name: "deadline reminders", Every: rs.CheckEvery, Run: rem.Run})
+		a.log.Info("đã bật thư nhắc hạn nộp / deadline reminders on", "officers", len(rs.Officers), "smtp", rs.SMTP.Addr, "every", rs.CheckEvery)
+	}
 	return alerting.StartJobs(jobs, nil, a.log)
+}
+
+// newReminder builds the reminder job from the config; the store must keep the
+// record of what was sent, so that no replica and no restart sends a mail twice.
+func (a *app) newReminder(q *query.Service) (*reminder.Reminder, error) {
+	rs := a.cfg.Alerts.Reminders
+	log, ok := a.store.(store.ReminderLog)
+	if !ok {
+		return nil, fmt.Errorf("alerts.reminders: kho %s không giữ được nhật ký thư nhắc / the %s store keeps no reminder log; use the sqlite backend for reminders",
+			a.cfg.Store.Backend, a.cfg.Store.Backend)
+	}
+	sender := &reminder.SMTP{Addr: rs.SMTP.Addr, From: rs.SMTP.From, Username: rs.SMTP.Username, Password: rs.SMTP.Password.Reveal()}
+	if rs.SMTP.CAFile != "" {
+		pool, err := reminder.LoadCAs(rs.SMTP.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("alerts.reminders.%w", err)
+		}
+		sender.RootCAs = pool
+	}
+	sent := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "goc_reminders_sent_total",
+		Help: "Deadline reminder mails sent to reporting officers, by stage (before-N, deadline, after-K).",
+	}, []string{"stage"})
+	if err := a.metrics.Registry.Register(sent); err != nil {
+		return nil, fmt.Errorf("register reminder metrics: %w", err)
+	}
+	return reminder.New(reminder.Options{
+		Settings: rs, DueDays: a.cfg.Submissions.DueDays, Location: a.cfg.Server.Location,
+		Catalogue: a.catalogue, Registry: a.registry, Reader: q, Log: log, Sender: sender, Logger: a.log,
+		Sent: func(stage string) { sent.WithLabelValues(stage).Inc() },
+	})
 }
