@@ -143,7 +143,12 @@ func (a *app) serve(ctx context.Context, tokens *auth.Tokens, e *env, banner fun
 		DueDays: a.cfg.Submissions.DueDays, OutlierDeviations: a.cfg.Submissions.OutlierDeviations,
 		Feeds: col.puller,
 	})
-	pages, err := web.New(web.Options{Query: q, Metrics: a.metrics, Logger: a.log, Location: a.cfg.Server.Location})
+	dueDays := api.DefaultDueDays()
+	for k, v := range a.cfg.Submissions.DueDays {
+		dueDays[k] = v
+	}
+	pages, err := web.New(web.Options{Query: q, Metrics: a.metrics, Logger: a.log, Location: a.cfg.Server.Location,
+		Ranking: a.cfg.Ranking.Method(), DueDays: dueDays})
 	if err != nil {
 		return err
 	}

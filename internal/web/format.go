@@ -1,6 +1,8 @@
 package web
 
 import (
+	"fmt"
+
 	"github.com/g-oc/goc/indicators"
 )
 
@@ -42,3 +44,20 @@ func (l Lang) Level(lv indicators.Level) string {
 	}
 	return l.T("level." + string(lv))
 }
+
+// Change says a rank change in words: "tăng 2 bậc" / "up 2", never only an arrow.
+func (l Lang) Change(c int) string {
+	switch {
+	case c > 0:
+		return fmt.Sprintf(l.T("change.up"), c)
+	case c < 0:
+		return fmt.Sprintf(l.T("change.down"), -c)
+	}
+	return l.T("change.same")
+}
+
+// Pct formats a share between 0 and 1 as a percentage.
+func (l Lang) Pct(share float64) string { return l.Num(100*share, 0) + " %" }
+
+// Ms formats seconds as milliseconds.
+func (l Lang) Ms(seconds float64) string { return l.Num(1000*seconds, 0) + " ms" }

@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-//go:embed templates
+//go:embed all:templates
 var templateFS embed.FS
 
 // templates holds one parsed template set per page: the layout plus that page's file,

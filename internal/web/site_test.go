@@ -19,6 +19,7 @@ import (
 	"github.com/g-oc/goc/internal/demo"
 	"github.com/g-oc/goc/internal/metrics"
 	"github.com/g-oc/goc/internal/query"
+	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/sqlite"
 	"github.com/g-oc/goc/internal/web"
 	"github.com/g-oc/goc/internal/web/webtest"
@@ -48,6 +49,9 @@ func newSite(t testing.TB) *site {
 	if _, err := st.WriteObservations(ctx, demo.History(cat, reg, testNow)); err != nil {
 		t.Fatal(err)
 	}
+	if err := st.WriteProbeResults(ctx, probeHistory(reg)); err != nil {
+		t.Fatal(err)
+	}
 	clock := func() time.Time { return testNow }
 	q := query.New(st, cat, reg, clock)
 	tokens, err := auth.NewTokens(nil)
@@ -63,6 +67,36 @@ func newSite(t testing.TB) *site {
 	srv := httptest.NewServer(web.Combine(apiSrv.Handler(), pages.Handler()))
 	t.Cleanup(srv.Close)
 	return &site{URL: srv.URL, Query: q, Store: st}
+}
+
+// probeHistory is 30 days of hourly results for every portal in the registry, as the
+// collectors would have stored them, with outages on a few: the status pages' data.
+// No portal is contacted; the results are written to the store directly.
+func probeHistory(reg *indicators.Registry) []store.ProbeResult {
+	var out []store.ProbeResult
+	start := testNow.Add(-30 * 24 * time.Hour).Truncate(time.Hour)
+	n := 0
+	for _, a := range reg.All() {
+		if a.Portal == "" {
+			continue
+		}
+		n++
+		for h := 0; h < 30*24; h++ {
+			at := start.Add(time.Duration(h)*time.Hour + 5*time.Minute)
+			// Every fifth portal loses a few hours every ten days; every eleventh is down now.
+			down := (n%5 == 0 && h%240 < 3) || (n%11 == 0 && h >= 30*24-2)
+			r := store.ProbeResult{Target: a.Portal, Agency: a.Code, Time: at, Success: !down, HTTPStatus: 200,
+				Phases: map[string]float64{"total": 0.08 + float64(n%7)*0.05 + float64(h%24)*0.002},
+				TLSVersion: "TLS 1.3", CertExpiry: testNow.AddDate(0, 0, 20+n*3), CertValid: true,
+				HTTPSRedirect: n%3 != 0, IPv6: n%2 == 0, DNSSEC: map[bool]string{true: "signed-valid", false: "unsigned"}[n%4 == 0],
+				Mobile: n%6 != 0}
+			if down {
+				r.HTTPStatus, r.Error = 503, "HTTP 503"
+			}
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // get fetches a path with an optional language cookie and returns status and body.
@@ -194,7 +228,14 @@ func TestPagesInABrowser(t *testing.T) {
 		status     int
 	}{
 		{"scoreboard", "/", http.StatusOK},
+		{"indicator", "/indicators/dossiers_fully_online", http.StatusOK},
+		{"observations", "/observations?indicator=dossiers_fully_online&agency=P20&period=2026-Q3", http.StatusOK},
+		{"agency", "/agencies/P20", http.StatusOK},
+		{"rankings", "/rankings", http.StatusOK},
+		{"status", "/status", http.StatusOK},
+		{"portal", "/status/" + firstDownPortal(t, s), http.StatusOK},
 		{"not-found", "/indicators/no_such_indicator", http.StatusNotFound},
+		{"bad-request", "/status?state=sideways", http.StatusBadRequest},
 	}
 	for _, p := range pages {
 		for _, vp := range webtest.Viewports() {
@@ -222,14 +263,97 @@ func TestPagesInABrowser(t *testing.T) {
 				t.Errorf("after the toggle, no label %q among %v", want, labels)
 			}
 		}
-		for _, l := range labels {
-			if strings.Contains(l, "Bảng tổng hợp") || strings.Contains(l, "Mục tiêu đến") {
-				t.Errorf("after the toggle a Vietnamese label remains: %q", l)
+		tab.NoProblems(t)
+		// Every page in English shows no Vietnamese text but the toggle back (lang="vi").
+		for _, p := range pages {
+			if err := chromedp.Do(tab.Ctx, chromedp.Navigate(s.URL+p.path)); err != nil {
+				t.Fatal(err)
+			}
+			left, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[[]string](vietnameseText))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(left) > 0 {
+				t.Errorf("%s in English still shows Vietnamese: %q", p.path, left[:min(len(left), 5)])
+			}
+		}
+	})
+	t.Run("status-search-and-filter", func(t *testing.T) {
+		tab := b.Open(t, s.URL+"/status", webtest.Desktop)
+		// A search for a province's portal by part of its address, submitted as a
+		// GET form: the same page, no script needed.
+		if err := chromedp.Do(tab.Ctx, chromedp.SendKeys[string]("#q", "angiang"), chromedp.Submit[string]("#q"),
+			chromedp.WaitVisible[string](`input#q[value="angiang"]`)); err != nil {
+			t.Fatalf("search: %v", err)
+		}
+		portals, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#portals tbody tr")].map(r => r.dataset.portal)`))
+		if err != nil || len(portals) != 1 || !strings.Contains(portals[0], "angiang") {
+			t.Errorf("search angiang: portals %v (%v)", portals, err)
+		}
+		if err := chromedp.Do(tab.Ctx, chromedp.Navigate(s.URL+"/status"), chromedp.SetValue[string]("#state", "down"),
+			chromedp.Submit[string]("#state"), chromedp.WaitReady[string](`#state option[value="down"][selected]`)); err != nil {
+			t.Fatalf("filter down: %v", err)
+		}
+		states, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#portals tbody tr td:first-child .status")].map(e => e.className)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		down := false
+		rep, _ := s.Query.LatestProbes(context.Background(), query.ProbeFilter{Up: &down})
+		if len(states) != rep.Count || len(states) == 0 {
+			t.Errorf("state=down lists %d portals, the query layer %d", len(states), rep.Count)
+		}
+		for _, c := range states {
+			if !strings.Contains(c, "st-down") {
+				t.Errorf("state=down lists a portal with %q", c)
 			}
 		}
 		tab.NoProblems(t)
 	})
+	t.Run("provenance-link", func(t *testing.T) {
+		tab := b.Open(t, s.URL+"/indicators/dossiers_fully_online", webtest.Desktop)
+		// The first province's latest value, and the observations page its link opens.
+		type cell struct {
+			Agency string `json:"agency"`
+			Value  string `json:"value"`
+		}
+		first, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[cell](`(() => { const a = document.querySelector("#lv-province").closest("section").querySelector("a.prov");
+			return {agency: a.closest("tr").querySelector("th a").getAttribute("href").split("/").pop(), value: a.closest("td").dataset.value}; })()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(tab.Ctx, chromedp.Click[string](`#lv-province ~ table a.prov`), chromedp.WaitVisible[string]("#observations")); err != nil {
+			t.Fatalf("follow the provenance link: %v", err)
+		}
+		rows, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[[]cell](`[...document.querySelectorAll("#observations tbody tr")].map(r => ({
+			agency: r.querySelector("th a").getAttribute("href").split("/").pop(), value: r.querySelector("td[data-value]").dataset.value}))`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range rows {
+			found = found || (r.Agency == first.Agency && r.Value == first.Value)
+		}
+		if !found {
+			t.Errorf("the observations page lists %v, not %s's value %s", rows, first.Agency, first.Value)
+		}
+		tab.NoProblems(t)
+	})
 }
+
+// vietnameseText lists the visible texts with Vietnamese letters outside elements
+// marked lang="vi" (the toggle back).
+const vietnameseText = `(() => {
+  const vi = /[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]/i;
+  const out = [];
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    const el = n.parentElement;
+    if (!el || el.closest('[lang="vi"]') || el.closest("script,style,title")) continue;
+    if (vi.test(n.textContent)) out.push(n.textContent.trim());
+  }
+  return out;
+})()`
 
 func containsString(list []string, s string) bool {
 	for _, v := range list {
@@ -238,4 +362,15 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// firstDownPortal is the slug of a portal whose newest probe failed.
+func firstDownPortal(t testing.TB, s *site) string {
+	t.Helper()
+	down := false
+	rep, err := s.Query.LatestProbes(context.Background(), query.ProbeFilter{Up: &down})
+	if err != nil || len(rep.Probes) == 0 {
+		t.Fatalf("no portal is down in the fixture: %v", err)
+	}
+	return query.PortalSlug(rep.Probes[0].Target)
 }

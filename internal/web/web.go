@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/metrics"
 	"github.com/g-oc/goc/internal/query"
 )
@@ -29,6 +31,12 @@ type Options struct {
 	Now func() time.Time
 	// Location is the time zone dates are shown in; Asia/Ho_Chi_Minh (UTC+7) when nil.
 	Location *time.Location
+	// Ranking is the composite-index method, the API's; the default when its
+	// Normalisation is empty.
+	Ranking indicators.RankingMethod
+	// DueDays are the days after a period's end its reports are due, by periodicity,
+	// as the API's completeness uses them; 30 for a periodicity not given.
+	DueDays map[period.Kind]int
 }
 
 // Server renders the pages; build it with New.
@@ -40,12 +48,18 @@ type Server struct {
 	loc     *time.Location
 	assets  *assets
 	pages   *templates
+	ranking indicators.RankingMethod
+	dueDays map[period.Kind]int
 }
 
 // New builds the page server. It fails only if an embedded template or asset is broken,
 // which the package's tests catch before a release.
 func New(o Options) (*Server, error) {
-	s := &Server{query: o.Query, metrics: o.Metrics, log: o.Logger, now: o.Now, loc: o.Location}
+	s := &Server{query: o.Query, metrics: o.Metrics, log: o.Logger, now: o.Now, loc: o.Location,
+		ranking: o.Ranking, dueDays: o.DueDays}
+	if s.ranking.Normalisation == "" {
+		s.ranking = indicators.DefaultRankingMethod()
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -79,6 +93,12 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(pattern, s.instrument(pattern, s.serve(h)))
 	}
 	page("GET /{$}", s.scoreboard)
+	page("GET /indicators/{code}", s.indicator)
+	page("GET /observations", s.observations)
+	page("GET /agencies/{code}", s.agency)
+	page("GET /rankings", s.rankings)
+	page("GET /status", s.status)
+	page("GET /status/{portal...}", s.portal)
 	page("GET /lang", s.switchLang)
 	mux.Handle("GET /assets/", s.instrument("GET /assets/", http.HandlerFunc(s.assets.serve)))
 	mux.Handle("/", s.instrument("other", s.serve(func(w http.ResponseWriter, r *http.Request) error {
