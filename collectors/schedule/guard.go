@@ -20,6 +20,7 @@ type guard struct {
 
 	mu      sync.Mutex
 	running bool
+	began   bool  // the run under way has a runner (it is in flight, not waiting)
 	last    int64 // the slot of the last run; -1 before the first
 }
 
@@ -65,16 +66,41 @@ func (g *guard) enter(now time.Time) error {
 	}
 	g.last = slot
 	g.running = true
-	delay := max(0, elapsed-time.Duration(slot)*g.interval)
+	return nil
+}
+
+// begin is called when a run that entered its slot gets a runner and starts: how late
+// that is, waiting for a runner included, is its scheduling delay.
+func (g *guard) begin(now time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delay := max(0, now.Sub(g.first)-time.Duration(g.last)*g.interval)
 	g.mon.Delay.WithLabelValues(g.kind).Observe(delay.Seconds())
 	g.mon.InFlight.WithLabelValues(g.kind).Inc()
-	return nil
+	g.began = true
+}
+
+// skip is called when a slot found every runner busy: it is counted as missed (with
+// any slots missed before it) and will not run.
+func (g *guard) skip(now time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	slack := min(g.interval/10, 100*time.Millisecond)
+	slot := max(0, int64((now.Sub(g.first)+slack)/g.interval))
+	if slot <= g.last {
+		return
+	}
+	g.mon.Missed.WithLabelValues(g.kind).Add(float64(slot - g.last))
+	g.last = slot
 }
 
 // leave is called when a run ends.
 func (g *guard) leave() {
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.running = false
-	g.mu.Unlock()
-	g.mon.InFlight.WithLabelValues(g.kind).Dec()
+	if g.began {
+		g.mon.InFlight.WithLabelValues(g.kind).Dec()
+		g.began = false
+	}
 }

@@ -36,6 +36,7 @@ type Monitor struct {
 	Missed   *prometheus.CounterVec
 	Dropped  *prometheus.CounterVec
 	InFlight *prometheus.GaugeVec
+	Waiting  *prometheus.GaugeVec
 	Jobs     *prometheus.GaugeVec
 }
 
@@ -77,12 +78,16 @@ func NewMonitor(reg prometheus.Registerer) *Monitor {
 			Name: "goc_collector_runs_in_flight",
 			Help: "Runs going on now, by job kind.",
 		}, []string{"kind"}),
+		Waiting: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "goc_collector_runs_waiting",
+			Help: "Runs due that wait for a free runner, by job kind; at most Options.Pending in all, and a slot beyond that is counted missed.",
+		}, []string{"kind"}),
 		Jobs: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "goc_collector_jobs",
 			Help: "Scheduled jobs, by kind.",
 		}, []string{"kind"}),
 	}
-	reg.MustRegister(m.Runs, m.Duration, m.Delay, m.Overlaps, m.Missed, m.Dropped, m.InFlight, m.Jobs)
+	reg.MustRegister(m.Runs, m.Duration, m.Delay, m.Overlaps, m.Missed, m.Dropped, m.InFlight, m.Waiting, m.Jobs)
 	return m
 }
 

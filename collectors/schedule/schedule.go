@@ -5,8 +5,14 @@
 //     previous run is still going.
 //   - Jobs that share an interval start at evenly spread offsets across it, so 10,000
 //     portals probed every minute make about 167 probes a second, not 10,000 at :00.
-//   - A scheduler-wide limit caps how many runs go on at once; runs over the limit
-//     wait their turn.
+//   - A scheduler-wide limit caps how many runs go on at once (Concurrency), and a
+//     fixed number more may wait for a runner (Pending). A slot that finds both full is
+//     not queued: it is counted as missed and the job waits for its next slot. gocron's
+//     wait mode would instead park one goroutine per such slot, and a schedule asking
+//     more than the machine can do grew to 188,000 goroutines and 1.4 GB in under two
+//     minutes.
+//   - Start times are rounded to a few milliseconds (BatchWindow), so the probes due
+//     together wake the runtime once instead of one timer each.
 //   - Monitor exports runs by status, durations, scheduling delay, and overlapping,
 //     missed and dropped runs.
 //
@@ -21,10 +27,12 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
 	"github.com/google/uuid"
+	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/g-oc/goc/collectors/feed"
@@ -56,6 +64,17 @@ type Options struct {
 	SummaryEvery time.Duration
 	// Concurrency caps the runs going on at once, across every job (default 300).
 	Concurrency int
+	// Pending is how many more runs may wait for one of those runners, to ride out a
+	// burst (default 4 × Concurrency; negative: none). A slot that finds them all
+	// taken is counted missed, not queued. Each place is one idle goroutine of
+	// gocron's, made at start.
+	Pending int
+	// BatchWindow rounds each job's start offset to a multiple of it (default 10 ms;
+	// negative: no rounding), never putting more than a quarter of Concurrency in one
+	// window.
+	BatchWindow time.Duration
+	// Clock is the scheduler's clock (real time when nil); tests pass a fake one.
+	Clock clockwork.Clock
 	// Registerer is where the monitor and the probe_* gauges are registered.
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
@@ -71,6 +90,18 @@ type Scheduler struct {
 	sink    *Sink
 	guards  []*guard
 	log     *slog.Logger
+	clock   clockwork.Clock
+	batch   time.Duration
+	conc    int
+	// byID finds a job's guard when gocron reports that the job's slot found every
+	// runner busy. Filled before Start, read-only after.
+	byID map[uuid.UUID]*guard
+	// runners holds a token per run going on; gocron lets Concurrency+Pending runs
+	// past its own limit, and those beyond Concurrency wait here.
+	runners chan struct{}
+	// stop is closed by Shutdown, to let go of runs still waiting for a runner.
+	stop     chan struct{}
+	stopOnce sync.Once
 }
 
 // errProbeFailed makes gocron count a failed probe as a failed run.
@@ -93,6 +124,12 @@ func New(o Options) (*Scheduler, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 300
 	}
+	switch {
+	case o.Pending == 0:
+		o.Pending = 4 * o.Concurrency
+	case o.Pending < 0:
+		o.Pending = 0
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -102,6 +139,12 @@ func New(o Options) (*Scheduler, error) {
 	if o.Location == nil {
 		o.Location = time.UTC
 	}
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
+	}
+	if o.BatchWindow == 0 {
+		o.BatchWindow = 10 * time.Millisecond
+	}
 	if len(o.Probes) > 0 && (o.Prober == nil || o.Sink == nil) {
 		return nil, errors.New("schedule: probes need a Prober and a Sink")
 	}
@@ -109,13 +152,18 @@ func New(o Options) (*Scheduler, error) {
 		return nil, errors.New("schedule: feeds need a Puller")
 	}
 	mon := NewMonitor(o.Registerer)
+	s := &Scheduler{monitor: mon, sink: o.Sink, log: o.Logger, clock: o.Clock, batch: o.BatchWindow,
+		conc: o.Concurrency, byID: map[uuid.UUID]*guard{},
+		runners: make(chan struct{}, o.Concurrency), stop: make(chan struct{})}
 	if o.Sink != nil {
 		if err := o.Registerer.Register(newGauges(o.Sink)); err != nil {
 			return nil, fmt.Errorf("schedule: register probe gauges: %w", err)
 		}
 	}
 	opts := append(mon.Options(),
-		gocron.WithLimitConcurrentJobs(uint(o.Concurrency), gocron.LimitModeWait),
+		gocron.WithLimitConcurrentJobs(uint(o.Concurrency+o.Pending), gocron.LimitModeReschedule),
+		gocron.WithSchedulerMonitor(limitWatch{s}),
+		gocron.WithClock(o.Clock),
 		gocron.WithLocation(o.Location),
 		gocron.WithStopTimeout(stopTimeout(o)),
 		gocron.WithLogger(gocronLogger{o.Logger}),
@@ -124,7 +172,7 @@ func New(o Options) (*Scheduler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schedule: %w", err)
 	}
-	s := &Scheduler{cron: cron, monitor: mon, sink: o.Sink, log: o.Logger}
+	s.cron = cron
 
 	var jobs []job
 	seen := map[string]bool{}
@@ -163,7 +211,7 @@ func New(o Options) (*Scheduler, error) {
 			every = time.Hour
 		}
 		if err := s.add([]job{{name: "summary portal indicators", kind: KindSummary, interval: every,
-			run: func(ctx context.Context) error { return o.Summarizer.Run(ctx, time.Now()) }}}); err != nil {
+			run: func(ctx context.Context) error { return o.Summarizer.Run(ctx, s.clock.Now()) }}}); err != nil {
 			cron.Shutdown()
 			return nil, err
 		}
@@ -181,6 +229,7 @@ func New(o Options) (*Scheduler, error) {
 			mon.Missed.WithLabelValues(k)
 			mon.Dropped.WithLabelValues(k)
 			mon.InFlight.WithLabelValues(k)
+			mon.Waiting.WithLabelValues(k)
 		}
 	}
 	return s, nil
@@ -221,17 +270,36 @@ func (s *Scheduler) add(jobs []job) error {
 	}
 	// The grid starts a little ahead, so a large set is registered before its first
 	// slot comes; gocron takes a start in the past too and keeps the grid.
-	base := time.Now().Add(time.Second).Truncate(time.Second)
+	base := s.clock.Now().Add(time.Second).Truncate(time.Second)
 	for g, list := range groups {
 		slices.SortFunc(list, func(a, b job) int { return strings.Compare(a.name, b.name) })
+		batch := batchWindow(s.batch, g.interval, len(list), s.conc)
 		for i, j := range list {
-			first := base.Add(time.Duration(int64(g.interval) * int64(i) / int64(len(list))))
+			offset := time.Duration(int64(g.interval) * int64(i) / int64(len(list)))
+			if batch > 0 {
+				offset = offset.Truncate(batch)
+			}
+			first := base.Add(offset)
 			gd := newGuard(j.kind, first, j.interval, s.monitor)
 			run, finish := j.run, j.finish
-			_, err := s.cron.NewJob(
+			cj, err := s.cron.NewJob(
 				gocron.DurationJob(j.interval),
 				gocron.NewTask(func(ctx context.Context) error {
 					defer gd.leave()
+					// The wait for a runner is here, in the task, after gocron has
+					// already set the job's next slot: a wait before that (in a
+					// BeforeJobRuns hook) would push the next slot back.
+					waited, err := s.acquire(gd.kind)
+					if err != nil {
+						return err
+					}
+					defer s.release()
+					gd.begin(s.clock.Now())
+					// A run that waited stops counting as waiting only once it
+					// is counted in flight, so the two never dip together.
+					if waited {
+						s.monitor.Waiting.WithLabelValues(gd.kind).Dec()
+					}
 					if finish {
 						ctx = context.WithoutCancel(ctx)
 					}
@@ -245,7 +313,7 @@ func (s *Scheduler) add(jobs []job) error {
 					// A run the guard refuses never reaches the task, and gocron
 					// does not count it: the guard's own counters do.
 					gocron.BeforeJobRunsSkipIfBeforeFuncErrors(func(uuid.UUID, string) error {
-						return gd.enter(time.Now())
+						return gd.enter(s.clock.Now())
 					}),
 					gocron.AfterJobRunsWithPanic(func(_ uuid.UUID, name string, v any) {
 						s.log.Error("công việc bị lỗi nghiêm trọng / job panicked", "job", name, "panic", fmt.Sprint(v))
@@ -256,6 +324,7 @@ func (s *Scheduler) add(jobs []job) error {
 				return fmt.Errorf("schedule: add %s: %w", j.name, err)
 			}
 			s.guards = append(s.guards, gd)
+			s.byID[cj.ID()] = gd
 		}
 	}
 	return nil
@@ -263,7 +332,7 @@ func (s *Scheduler) add(jobs []job) error {
 
 // Start starts every job; each first runs at its slot.
 func (s *Scheduler) Start() {
-	now := time.Now()
+	now := s.clock.Now()
 	for _, g := range s.guards {
 		g.arm(now)
 	}
@@ -274,6 +343,7 @@ func (s *Scheduler) Start() {
 // Shutdown stops the jobs, waits for the probes and pulls under way to end (each by
 // its own timeout at worst), and writes the probe results still pending.
 func (s *Scheduler) Shutdown() error {
+	s.stopOnce.Do(func() { close(s.stop) })
 	err := s.cron.Shutdown()
 	if s.sink != nil {
 		s.sink.Close()
@@ -294,3 +364,74 @@ func (g gocronLogger) Debug(msg string, args ...any) { g.l.Debug("gocron: "+msg,
 func (g gocronLogger) Error(msg string, args ...any) { g.l.Error("gocron: "+msg, args...) }
 func (g gocronLogger) Info(msg string, args ...any)  { g.l.Debug("gocron: "+msg, args...) }
 func (g gocronLogger) Warn(msg string, args ...any)  { g.l.Warn("gocron: "+msg, args...) }
+
+// batchWindow is the rounding of start offsets for n jobs sharing an interval: want,
+// narrowed so that one window never holds more than a quarter of the concurrency
+// limit (a window fuller than the limit would miss its extra slots at every turn).
+func batchWindow(want, interval time.Duration, n, conc int) time.Duration {
+	if want <= 0 || n == 0 {
+		return 0
+	}
+	// n jobs spread over interval put n·w/interval in a window of width w.
+	most := time.Duration(int64(interval) * int64(max(conc/4, 1)) / int64(n))
+	w := min(want, most)
+	if w < time.Millisecond {
+		return 0
+	}
+	return w
+}
+
+// limitWatch hears from gocron when a slot found every runner busy: the slot is
+// counted as missed at once (it is not queued), by the job's guard.
+type limitWatch struct{ s *Scheduler }
+
+var _ gocron.SchedulerMonitor = limitWatch{}
+
+func (w limitWatch) ConcurrencyLimitReached(limitType string, j gocron.Job) {
+	if limitType != "limit" {
+		return
+	}
+	select {
+	case <-w.s.stop:
+		return // gocron's runners stop taking work at shutdown: nothing is missed then
+	default:
+	}
+	if g := w.s.byID[j.ID()]; g != nil {
+		g.skip(w.s.clock.Now())
+	}
+}
+
+func (limitWatch) SchedulerStarted()                                   {}
+func (limitWatch) SchedulerStopped()                                   {}
+func (limitWatch) SchedulerShutdown()                                  {}
+func (limitWatch) JobRegistered(gocron.Job)                            {}
+func (limitWatch) JobUnregistered(gocron.Job)                          {}
+func (limitWatch) JobStarted(gocron.Job)                               {}
+func (limitWatch) JobRunning(gocron.Job)                               {}
+func (limitWatch) JobFailed(gocron.Job, error)                         {}
+func (limitWatch) JobCompleted(gocron.Job)                             {}
+func (limitWatch) JobExecutionTime(gocron.Job, time.Duration)          {}
+func (limitWatch) JobSchedulingDelay(gocron.Job, time.Time, time.Time) {}
+
+// errStopping refuses a run that was still waiting for a runner at shutdown.
+var errStopping = errors.New("the scheduler is stopping")
+
+// acquire takes a runner for a run, waiting (as one of at most Pending) while all are
+// busy. When it waited, the caller decrements the Waiting gauge.
+func (s *Scheduler) acquire(kind string) (waited bool, err error) {
+	select {
+	case s.runners <- struct{}{}:
+		return false, nil
+	default:
+	}
+	s.monitor.Waiting.WithLabelValues(kind).Inc()
+	select {
+	case s.runners <- struct{}{}:
+		return true, nil
+	case <-s.stop:
+		s.monitor.Waiting.WithLabelValues(kind).Dec()
+		return false, errStopping
+	}
+}
+
+func (s *Scheduler) release() { <-s.runners }
