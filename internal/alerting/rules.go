@@ -130,7 +130,8 @@ func Rules(a config.Alerts, sub config.Submissions, cat *indicators.Catalogue) F
 		submissions = append(submissions, alert{
 			name: "GOCSubmissionOverdue", component: "submission", severity: Warning, runbook: "submission-overdue",
 			labels:    map[string]string{"periodicity": k.String()},
-			expr:      fmt.Sprintf(`goc_submission_overdue_seconds{periodicity=%q} > %d * 86400`, k.String(), a.SubmissionOverdueDays),
+			// Every replica exports the same figure: one alert per agency, not one per replica.
+			expr:      fmt.Sprintf(`max without (instance) (goc_submission_overdue_seconds{periodicity=%q}) > %d * 86400`, k.String(), a.SubmissionOverdueDays),
 			summaryVI: "{{ $labels.agency }} chưa nộp báo cáo kỳ {{ $labels.period }}",
 			summaryEN: "{{ $labels.agency }} has not reported for {{ $labels.period }}",
 			descVI:    fmt.Sprintf("Báo cáo %s đến hạn %d ngày sau khi kỳ kết thúc; đã quá hạn hơn %d ngày mà chưa nhận được giá trị nào.", kindVI(k), due, a.SubmissionOverdueDays),
@@ -148,7 +149,7 @@ func Rules(a config.Alerts, sub config.Submissions, cat *indicators.Catalogue) F
 		progress = append(progress, alert{
 			name: "GOCIndicatorStatusFell", component: "progress", severity: Warning, hold: a.ProgressFor, runbook: "indicator-status-fell",
 			labels:    map[string]string{"indicator": ind.Code},
-			expr:      fmt.Sprintf("%s < max_over_time(%s[%s])", sel, sel, lookback),
+			expr:      fmt.Sprintf("max without (instance) (%s) < max without (instance) (max_over_time(%s[%s]))", sel, sel, lookback),
 			summaryVI: fmt.Sprintf("Tiến độ %q của {{ $labels.agency }} tụt hạng", ind.NameVI),
 			summaryEN: fmt.Sprintf("Progress of {{ $labels.agency }} on %q fell a class", ind.NameEN),
 			descVI:    fmt.Sprintf("Mức tiến độ tới mục tiêu {{ $labels.target_year }} của chỉ tiêu %s thấp hơn mức trong %s trước (4 đạt, 3 đúng hướng, 2 cần tăng tốc, 1 đình trệ, 0 đi lùi).", ind.Code, lookback),

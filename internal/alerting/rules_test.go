@@ -75,12 +75,21 @@ func scenarios(r alerting.Rule) (scenario, bool) {
 		k := r.Labels["periodicity"]
 		// Three days minus 200 s past the deadline, a minute more each minute; the
 		// report arrives at 11m and the series ends.
-		return scenario{series: []series{{`goc_submission_overdue_seconds{agency="P20",periodicity="` + k + `",period="2026-09"}`, "259000+60x10 stale"}},
-			firingAt: 8 * time.Minute, labels: map[string]string{"agency": "P20", "periodicity": k, "period": "2026-09"}, resolvedAt: 15 * time.Minute}, true
+		// Two replicas export it: one alert, without the instance.
+		sel := `agency="P20",periodicity="` + k + `",period="2026-09",job="goc"`
+		return scenario{series: []series{
+			{`goc_submission_overdue_seconds{instance="10.0.0.1:8080",` + sel + `}`, "259000+60x10 stale"},
+			{`goc_submission_overdue_seconds{instance="10.0.0.2:8080",` + sel + `}`, "259000+60x10 stale"},
+		},
+			firingAt: 8 * time.Minute, labels: map[string]string{"agency": "P20", "periodicity": k, "period": "2026-09", "job": "goc"}, resolvedAt: 15 * time.Minute}, true
 	case "GOCIndicatorStatusFell":
 		ind := r.Labels["indicator"]
 		l := map[string]string{"agency": "P20", "indicator": ind, "target_year": "2030"}
-		return scenario{series: []series{{`goc_indicator_progress_status_class{agency="P20",indicator="` + ind + `",target_year="2030"}`, "3x60 2x90 3x30"}},
+		sel := `agency="P20",indicator="` + ind + `",target_year="2030"`
+		return scenario{series: []series{
+			{`goc_indicator_progress_status_class{instance="10.0.0.1:8080",` + sel + `}`, "3x60 2x90 3x30"},
+			{`goc_indicator_progress_status_class{instance="10.0.0.2:8080",` + sel + `}`, "3x60 2x90 3x30"},
+		},
 			firingAt: 130 * time.Minute, labels: l, resolvedAt: 160 * time.Minute}, true
 	case "GOCSpoolBacklogGrowing":
 		return scenario{series: []series{{"goc_spool_pending_points" + selfSel, "0x10 0+100x30 0x10"}},
