@@ -129,7 +129,7 @@ func Rules(a config.Alerts, sub config.Submissions, cat *indicators.Catalogue) F
 		}
 		submissions = append(submissions, alert{
 			name: "GOCSubmissionOverdue", component: "submission", severity: Warning, runbook: "submission-overdue",
-			labels:    map[string]string{"periodicity": k.String()},
+			labels: map[string]string{"periodicity": k.String()},
 			// Every replica exports the same figure: one alert per agency, not one per replica.
 			expr:      fmt.Sprintf(`max without (instance) (goc_submission_overdue_seconds{periodicity=%q}) > %d * 86400`, k.String(), a.SubmissionOverdueDays),
 			summaryVI: "{{ $labels.agency }} chưa nộp báo cáo kỳ {{ $labels.period }}",
