@@ -2,13 +2,7 @@ package reminder_test
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
-	"io"
-	"mime"
-	"mime/quotedprintable"
-	"net"
-	"net/mail"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,95 +10,17 @@ import (
 	"testing"
 	"time"
 
-	gosmtp "github.com/emersion/go-smtp"
 	"github.com/jonboulle/clockwork"
 
-	"github.com/g-oc/goc/collectors/probe/probetest"
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/alerting"
 	"github.com/g-oc/goc/internal/config"
 	"github.com/g-oc/goc/internal/query"
 	"github.com/g-oc/goc/internal/reminder"
+	"github.com/g-oc/goc/internal/reminder/smtptest"
 	"github.com/g-oc/goc/internal/store/sqlite"
 )
-
-// mailbox is a real SMTP server on loopback (emersion/go-smtp) that offers STARTTLS
-// with a certificate from the test's own CA, and refuses a mail sent before it.
-type mailbox struct {
-	mu    sync.Mutex
-	mails []received
-}
-
-type received struct {
-	to, subject, body string
-	tls               bool
-}
-
-func (b *mailbox) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
-	return &session{box: b, conn: c}, nil
-}
-
-type session struct {
-	box  *mailbox
-	conn *gosmtp.Conn
-	to   string
-}
-
-func (s *session) Reset()        {}
-func (s *session) Logout() error { return nil }
-func (s *session) Mail(from string, _ *gosmtp.MailOptions) error {
-	if _, ok := s.conn.TLSConnectionState(); !ok {
-		return &gosmtp.SMTPError{Code: 530, Message: "Must issue a STARTTLS command first"}
-	}
-	return nil
-}
-func (s *session) Rcpt(to string, _ *gosmtp.RcptOptions) error { s.to = to; return nil }
-func (s *session) Data(r io.Reader) error {
-	msg, err := mail.ReadMessage(r)
-	if err != nil {
-		return err
-	}
-	subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
-	if err != nil {
-		return err
-	}
-	body, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
-	if err != nil {
-		return err
-	}
-	_, isTLS := s.conn.TLSConnectionState()
-	s.box.mu.Lock()
-	s.box.mails = append(s.box.mails, received{to: s.to, subject: subject, body: string(body), tls: isTLS})
-	s.box.mu.Unlock()
-	return nil
-}
-
-func (b *mailbox) all() []received {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return slices.Clone(b.mails)
-}
-
-// startMailbox serves SMTP on a free loopback port and returns its address and the CA
-// that signed its certificate.
-func startMailbox(t *testing.T) (*mailbox, string, *probetest.CA) {
-	t.Helper()
-	ca := probetest.NewCA(t)
-	cert := ca.Valid(t, "127.0.0.1")
-	box := &mailbox{}
-	srv := gosmtp.NewServer(box)
-	srv.Domain = "localhost"
-	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return box, ln.Addr().String(), ca
-}
 
 var hcm = mustLoc("Asia/Ho_Chi_Minh")
 
@@ -223,8 +139,9 @@ func (sc *scheduled) nextDay(t *testing.T) time.Time {
 // gets none, Ha Noi none. G-OC restarts on the deadline day, after its mail went: no
 // mail is sent twice.
 func TestRemindersGoBeforeOnAndAfterTheDeadlineOnceEachAcrossARestart(t *testing.T) {
-	box, addr, ca := startMailbox(t)
-	sender := &reminder.SMTP{Addr: addr, From: "goc@example.gov.vn", RootCAs: ca.Pool()}
+	box := smtptest.Start(t, true)
+	addr := box.Addr
+	sender := &reminder.SMTP{Addr: addr, From: "goc@example.gov.vn", RootCAs: box.CA.Pool()}
 	path := filepath.Join(t.TempDir(), "goc.db")
 	set := settings(addr)
 	s := openSite(t, path, set, sender)
@@ -259,7 +176,7 @@ func TestRemindersGoBeforeOnAndAfterTheDeadlineOnceEachAcrossARestart(t *testing
 	want := map[string]string{} // day → stage mailed that day
 	check := func(now time.Time) {
 		t.Helper()
-		got := box.all()
+		got := box.Mails()
 		if len(got) != len(want) {
 			t.Fatalf("%s: %d mails, want %d (%v): %+v", now.Format("02/01"), len(got), len(want), want, got)
 		}
@@ -301,33 +218,33 @@ func TestRemindersGoBeforeOnAndAfterTheDeadlineOnceEachAcrossARestart(t *testing
 		t.Fatal(err)
 	}
 
-	for _, m := range box.all() {
-		if m.to != "thu.ky@langson.example.vn" {
-			t.Errorf("a reminder went to %s", m.to)
+	for _, m := range box.Mails() {
+		if m.To != "thu.ky@langson.example.vn" {
+			t.Errorf("a reminder went to %s", m.To)
 		}
-		if !m.tls {
+		if !m.TLS {
 			t.Errorf("a mail was accepted without STARTTLS")
 		}
 		link := "https://goc.example.gov.vn/officer/reports?agency=P20&period=2026-Q3"
-		if !strings.Contains(m.body, link) {
-			t.Errorf("mail %q has no link to %s:\n%s", m.subject, link, m.body)
+		if !strings.Contains(m.Body, link) {
+			t.Errorf("mail %q has no link to %s:\n%s", m.Subject, link, m.Body)
 		}
 		for _, code := range p20Missing {
-			if !strings.Contains(m.body, code) {
-				t.Errorf("mail %q does not name the missing %s", m.subject, code)
+			if !strings.Contains(m.Body, code) {
+				t.Errorf("mail %q does not name the missing %s", m.Subject, code)
 			}
 		}
-		if strings.Contains(m.body, obs[len(obs)-1].Indicator+":") && obs[len(obs)-1].Agency == "P20" {
-			t.Errorf("mail %q lists the indicator already sent", m.subject)
+		if strings.Contains(m.Body, obs[len(obs)-1].Indicator+":") && obs[len(obs)-1].Agency == "P20" {
+			t.Errorf("mail %q lists the indicator already sent", m.Subject)
 		}
-		if !strings.Contains(m.body, "hết ngày 15/10/2026") || !strings.Contains(m.body, "Submit at:") {
-			t.Errorf("mail %q lacks the deadline or the English part:\n%s", m.subject, m.body)
+		if !strings.Contains(m.Body, "hết ngày 15/10/2026") || !strings.Contains(m.Body, "Submit at:") {
+			t.Errorf("mail %q lacks the deadline or the English part:\n%s", m.Subject, m.Body)
 		}
 	}
 	var stages []string
-	for _, m := range box.all() {
+	for _, m := range box.Mails() {
 		for _, s := range []string{"còn 3 ngày", "hạn cuối hôm nay", "đã quá hạn 1 ngày", "đã quá hạn 3 ngày"} {
-			if strings.Contains(m.subject, s) {
+			if strings.Contains(m.Subject, s) {
 				stages = append(stages, s)
 			}
 		}
@@ -341,8 +258,9 @@ func TestRemindersGoBeforeOnAndAfterTheDeadlineOnceEachAcrossARestart(t *testing
 // TestTwoReplicasSendEachReminderOnce runs the reminders of two replicas sharing one
 // store at the same moment: each reason is claimed by one of them only.
 func TestTwoReplicasSendEachReminderOnce(t *testing.T) {
-	box, addr, ca := startMailbox(t)
-	sender := &reminder.SMTP{Addr: addr, From: "goc@example.gov.vn", RootCAs: ca.Pool()}
+	box := smtptest.Start(t, true)
+	addr := box.Addr
+	sender := &reminder.SMTP{Addr: addr, From: "goc@example.gov.vn", RootCAs: box.CA.Pool()}
 	path := filepath.Join(t.TempDir(), "goc.db")
 	set := settings(addr)
 	a, b := openSite(t, path, set, sender), openSite(t, path, set, sender)
@@ -358,8 +276,8 @@ func TestTwoReplicasSendEachReminderOnce(t *testing.T) {
 	}
 	// Nobody has sent anything: Lang Son's and Ha Noi's officers, once each.
 	got := map[string]int{}
-	for _, m := range box.all() {
-		got[m.to]++
+	for _, m := range box.Mails() {
+		got[m.To]++
 	}
 	if len(got) != 2 || got["thu.ky@langson.example.vn"] != 1 || got["van.phong@hanoi.example.vn"] != 1 {
 		t.Fatalf("mails by address = %v, want one each for the two officers who did not opt out", got)
@@ -369,33 +287,24 @@ func TestTwoReplicasSendEachReminderOnce(t *testing.T) {
 // TestARelayWithoutStartTLSGetsNoMail: G-OC refuses to send officers' addresses in
 // clear, and the reminder stays unsent for the next run.
 func TestARelayWithoutStartTLSGetsNoMail(t *testing.T) {
-	box := &mailbox{}
-	srv := gosmtp.NewServer(box) // no TLSConfig: STARTTLS is not offered
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Close()
+	box := smtptest.Start(t, false) // no STARTTLS offered
 	path := filepath.Join(t.TempDir(), "goc.db")
-	set := settings(ln.Addr().String())
-	s := openSite(t, path, set, &reminder.SMTP{Addr: ln.Addr().String(), From: "goc@example.gov.vn"})
-	err = s.rem.Run(t.Context(), time.Date(2026, 10, 12, 9, 0, 0, 0, hcm))
+	set := settings(box.Addr)
+	s := openSite(t, path, set, &reminder.SMTP{Addr: box.Addr, From: "goc@example.gov.vn"})
+	err := s.rem.Run(t.Context(), time.Date(2026, 10, 12, 9, 0, 0, 0, hcm))
 	if err == nil || !strings.Contains(err.Error(), "STARTTLS") {
 		t.Fatalf("Run = %v, want a STARTTLS refusal", err)
 	}
-	if n := len(box.all()); n != 0 {
+	if n := len(box.Mails()); n != 0 {
 		t.Fatalf("%d mails went in clear", n)
 	}
 	// Released: a relay that offers STARTTLS later gets the mail.
-	good, addr, ca := startMailbox(t)
-	s2 := openSite(t, path, set, &reminder.SMTP{Addr: addr, From: "goc@example.gov.vn", RootCAs: ca.Pool()})
+	good := smtptest.Start(t, true)
+	s2 := openSite(t, path, set, &reminder.SMTP{Addr: good.Addr, From: "goc@example.gov.vn", RootCAs: good.CA.Pool()})
 	if err := s2.rem.Run(t.Context(), time.Date(2026, 10, 12, 10, 0, 0, 0, hcm)); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(good.all()); n != 2 {
+	if n := len(good.Mails()); n != 2 {
 		t.Fatalf("%d mails after the relay was fixed, want 2", n)
 	}
 }
