@@ -46,6 +46,7 @@ func main() {
 	clients := flag.Int("clients", 50, "concurrent clients")
 	requests := flag.Int("requests", 1000, "requests per page and portal count")
 	dir := flag.String("dir", os.TempDir(), "where the temporary stores go (deleted after each count)")
+	cache := flag.Bool("cache", true, "reuse computed figures as goc serve does (false: compute on every request)")
 	flag.Parse()
 	fmt.Printf("pagebench: %s, %d CPUs, Go %s; %d days of results every %s; %d clients, %d requests per page\n\n",
 		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version(), *days, *interval, *clients, *requests)
@@ -56,7 +57,7 @@ func main() {
 		if err != nil {
 			fail(fmt.Errorf("-portals: %w", err))
 		}
-		if err := run(n, *days, *interval, *clients, *requests, *dir); err != nil {
+		if err := run(n, *days, *interval, *clients, *requests, *dir, *cache); err != nil {
 			fail(err)
 		}
 	}
@@ -67,14 +68,14 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-func run(portals, days int, interval time.Duration, clients, requests int, dir string) error {
+func run(portals, days int, interval time.Duration, clients, requests int, dir string, cache bool) error {
 	ctx := context.Background()
 	tmp, err := os.MkdirTemp(dir, "pagebench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	st, err := sqlite.Open(ctx, filepath.Join(tmp, "goc.db"))
+	st, err := sqlite.Open(ctx, filepath.Join(tmp, "goc.db"), sqlite.WithAutoApprove(true))
 	if err != nil {
 		return err
 	}
@@ -99,7 +100,13 @@ func run(portals, days int, interval time.Duration, clients, requests int, dir s
 	}
 	m := metrics.New()
 	apiSrv := api.New(api.Options{Query: q, Writer: st, Pinger: st, Auth: tokens, Metrics: m, Now: clock})
-	pages, err := web.New(web.Options{Query: q, Metrics: m, Now: clock})
+	// The pages as `goc serve` runs them on SQLite: figures reused until the store's
+	// figures version changes, portal status for at most 10 s.
+	o := web.Options{Query: q.PublicView(), Metrics: m, Now: clock}
+	if cache {
+		o.FiguresVersion, o.CacheFor = st.FiguresVersion, 10*time.Second
+	}
+	pages, err := web.New(o)
 	if err != nil {
 		return err
 	}

@@ -147,8 +147,8 @@ func (a *app) serve(ctx context.Context, tokens *auth.Tokens, e *env, banner fun
 	for k, v := range a.cfg.Submissions.DueDays {
 		dueDays[k] = v
 	}
-	pages, err := web.New(web.Options{Query: q, Metrics: a.metrics, Logger: a.log, Location: a.cfg.Server.Location,
-		Ranking: a.cfg.Ranking.Method(), DueDays: dueDays})
+	pages, err := web.New(web.Options{Query: q.PublicView(), Metrics: a.metrics, Logger: a.log, Location: a.cfg.Server.Location,
+		Ranking: a.cfg.Ranking.Method(), DueDays: dueDays, FiguresVersion: figuresVersion(a.store), CacheFor: pageCacheFor})
 	if err != nil {
 		return err
 	}
@@ -191,6 +191,23 @@ func (a *app) serve(ctx context.Context, tokens *auth.Tokens, e *env, banner fun
 	defer cancel()
 	if err := hs.Shutdown(shutCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// pageCacheFor is how long the pages reuse portal status (and, on a store without a
+// figures version, other figures): probes arrive every minute, so a status page at most
+// ten seconds older than the store is current enough, and it keeps /status fast for
+// many readers at 10,000 portals.
+const pageCacheFor = 10 * time.Second
+
+// figuresVersion is the store's figures version when it keeps one (SQLite), so that
+// pages reuse computed figures exactly until a submission or approval changes them.
+func figuresVersion(st store.Store) func(context.Context) (string, error) {
+	if v, ok := st.(interface {
+		FiguresVersion(ctx context.Context) (string, error)
+	}); ok {
+		return v.FiguresVersion
 	}
 	return nil
 }

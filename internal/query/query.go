@@ -26,6 +26,9 @@ type Service struct {
 	catalogue *indicators.Catalogue
 	registry  *indicators.Registry
 	now       func() time.Time
+	// published makes every figure come from published (approved) revisions only:
+	// the public's view (see PublicView).
+	published bool
 }
 
 // New builds a Service. now is the clock (time.Now in production).
@@ -92,7 +95,7 @@ func (s *Service) rollUpSeries(ind *indicators.Indicator, byPeriod ownObservatio
 // ownByPeriod loads the latest revision of every agency's own observations of one
 // indicator in one query, grouped by period.
 func (s *Service) ownByPeriod(ctx context.Context, ind *indicators.Indicator) (ownObservations, error) {
-	obs, err := s.store.Observations(ctx, store.Query{Indicators: []string{ind.Code}})
+	obs, err := s.store.Observations(ctx, store.Query{Indicators: []string{ind.Code}, Published: s.published})
 	if err != nil {
 		return nil, fmt.Errorf("read observations of %s: %w", ind.Code, err)
 	}
@@ -221,6 +224,7 @@ func (s *Service) Observations(ctx context.Context, q store.Query) ([]indicators
 			return nil, &NotFoundError{"agency", c}
 		}
 	}
+	q.Published = q.Published || s.published
 	obs, err := s.store.Observations(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("read observations: %w", err)

@@ -227,7 +227,7 @@ func (s *Service) Ranking(ctx context.Context, req RankingRequest) (*RankingRepo
 	sources := map[indicators.Source]bool{}
 	var cutoff time.Time
 	for _, ind := range toRead {
-		q := store.Query{Indicators: []string{ind.Code}, To: p.End(nil)}
+		q := store.Query{Indicators: []string{ind.Code}, To: p.End(nil), Published: s.published}
 		if !slices.Contains(keyInds, ind) {
 			q.From = prev.Start(nil)
 		}

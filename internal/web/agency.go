@@ -43,7 +43,9 @@ type agencyPortal struct {
 func (s *Server) agency(w http.ResponseWriter, r *http.Request) error {
 	code := r.PathValue("code")
 	ctx := r.Context()
-	card, err := s.query.AgencyCard(ctx, code, s.ranking)
+	card, err := cached(ctx, s, "card/"+code, false, func() (*query.Card, error) {
+		return s.query.AgencyCard(ctx, code, s.ranking)
+	})
 	if err != nil {
 		return err
 	}
@@ -52,7 +54,9 @@ func (s *Server) agency(w http.ResponseWriter, r *http.Request) error {
 	if card.Rank != nil {
 		rankPeriod = card.Rank.Period
 	}
-	ranks, err := s.query.IndicatorRanks(ctx, code, rankPeriod, s.ranking)
+	ranks, err := cached(ctx, s, "ranks/"+code+"/"+rankPeriod.String(), false, func() (map[string]query.IndicatorRank, error) {
+		return s.query.IndicatorRanks(ctx, code, rankPeriod, s.ranking)
+	})
 	if err != nil {
 		return err
 	}

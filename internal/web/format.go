@@ -6,24 +6,19 @@ import (
 	"github.com/g-oc/goc/indicators"
 )
 
-// Value formats an indicator's figure with its unit for reading: one decimal for a
-// percentage ("85,3 %"), none for a rank or a count. Tables also carry the figure
-// unrounded in a data-value attribute, which is what tests compare with the API.
+// Value formats an indicator's figure with its unit for reading, at the precision the
+// API publishes it (indicators.RoundFor), in the reader's convention: the API's 89.22
+// reads "89,22 %" in Vietnamese and "89.22 %" in English. Tables also carry the figure
+// unrounded in a data-value attribute, for sorting.
 func (l Lang) Value(ind *indicators.Indicator, v float64) string {
+	s := l.Num(indicators.RoundFor(ind, v), -1)
 	switch ind.Unit {
 	case indicators.Percent:
-		return l.Num(v, 1) + " %"
-	case indicators.Rank:
-		return l.Num(v, 0)
-	case indicators.Count:
-		if v == float64(int64(v)) {
-			return l.Num(v, 0)
-		}
-		return l.Num(v, 1)
+		return s + " %"
 	case indicators.Seconds:
-		return l.Num(v, 2) + " s"
+		return s + " s"
 	}
-	return l.Num(v, 2)
+	return s
 }
 
 // ValueP formats an optional figure; a dash when there is none.

@@ -59,8 +59,8 @@ func (l Lang) Pick(vi, en string) string {
 	return vi
 }
 
-// Num formats v with the given decimals in l's convention: 1.234,5 in Vietnamese,
-// 1,234.5 in English. The figure is the API's, rounded for reading only.
+// Num formats v with the given decimals (-1: as few as show v exactly) in l's
+// convention: 1.234,5 in Vietnamese, 1,234.5 in English.
 func (l Lang) Num(v float64, decimals int) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "–"

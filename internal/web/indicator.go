@@ -46,7 +46,9 @@ func (s *Server) indicator(w http.ResponseWriter, r *http.Request) error {
 		}
 		year = y
 	}
-	view, err := s.query.IndicatorView(r.Context(), code, year, s.now())
+	view, err := cached(r.Context(), s, "indicator/"+code+"/"+strconv.Itoa(year), false, func() (*query.IndicatorView, error) {
+		return s.query.IndicatorView(r.Context(), code, year, s.now())
+	})
 	if err != nil {
 		return err
 	}
@@ -84,7 +86,7 @@ func (s *Server) indicator(w http.ResponseWriter, r *http.Request) error {
 	}
 	page.Aggregation = "aggregation." + string(ind.Aggregation)
 	return s.render(w, r, pageOpts{Template: "indicator", Nav: "scoreboard",
-		JSON:     "/api/v1/progress?indicator=" + url.QueryEscape(code) + "&agency=*&year=" + strconv.Itoa(year),
+		JSON: "/api/v1/progress?indicator=" + url.QueryEscape(code) + "&agency=*&year=" + strconv.Itoa(year),
 		Data: page})
 }
 

@@ -48,7 +48,9 @@ func (s *Server) rankings(w http.ResponseWriter, r *http.Request) error {
 		page.Group, groups = g, []indicators.PeerGroup{g}
 	}
 	for _, g := range groups {
-		rep, err := s.query.Ranking(r.Context(), query.RankingRequest{Group: g, Period: page.Period, Method: s.ranking})
+		rep, err := cached(r.Context(), s, "ranking/"+string(g)+"/"+page.Period.String(), false, func() (*query.RankingReport, error) {
+			return s.query.Ranking(r.Context(), query.RankingRequest{Group: g, Period: page.Period, Method: s.ranking})
+		})
 		if err != nil {
 			return err
 		}

@@ -32,7 +32,9 @@ type scoreboardRow struct {
 }
 
 func (s *Server) scoreboard(w http.ResponseWriter, r *http.Request) error {
-	sb, err := s.query.Scoreboard(r.Context())
+	sb, err := cached(r.Context(), s, "scoreboard", false, func() (*query.Scoreboard, error) {
+		return s.query.Scoreboard(r.Context())
+	})
 	if err != nil {
 		return err
 	}

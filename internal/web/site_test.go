@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/api"
 	"github.com/g-oc/goc/internal/auth"
 	"github.com/g-oc/goc/internal/demo"
@@ -37,10 +38,14 @@ type site struct {
 	Store *sqlite.Store
 }
 
-func newSite(t testing.TB) *site {
+func newSite(t testing.TB) *site { return newSiteWith(t, false) }
+
+// newSiteWith serves the site; with cache, the pages keep computed figures as
+// `goc serve` does (until the store's figures version changes).
+func newSiteWith(t testing.TB, cache bool) *site {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "goc.db"))
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "goc.db"), sqlite.WithAutoApprove(true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +65,11 @@ func newSite(t testing.TB) *site {
 	}
 	m := metrics.New()
 	apiSrv := api.New(api.Options{Query: q, Writer: st, Pinger: st, Auth: tokens, Metrics: m, Now: clock})
-	pages, err := web.New(web.Options{Query: q, Metrics: m, Now: clock})
+	o := web.Options{Query: q.PublicView(), Metrics: m, Now: clock}
+	if cache {
+		o.FiguresVersion, o.CacheFor = st.FiguresVersion, time.Hour
+	}
+	pages, err := web.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +95,7 @@ func probeHistory(reg *indicators.Registry) []store.ProbeResult {
 			// Every fifth portal loses a few hours every ten days; every eleventh is down now.
 			down := (n%5 == 0 && h%240 < 3) || (n%11 == 0 && h >= 30*24-2)
 			r := store.ProbeResult{Target: a.Portal, Agency: a.Code, Time: at, Success: !down, HTTPStatus: 200,
-				Phases: map[string]float64{"total": 0.08 + float64(n%7)*0.05 + float64(h%24)*0.002},
+				Phases:     map[string]float64{"total": 0.08 + float64(n%7)*0.05 + float64(h%24)*0.002},
 				TLSVersion: "TLS 1.3", CertExpiry: testNow.AddDate(0, 0, 20+n*3), CertValid: true,
 				HTTPSRedirect: n%3 != 0, IPv6: n%2 == 0, DNSSEC: map[bool]string{true: "signed-valid", false: "unsigned"}[n%4 == 0],
 				Mobile: n%6 != 0}
@@ -182,6 +191,28 @@ func TestScoreboardAnswersAReloadWithNotModified(t *testing.T) {
 	res, _ = s.get(t, "/", http.Header{"If-None-Match": {etag}, "Cookie": {"goc_lang=en"}})
 	if res.StatusCode != http.StatusOK {
 		t.Errorf("the English page under the Vietnamese ETag: %d, want 200", res.StatusCode)
+	}
+}
+
+// The pages keep computed figures, but a new submission shows on the very next
+// request: the store's figures version changed.
+func TestScoreboardShowsANewFigureOnTheNextRequestDespiteTheCache(t *testing.T) {
+	s := newSiteWith(t, true)
+	res, before := s.get(t, "/", nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /: %d", res.StatusCode)
+	}
+	if _, again := s.get(t, "/", nil); again != before {
+		t.Fatalf("two reads with no new data differ")
+	}
+	if _, err := s.Store.WriteObservations(context.Background(), []indicators.Observation{{
+		SeriesKey: indicators.SeriesKey{Indicator: "egdi_rank", Agency: "VN", Period: period.MustParse("2026")},
+		Value:     42, Source: indicators.FromSubmission, Submitter: "test"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, after := s.get(t, "/", nil)
+	if after == before || !strings.Contains(after, `data-value="42"`) {
+		t.Errorf("the scoreboard after a new EGDI rank of 42 does not show it")
 	}
 }
 

@@ -15,16 +15,16 @@ import (
 // statusPage is the data of /status: portals with their state, uptime, latency,
 // certificate and readiness, filtered by GET parameters so it works without script.
 type statusPage struct {
-	Result  *query.StatusPage
-	Rows    []statusRow
-	Agency  string
-	Kind    string
-	State   string
-	Search  string
-	Kinds   []indicators.AgencyKind
-	Prev    string
-	Next    string
-	AsOf    time.Time
+	Result *query.StatusPage
+	Rows   []statusRow
+	Agency string
+	Kind   string
+	State  string
+	Search string
+	Kinds  []indicators.AgencyKind
+	Prev   string
+	Next   string
+	AsOf   time.Time
 }
 
 type statusRow struct {
@@ -76,7 +76,9 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
 			return badParam("agency", f.Agency, "không có đơn vị này", "no such agency")
 		}
 	}
-	res, err := s.query.PortalStatusPage(r.Context(), f)
+	res, err := cached(r.Context(), s, fmt.Sprintf("status/%q/%q/%v/%q/%d", f.Agency, f.Kind, page.State, f.Search, f.Page), true, func() (*query.StatusPage, error) {
+		return s.query.PortalStatusPage(r.Context(), f)
+	})
 	if err != nil {
 		return err
 	}
@@ -133,10 +135,15 @@ const portalWindow = 30 * 24 * time.Hour
 
 func (s *Server) portal(w http.ResponseWriter, r *http.Request) error {
 	slug := r.PathValue("portal")
-	h, err := s.query.PortalHistory(r.Context(), slug, portalWindow)
+	cachedH, err := cached(r.Context(), s, "portal/"+slug, true, func() (*query.PortalHistory, error) {
+		return s.query.PortalHistory(r.Context(), slug, portalWindow)
+	})
 	if err != nil {
 		return err
 	}
+	// A copy: the cached history is shared with other readers.
+	hv := *cachedH
+	h := &hv
 	l := langOf(r)
 	a, _ := s.query.Registry().Get(h.Status.Agency)
 	h.Status.Time = h.Status.Time.In(s.loc)

@@ -7,6 +7,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +24,8 @@ import (
 
 // Options configure a Server.
 type Options struct {
+	// Query is the read layer; the public pages take its PublicView, which shows
+	// approved figures only.
 	Query *query.Service
 	// Metrics counts page requests by route beside the API's; none when nil.
 	Metrics *metrics.Metrics
@@ -37,6 +40,13 @@ type Options struct {
 	// DueDays are the days after a period's end its reports are due, by periodicity,
 	// as the API's completeness uses them; 30 for a periodicity not given.
 	DueDays map[period.Kind]int
+	// FiguresVersion, when set, changes whenever a stored figure or its publication
+	// changes (the SQLite store's FiguresVersion); pages then reuse computed figures
+	// until it changes. See figureCache.
+	FiguresVersion func(ctx context.Context) (string, error)
+	// CacheFor is how long portal status (and, without FiguresVersion, other figures)
+	// may be reused; 0 recomputes on every request.
+	CacheFor time.Duration
 }
 
 // Server renders the pages; build it with New.
@@ -50,13 +60,15 @@ type Server struct {
 	pages   *templates
 	ranking indicators.RankingMethod
 	dueDays map[period.Kind]int
+	cache   *figureCache
 }
 
 // New builds the page server. It fails only if an embedded template or asset is broken,
 // which the package's tests catch before a release.
 func New(o Options) (*Server, error) {
 	s := &Server{query: o.Query, metrics: o.Metrics, log: o.Logger, now: o.Now, loc: o.Location,
-		ranking: o.Ranking, dueDays: o.DueDays}
+		ranking: o.Ranking, dueDays: o.DueDays,
+		cache: &figureCache{ttl: o.CacheFor, version: o.FiguresVersion, entries: map[string]*cacheEntry{}}}
 	if s.ranking.Normalisation == "" {
 		s.ranking = indicators.DefaultRankingMethod()
 	}
