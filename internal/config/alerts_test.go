@@ -65,3 +65,21 @@ alerts:
 		t.Errorf("reminders = %+v", r)
 	}
 }
+
+func TestReminderOfficersOfAnUnknownAgencyAreReportedWithTheirLine(t *testing.T) {
+	c, err := Parse("goc.yaml", []byte(`store: {path: goc.db}
+alerts:
+  reminders:
+    officers:
+      - {agency: P20, emails: [a@langson.gov.vn]}
+      - agency: P99
+        emails: [b@nowhere.gov.vn]
+`), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.CheckAgencies(func(code string) bool { return code == "P20" })
+	if err == nil || !strings.Contains(err.Error(), `goc.yaml:6: alerts.reminders.officers[1].agency: unknown agency "P99"`) {
+		t.Fatalf("CheckAgencies = %v", err)
+	}
+}
