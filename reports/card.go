@@ -2,6 +2,8 @@ package reports
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -66,13 +68,19 @@ func CardWorkbook(card *query.Card, loc *time.Location) (*excelize.File, error) 
 		f.Close()
 		return nil, err
 	}
-	if err := printSetup(f, SheetCard, false, true); err != nil {
+	if err := printSetup(f, SheetCard, false, true, 9); err != nil {
 		f.Close()
 		return nil, err
 	}
-	if err := printSetup(f, SheetCardTrend, true, false); err != nil {
+	if err := printSetup(f, SheetCardTrend, true, false, 11); err != nil {
 		f.Close()
 		return nil, err
+	}
+	// The trend figures are the charts' source, not a page of the card: hidden (not
+	// very hidden, so a reader can still show them), the card prints as its one page.
+	if err := f.SetSheetVisible(SheetCardTrend, false); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("sheet %s: %w", SheetCardTrend, err)
 	}
 	if err := f.SetDocProps(&excelize.DocProperties{
 		Title:    "Thẻ báo cáo Chính phủ số / Digital government report card: " + card.Agency.NameVI,
@@ -213,6 +221,21 @@ func writeCard(f *excelize.File, card *query.Card, loc *time.Location, st *style
 		}
 		w.set(1, row, msg, st.note)
 		w.merge(1, row, cardCols, row)
+		// The monthly portal indicators (written from probe history, or the demo's
+		// sample) still say how the portals did: the section shows what it has.
+		for _, ci := range card.Indicators {
+			if !strings.HasPrefix(ci.Code, "portal_") || ci.Latest == nil {
+				continue
+			}
+			row++
+			unit := "%"
+			if ci.Unit == indicators.Seconds {
+				unit = " s"
+			}
+			w.set(1, row, fmt.Sprintf("%s / %s: %s%s (%s)", ci.NameVI, ci.NameEN,
+				strconv.FormatFloat(ci.Latest.Value, 'f', -1, 64), unit, ci.Latest.Period), st.small)
+			w.merge(1, row, cardCols, row)
+		}
 	}
 	for _, p := range card.Portals {
 		row++

@@ -206,7 +206,7 @@ func (x *XLSXExport) Close() error {
 		return err
 	}
 	for _, s := range x.f.GetSheetList() {
-		if err := printSetup(x.f, s, true, false); err != nil {
+		if err := printSetup(x.f, s, true, false, 11); err != nil {
 			return err
 		}
 	}

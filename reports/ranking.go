@@ -106,8 +106,19 @@ func RankingWorkbook(rep *query.RankingReport, loc *time.Location) (*excelize.Fi
 			return nil, err
 		}
 	}
+	// Every sheet prints on A4 landscape: the cover and the scores chart on one page
+	// each; the others fitted to the page width when their smallest type stays at 8 pt
+	// or more, else at 100% across pages with their titles repeated.
 	for _, s := range f.GetSheetList() {
-		if err := printSetup(f, s, true, false); err != nil {
+		onePage := s == SheetCover || s == SheetScores || s == SheetSummary
+		minFont := 9.0 // the body styles
+		if s == SheetData {
+			minFont = 11 // the default font
+		}
+		if s == SheetSummary || s == SheetRanking {
+			minFont = 8 // their wrapped header row
+		}
+		if err := printSetup(f, s, true, onePage, minFont); err != nil {
 			f.Close()
 			return nil, err
 		}
@@ -310,13 +321,14 @@ func (b *rankingBook) writeTable(sheet string, detail bool) error {
 		w.height(h1, 20)
 	}
 	w.height(h2, 56)
-	w.width(ColRank, ColChange, 9)
+	// Narrow enough that the Summary fits a landscape A4 page with little shrinking.
+	w.width(ColRank, ColChange, 7)
 	w.width(ColCode, ColCode, 7)
-	w.width(ColAgency, ColAgency, 32)
+	w.width(ColAgency, ColAgency, 26)
 	w.width(ColScore, ColCoverage, 9)
-	w.width(ColFlag, ColFlag, 24)
+	w.width(ColFlag, ColFlag, 16)
 	if len(rep.Pillars) > 0 {
-		w.width(colFixed+1, colFixed+len(rep.Pillars), 11)
+		w.width(colFixed+1, colFixed+len(rep.Pillars), 10)
 	}
 	if detail && len(rep.Indicators) > 0 {
 		for _, ind := range rep.Indicators {
@@ -461,9 +473,14 @@ func (b *rankingBook) scores() error {
 
 func ptr[T any](v T) *T { return &v }
 
-// Each key indicator's block on the trends sheet: a title row, a header row and one row
-// per year, with its chart beside it.
-const trendBlockRows = 19
+// Each key indicator's block on the trends sheet: a title row, a header row, one row per
+// year (12 at most: 2019–2030) and a blank row, with its chart beside the table, below
+// the title so the title is never behind it. Two blocks fill a landscape A4 page, and a
+// page break before every second block keeps each chart whole on its page.
+const trendBlockRows = 15
+
+// trendsPerPage is how many trend blocks a printed page holds.
+const trendsPerPage = 2
 
 func (b *rankingBook) trends() error {
 	rep, st := b.rep, b.st
@@ -477,6 +494,9 @@ func (b *rankingBook) trends() error {
 	}
 	for i, tr := range rep.Trends {
 		top := 3 + i*trendBlockRows
+		if i > 0 && i%trendsPerPage == 0 {
+			w.do(b.f.InsertPageBreak(SheetTrends, cell(1, top)))
+		}
 		title := tr.NameVI + " / " + tr.NameEN
 		if tr.Level != indicators.National {
 			title += fmt.Sprintf(" (cấp %s / %s level)", tr.Level, tr.Level)
@@ -542,11 +562,11 @@ func (b *rankingBook) trends() error {
 		if tr.Direction == indicators.LowerIsBetter {
 			yAxis.ReverseOrder = true // rank 1 at the top: up is better, as on every other chart
 		}
-		if err := b.f.AddChart(SheetTrends, cell(6, top), &excelize.Chart{
+		if err := b.f.AddChart(SheetTrends, cell(6, top+1), &excelize.Chart{
 			Type:         excelize.Line,
 			Series:       series,
 			Title:        excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: tr.NameVI}}},
-			Dimension:    excelize.ChartDimension{Width: 620, Height: 340},
+			Dimension:    excelize.ChartDimension{Width: 620, Height: 280}, // the header row and 12 years
 			Legend:       excelize.ChartLegend{Position: "bottom"},
 			YAxis:        yAxis,
 			ShowBlanksAs: "gap",
@@ -627,8 +647,27 @@ func (b *rankingBook) method() error {
 		w.set(8, row, ptrOrNil(lo), st.value)
 		w.set(9, row, ptrOrNil(hi), st.value)
 		w.set(10, row, targetsText(ind.Target2025, ind.Target2030), st.small)
+		// An office suite does not grow a row for wrapped text it reads from a file, so
+		// each row gets the height of its tallest cell, or its lines print over the next.
+		w.height(row, wrappedHeight(map[float64]string{16: pvi + " / " + pen, 44: ind.NameVI + " / " + ind.NameEN, 12: used}))
 	}
 	return w.err
+}
+
+// wrappedHeight is the row height, in points, that shows every line of 9 pt text
+// wrapped in cells of the given widths (in characters of the default font).
+func wrappedHeight(cells map[float64]string) float64 {
+	lines := 1
+	for width, text := range cells {
+		// 9 pt text fits about 1.1 characters per unit of column width.
+		perLine := max(1, int(width*1.1))
+		n := 0
+		for _, para := range strings.Split(text, "\n") {
+			n += max(1, (len([]rune(para))+perLine-1)/perLine)
+		}
+		lines = max(lines, n)
+	}
+	return float64(lines)*12 + 4
 }
 
 func targetsText(t2025, t2030 *indicators.Target) string {
@@ -658,14 +697,16 @@ func (b *rankingBook) data() error {
 		w.set(i+1, 1, h, st.header)
 	}
 	w.height(1, 32)
-	w.width(1, 2, 10)
-	w.width(3, 3, 24)
-	w.width(4, 4, 24)
-	w.width(5, 7, 11)
-	w.width(8, 8, 22)
+	// 193 characters wide in all: fitted to a landscape A4 page, its 11 pt text prints
+	// at 8 pt.
+	w.width(1, 2, 9)
+	w.width(3, 3, 20)
+	w.width(4, 4, 20)
+	w.width(5, 7, 10)
+	w.width(8, 8, 18)
 	w.width(9, 13, 11)
-	w.width(14, 14, 16)
-	w.width(15, 15, 20)
+	w.width(14, 14, 14)
+	w.width(15, 15, 18)
 	for i, p := range rep.Provenance {
 		row := i + 2
 		o := p.Observation

@@ -251,20 +251,45 @@ func trafficLight(f *excelize.File, sheet, rng, first string, dir indicators.Dir
 
 func strconvFloat(v float64) string { return fmt.Sprintf("%g", v) }
 
-// printSetup sets a sheet to print on A4, fitted to one page wide (and, with onePage,
-// one page tall), in landscape or portrait.
-func printSetup(f *excelize.File, sheet string, landscape, onePage bool) error {
-	size, orient, wide, tall := 9, "portrait", 1, 0 // 9 is A4 in the OOXML paper table
+// MinPrintPoints is the smallest type size a printed G-OC workbook may show: below it
+// a page is unreadable, so a sheet too wide for one page at this size prints across
+// several pages (with its titles repeated) rather than shrinking.
+const MinPrintPoints = 8
+
+// printSetup sets a sheet to print on A4, landscape or portrait, fitted to one page wide
+// when that keeps its smallest type (minFont points) at MinPrintPoints or more, and
+// otherwise at 100% across as many pages as it needs. With onePage it is also fitted to
+// one page tall (a cover, a chart).
+func printSetup(f *excelize.File, sheet string, landscape, onePage bool, minFont float64) error {
+	size, orient := 9, "portrait" // 9 is A4 in the OOXML paper table
+	printable := 595.0 - 2*0.4*72 // A4 portrait width in points, less the margins
 	if landscape {
 		orient = "landscape"
+		printable = 842.0 - 2*0.4*72
 	}
-	if onePage {
-		tall = 1
+	layout := &excelize.PageLayoutOptions{Size: &size, Orientation: &orient}
+	fit := onePage
+	if !onePage {
+		width, err := sheetWidthPoints(f, sheet)
+		if err != nil {
+			return err
+		}
+		// 3% slack for how an office suite measures column widths.
+		fit = width*1.03*MinPrintPoints/minFont <= printable || width*1.03 <= printable
 	}
-	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Size: &size, Orientation: &orient, FitToWidth: &wide, FitToHeight: &tall}); err != nil {
+	if fit {
+		wide, tall := 1, 0
+		if onePage {
+			tall = 1
+		}
+		layout.FitToWidth, layout.FitToHeight = &wide, &tall
+	} else {
+		full := uint(100)
+		layout.AdjustTo = &full
+	}
+	if err := f.SetPageLayout(sheet, layout); err != nil {
 		return fmt.Errorf("page layout of %s: %w", sheet, err)
 	}
-	fit := true
 	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
 		return fmt.Errorf("sheet properties of %s: %w", sheet, err)
 	}
@@ -273,6 +298,39 @@ func printSetup(f *excelize.File, sheet string, landscape, onePage bool) error {
 		return fmt.Errorf("margins of %s: %w", sheet, err)
 	}
 	return f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{OddFooter: "&L&8G-OC&C&8&A&R&8&P / &N"})
+}
+
+// sheetWidthPoints is the printed width of a sheet's used columns, in points: a column
+// of width w characters is w·7+5 pixels of the default font, at 0.75 point a pixel.
+func sheetWidthPoints(f *excelize.File, sheet string) (float64, error) {
+	// The widest of the first rows (titles, headers, the first data rows) gives the
+	// used columns; the dimension element is only written when the file is saved.
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return 0, fmt.Errorf("rows of %s: %w", sheet, err)
+	}
+	col := 0
+	for n := 0; n < 60 && rows.Next(); n++ {
+		cells, err := rows.Columns()
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("rows of %s: %w", sheet, err)
+		}
+		col = max(col, len(cells))
+	}
+	if err := rows.Close(); err != nil {
+		return 0, fmt.Errorf("rows of %s: %w", sheet, err)
+	}
+	total := 0.0
+	for c := 1; c <= col; c++ {
+		name, _ := excelize.ColumnNumberToName(c)
+		w, err := f.GetColWidth(sheet, name)
+		if err != nil {
+			return 0, fmt.Errorf("column width %s!%s: %w", sheet, name, err)
+		}
+		total += (w*7 + 5) * 0.75
+	}
+	return total, nil
 }
 
 // sheetWriter writes cells of one sheet and remembers the first error, so a builder

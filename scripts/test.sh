@@ -21,6 +21,15 @@ if ! command -v curl >/dev/null 2>&1 || ! command -v jq >/dev/null 2>&1; then
 	apt-get update -qq && apt-get install -y -qq curl jq >/dev/null
 fi
 
+# LibreOffice Calc (headless, no GUI) and poppler-utils (issue 15): reports' print test
+# converts the ranking workbook, a report card and a template to PDF in one soffice call
+# and reads the pages back with pdftotext and pdfinfo.
+if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1; then
+	log "installing libreoffice-calc-nogui and poppler-utils for the print test"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui poppler-utils fonts-dejavu-core >/dev/null
+fi
+
 # InfluxDB 1.8.10 (issue 5): built once from the module proxy, then reused. The Go tests
 # start and stop their own influxd processes from GOC_INFLUXD, on loopback ports.
 GOC_INFLUXD=$(scripts/influxd.sh install)

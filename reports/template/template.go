@@ -176,8 +176,50 @@ func build(f *excelize.File, s Spec) error {
 	if err := metaSheet(f, s, st); err != nil {
 		return fmt.Errorf("metadata: %w", err)
 	}
+	if err := printSetup(f, s); err != nil {
+		return fmt.Errorf("print setup: %w", err)
+	}
 	idx, _ := f.GetSheetIndex(SheetData)
 	f.SetActiveSheet(idx)
+	return nil
+}
+
+// printSetup makes the template print on A4 landscape, fitted to one page wide (the
+// data sheet's 11 columns at about 76%, so its 11 pt text prints above 8 pt), with the
+// data sheet's title and header rows repeated on every page. An office suite does not
+// grow rows for wrapped text it reads from a file, so the wrapped rows get their height
+// here.
+func printSetup(f *excelize.File, s Spec) error {
+	size, orient, wide, tall, fit, m := 9, "landscape", 1, 0, true, 0.4
+	for _, sh := range []string{SheetInstructions, SheetData} {
+		if err := f.SetPageLayout(sh, &excelize.PageLayoutOptions{Size: &size, Orientation: &orient, FitToWidth: &wide, FitToHeight: &tall}); err != nil {
+			return err
+		}
+		if err := f.SetSheetProps(sh, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+			return err
+		}
+		if err := f.SetPageMargins(sh, &excelize.PageLayoutMarginsOptions{Left: &m, Right: &m, Top: &m, Bottom: &m}); err != nil {
+			return err
+		}
+		if err := f.SetHeaderFooter(sh, &excelize.HeaderFooterOptions{OddFooter: "&L&8G-OC&C&8&A&R&8&P / &N"}); err != nil {
+			return err
+		}
+	}
+	if err := f.SetDefinedName(&excelize.DefinedName{
+		Name: "_xlnm.Print_Titles", RefersTo: fmt.Sprintf("'%s'!$1:$%d", SheetData, FirstRow-1), Scope: SheetData,
+	}); err != nil {
+		return err
+	}
+	for i, ind := range s.Indicators {
+		// The name column is 44 wide: about 48 characters of 11 pt text a line.
+		lines := 0
+		for _, name := range []string{ind.NameVI, ind.NameEN} {
+			lines += max(1, (len([]rune(name))+47)/48)
+		}
+		if err := f.SetRowHeight(SheetData, FirstRow+i, float64(lines)*15+3); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -220,18 +262,34 @@ func instructions(f *excelize.File, s Spec, st styles) error {
 		{"", 0},
 		{fmt.Sprintf("Mẫu phiên bản / template version %s, %s, %s", Version, s.Generator, s.Generated.Format(time.RFC3339)), st.subtitle},
 	}
+	// Long lines wrap within the column, which prints within the page width, instead of
+	// running off the right edge of the paper.
+	wrap, err := f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"},
+		Protection: &excelize.Protection{Locked: true}})
+	if err != nil {
+		return err
+	}
 	for i, l := range lines {
 		ref := cell(1, i+1)
 		if err := f.SetCellStr(sh, ref, l.text); err != nil {
 			return err
 		}
-		if l.style != 0 {
-			if err := f.SetCellStyle(sh, ref, ref, l.style); err != nil {
-				return err
+		style := l.style
+		if style == 0 {
+			style = wrap
+			// Column A is 95 wide, well within a landscape page as LibreOffice measures
+			// it: at least 90 characters of 11 pt text a line.
+			if n := len([]rune(l.text)); n > 90 {
+				if err := f.SetRowHeight(sh, i+1, float64((n+89)/90)*15+2); err != nil {
+					return err
+				}
 			}
 		}
+		if err := f.SetCellStyle(sh, ref, ref, style); err != nil {
+			return err
+		}
 	}
-	if err := f.SetColWidth(sh, "A", "A", 140); err != nil {
+	if err := f.SetColWidth(sh, "A", "A", 95); err != nil {
 		return err
 	}
 	return f.ProtectSheet(sh, &excelize.SheetProtectionOptions{SelectLockedCells: true, SelectUnlockedCells: true})
@@ -346,7 +404,7 @@ func dataSheet(f *excelize.File, s Spec, st styles) error {
 	for _, w := range []struct {
 		col   string
 		width float64
-	}{{"A", 5}, {"B", 10}, {"C", 26}, {"D", 60}, {"E", 16}, {"F", 12}, {"G", 18}, {"H", 14}, {"I", 14}, {"J", 12}, {"K", 26}} {
+	}{{"A", 5}, {"B", 10}, {"C", 22}, {"D", 44}, {"E", 16}, {"F", 12}, {"G", 18}, {"H", 14}, {"I", 14}, {"J", 12}, {"K", 22}} {
 		if err := f.SetColWidth(sh, w.col, w.col, w.width); err != nil {
 			return err
 		}
