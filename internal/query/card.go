@@ -93,17 +93,36 @@ func (s *Service) AgencyCard(ctx context.Context, code string, method indicators
 		if ind.Qualitative || !ind.ReportedAt(a.Level()) {
 			continue
 		}
-		byPeriod, err := s.ownByPeriod(ctx, ind)
+		var values []indicators.Value
+		figs, ok, err := s.figures(ctx, ind, "")
 		if err != nil {
 			return nil, err
 		}
-		values := s.rollUpSeries(ind, byPeriod, code, "")
-		for _, v := range values {
-			for _, f := range v.From {
-				o := byPeriod[v.Period][f]
-				sources[o.Source] = true
-				if o.ReceivedAt.After(cutoff) {
-					cutoff = o.ReceivedAt
+		if ok {
+			// The yearly figures kept between requests: progress and the trend need
+			// no more than one point a year.
+			if f := figs[code]; f != nil {
+				values = f.Annual
+				for _, src := range f.Sources {
+					sources[src] = true
+				}
+				if f.Cutoff.After(cutoff) {
+					cutoff = f.Cutoff
+				}
+			}
+		} else {
+			byPeriod, err := s.ownByPeriod(ctx, ind)
+			if err != nil {
+				return nil, err
+			}
+			values = s.rollUpSeries(ind, byPeriod, code, "")
+			for _, v := range values {
+				for _, f := range v.From {
+					o := byPeriod[v.Period][f]
+					sources[o.Source] = true
+					if o.ReceivedAt.After(cutoff) {
+						cutoff = o.ReceivedAt
+					}
 				}
 			}
 		}

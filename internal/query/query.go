@@ -29,6 +29,9 @@ type Service struct {
 	// published makes every figure come from published (approved) revisions only:
 	// the public's view (see PublicView).
 	published bool
+	// cache keeps rolled-up yearly figures between requests (see figureCache); copies
+	// of the Service share it.
+	cache *figureCache
 }
 
 // New builds a Service. now is the clock (time.Now in production).
@@ -36,7 +39,7 @@ func New(st Reader, cat *indicators.Catalogue, reg *indicators.Registry, now fun
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: st, catalogue: cat, registry: reg, now: now}
+	return &Service{store: st, catalogue: cat, registry: reg, now: now, cache: newFigureCache()}
 }
 
 // Catalogue is the indicator catalogue in force.
@@ -149,17 +152,34 @@ func (s *Service) Progress(ctx context.Context, code, agency string, year int, l
 	if !ok {
 		return ProgressReport{}, &NotFoundError{"indicator", code}
 	}
+	judged := level
+	if judged == "" {
+		judged = a.Level()
+	}
+	perLevel := a.Kind == indicators.KindNational && level == "" && ind.HasLevelTargets()
+	// The yearly figures kept between requests, while the store has not changed.
+	if values, ok, err := s.annualValues(ctx, ind, agency, level); err != nil {
+		return ProgressReport{}, err
+	} else if ok {
+		rep := progressOf(ind, agency, judged, year, values)
+		for _, l := range ind.Levels {
+			if perLevel && l != indicators.National {
+				lv, _, err := s.annualValues(ctx, ind, agency, l)
+				if err != nil {
+					return ProgressReport{}, err
+				}
+				rep.ByLevel = append(rep.ByLevel, progressOf(ind, agency, l, year, lv))
+			}
+		}
+		return rep, nil
+	}
 	// One read serves the agency's figure and, for a per-level indicator, every level's.
 	byPeriod, err := s.ownByPeriod(ctx, ind)
 	if err != nil {
 		return ProgressReport{}, err
 	}
-	judged := level
-	if judged == "" {
-		judged = a.Level()
-	}
 	rep := progressOf(ind, agency, judged, year, s.rollUpSeries(ind, byPeriod, agency, level))
-	if a.Kind == indicators.KindNational && level == "" && ind.HasLevelTargets() {
+	if perLevel {
 		for _, l := range ind.Levels {
 			if l != indicators.National {
 				rep.ByLevel = append(rep.ByLevel, progressOf(ind, agency, l, year, s.rollUpSeries(ind, byPeriod, agency, l)))
@@ -192,10 +212,6 @@ func (s *Service) ProgressOfAll(ctx context.Context, code string, year int, on t
 	if !ok {
 		return nil, &NotFoundError{"indicator", code}
 	}
-	byPeriod, err := s.ownByPeriod(ctx, ind)
-	if err != nil {
-		return nil, err
-	}
 	agencies := []*indicators.Agency{}
 	if root, ok := s.registry.Get(s.registry.Root()); ok {
 		agencies = append(agencies, root)
@@ -206,6 +222,24 @@ func (s *Service) ProgressOfAll(ctx context.Context, code string, year int, on t
 		}
 	}
 	out := make([]ProgressReport, 0, len(agencies))
+	figs, ok, err := s.figures(ctx, ind, "")
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		for _, a := range agencies {
+			var values []indicators.Value
+			if f := figs[a.Code]; f != nil {
+				values = f.Annual
+			}
+			out = append(out, progressOf(ind, a.Code, a.Level(), year, values))
+		}
+		return out, nil
+	}
+	byPeriod, err := s.ownByPeriod(ctx, ind)
+	if err != nil {
+		return nil, err
+	}
 	for _, a := range agencies {
 		out = append(out, progressOf(ind, a.Code, a.Level(), year, s.rollUpSeries(ind, byPeriod, a.Code, "")))
 	}

@@ -1,0 +1,162 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/g-oc/goc/indicators"
+)
+
+// dataVersioner is the store capability behind the figure cache: a value that changes
+// whenever anything an observation read could see changes (a new revision, an
+// approval). A store without it gets every figure computed afresh from its history.
+type dataVersioner interface {
+	FiguresVersion(ctx context.Context) (string, error)
+}
+
+// figureCache keeps, per indicator, every agency's yearly figures rolled up from the
+// whole history, stamped with the store's data version: progress of one agency or of
+// every agency, and the report card, read them instead of rolling up years of monthly
+// figures for each request. An entry is recomputed (once, however many requests wait
+// for it) when the version moves. It holds at most one entry per indicator and level,
+// so its size is bounded by the catalogue and the registry, not by the history.
+type figureCache struct {
+	mu      sync.Mutex
+	entries map[figureKey]*figureEntry
+}
+
+type figureKey struct {
+	indicator string
+	level     indicators.Level
+	published bool // the public view's figures, or every newest revision's
+}
+
+type figureEntry struct {
+	version string
+	ready   chan struct{} // closed when series or err is set
+	series  map[string]*agencyFigures
+	err     error
+}
+
+// agencyFigures is one agency's figures of one indicator.
+type agencyFigures struct {
+	// Annual is one point per year (indicators.AnnualPoints), rolled up or its own.
+	Annual []indicators.Value
+	// Sources and Cutoff describe the observations behind every period's figure: their
+	// sources, and when the newest of them was received.
+	Sources []indicators.Source
+	Cutoff  time.Time
+}
+
+func newFigureCache() *figureCache {
+	return &figureCache{entries: map[figureKey]*figureEntry{}}
+}
+
+// figures returns the figures of every agency (level "") or of the country alone (a
+// level) for one indicator, and false when they cannot be cached: the store keeps no
+// data version.
+func (s *Service) figures(ctx context.Context, ind *indicators.Indicator, level indicators.Level) (map[string]*agencyFigures, bool, error) {
+	dv, ok := s.store.(dataVersioner)
+	if !ok || s.cache == nil || !s.cacheable() {
+		return nil, false, nil
+	}
+	version, err := dv.FiguresVersion(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("read data version: %w", err)
+	}
+	key := figureKey{ind.Code, level, s.published}
+	c := s.cache
+	c.mu.Lock()
+	e := c.entries[key]
+	if e == nil || e.version != version {
+		e = &figureEntry{version: version, ready: make(chan struct{})}
+		c.entries[key] = e
+		c.mu.Unlock()
+		// One reader's hang-up must not fail the others waiting for the same figures.
+		e.series, e.err = s.computeFigures(context.WithoutCancel(ctx), ind, level)
+		close(e.ready)
+		if e.err != nil {
+			c.mu.Lock()
+			if c.entries[key] == e {
+				delete(c.entries, key) // the next request tries again
+			}
+			c.mu.Unlock()
+		}
+		return e.series, true, e.err
+	}
+	c.mu.Unlock()
+	select {
+	case <-e.ready:
+	case <-ctx.Done():
+		return nil, true, ctx.Err()
+	}
+	if e.err != nil {
+		return nil, true, e.err
+	}
+	return e.series, true, nil
+}
+
+// computeFigures reads the indicator once and rolls it up for every agency in the
+// registry (or for the country alone at a level).
+func (s *Service) computeFigures(ctx context.Context, ind *indicators.Indicator, level indicators.Level) (map[string]*agencyFigures, error) {
+	byPeriod, err := s.ownByPeriod(ctx, ind)
+	if err != nil {
+		return nil, err
+	}
+	var codes []string
+	if level == "" {
+		for _, a := range s.registry.All() {
+			codes = append(codes, a.Code)
+		}
+		if !slices.Contains(codes, s.registry.Root()) {
+			codes = append(codes, s.registry.Root())
+		}
+	} else {
+		codes = []string{s.registry.Root()}
+	}
+	out := make(map[string]*agencyFigures, len(codes))
+	for _, code := range codes {
+		values := s.rollUpSeries(ind, byPeriod, code, level)
+		if len(values) == 0 {
+			continue
+		}
+		f := &agencyFigures{Annual: indicators.AnnualPoints(values)}
+		seen := map[indicators.Source]bool{}
+		for _, v := range values {
+			for _, from := range v.From {
+				o := byPeriod[v.Period][from]
+				if !seen[o.Source] {
+					seen[o.Source] = true
+					f.Sources = append(f.Sources, o.Source)
+				}
+				if o.ReceivedAt.After(f.Cutoff) {
+					f.Cutoff = o.ReceivedAt
+				}
+			}
+		}
+		out[code] = f
+	}
+	return out, nil
+}
+
+// cacheable reports whether this Service's reads are the same for every reader: only
+// those are kept in the figure cache.
+func (s *Service) cacheable() bool { return true }
+
+// annualValues is one agency's yearly figures from the cache, when it can answer.
+func (s *Service) annualValues(ctx context.Context, ind *indicators.Indicator, agency string, level indicators.Level) ([]indicators.Value, bool, error) {
+	if level != "" && agency != s.registry.Root() {
+		return nil, false, nil
+	}
+	figs, ok, err := s.figures(ctx, ind, level)
+	if err != nil || !ok {
+		return nil, ok, err
+	}
+	if f := figs[agency]; f != nil {
+		return f.Annual, true, nil
+	}
+	return nil, true, nil
+}

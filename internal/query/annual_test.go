@@ -1,0 +1,131 @@
+package query_test
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/internal/demo"
+	"github.com/g-oc/goc/internal/query"
+	"github.com/g-oc/goc/internal/store"
+)
+
+// historyOnly hides every capability of the store but Observations: a Service over it
+// rolls every figure up from the history on each request.
+type historyOnly struct{ r query.Reader }
+
+func (h historyOnly) Observations(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
+	return h.r.Observations(ctx, q)
+}
+
+func sameJSON(t *testing.T, what string, got, want any) {
+	t.Helper()
+	g, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(g) != string(w) {
+		t.Fatalf("%s: kept figures differ from those recomputed from history:\n got %.600s\nwant %.600s", what, g, w)
+	}
+}
+
+// TestProgressKeptBetweenRequestsEqualsProgressRecomputed checks the figure cache
+// against a Service that rolls up the whole history on every request, after random
+// new revisions, and that a repeated request reads the store no more.
+func TestProgressKeptBetweenRequestsEqualsProgressRecomputed(t *testing.T) {
+	ctx := context.Background()
+	cat, reg := indicators.DefaultCatalogue(), indicators.DefaultRegistry()
+	st := openStore(t, demo.History(cat, reg, testNow))
+	clock := func() time.Time { return testNow }
+	kept := query.New(st, cat, reg, clock)
+	fresh := query.New(historyOnly{st}, cat, reg, clock)
+	codes := []string{"dossiers_fully_online", "work_records_online"}
+	compare := func(when string) {
+		for _, code := range codes {
+			for _, year := range []int{2030} {
+				got, err := kept.ProgressOfAll(ctx, code, year, testNow)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := fresh.ProgressOfAll(ctx, code, year, testNow)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameJSON(t, when+": every agency on "+code, got, want)
+			}
+			for _, agency := range []string{"VN", "P20", "N79"} {
+				got, err := kept.Progress(ctx, code, agency, 2025, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := fresh.Progress(ctx, code, agency, 2025, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameJSON(t, when+": "+agency+" on "+code, got, want)
+			}
+			got, err := kept.Progress(ctx, code, "VN", 2025, indicators.Commune)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := fresh.Progress(ctx, code, "VN", 2025, indicators.Commune)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameJSON(t, when+": national commune figure of "+code, got, want)
+		}
+		got, err := kept.AgencyCard(ctx, "P20", indicators.DefaultRankingMethod())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := fresh.AgencyCard(ctx, "P20", indicators.DefaultRankingMethod())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.Portals, want.Portals = nil, nil // the plain reader keeps no probes
+		got.ProbesAvailable, want.ProbesAvailable = false, false
+		sameJSON(t, when+": card of P20", got, want)
+	}
+	compare("demo history")
+
+	reads := st.reads.Load()
+	if _, err := kept.ProgressOfAll(ctx, codes[0], 2025, testNow); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.reads.Load() - reads; n != 0 {
+		t.Errorf("a repeated request read the store %d times, want 0", n)
+	}
+
+	// New revisions of existing series and new series, on agencies of every level.
+	existing, err := st.Observations(ctx, store.Query{Indicators: codes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(12, 7))
+	for round := range 2 {
+		var batch []indicators.Observation
+		for range 1 + rng.IntN(8) {
+			o := existing[rng.IntN(len(existing))]
+			o.Revision, o.ReceivedAt, o.Batch, o.Submitter = 0, time.Time{}, "", "test"
+			if o.Numerator != nil && o.Denominator != nil {
+				n := float64(rng.IntN(int(*o.Denominator) + 1))
+				o.Numerator = &n
+				o.Value = 100 * n / *o.Denominator
+			} else {
+				o.Value = rng.Float64() * 100
+			}
+			batch = append(batch, o)
+		}
+		if _, err := st.WriteObservations(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		compare("after round " + string(rune('1'+round)) + " of new revisions")
+	}
+}
