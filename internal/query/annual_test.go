@@ -46,9 +46,21 @@ func TestProgressKeptBetweenRequestsEqualsProgressRecomputed(t *testing.T) {
 	clock := func() time.Time { return testNow }
 	kept := query.New(st, cat, reg, clock)
 	fresh := query.New(historyOnly{st}, cat, reg, clock)
+	// The public view shares the kept figures' cache with kept: its own must not mix.
+	keptPublic := kept.PublicView()
+	freshPublic := fresh.PublicView()
 	codes := []string{"dossiers_fully_online", "work_records_online"}
 	compare := func(when string) {
 		for _, code := range codes {
+			gotPub, err := keptPublic.ProgressOfAll(ctx, code, 2030, testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantPub, err := freshPublic.ProgressOfAll(ctx, code, 2030, testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameJSON(t, when+": every agency on "+code+", published figures", gotPub, wantPub)
 			for _, year := range []int{2030} {
 				got, err := kept.ProgressOfAll(ctx, code, year, testNow)
 				if err != nil {
