@@ -41,9 +41,9 @@ func ReadCSV(r io.Reader, opt CSVOptions, h Handler) error {
 	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
 		br.Discard(3)
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
-		return &FileError{Kind: NotSupported, Reason: "tệp CSV mã hoá UTF-16; hãy lưu lại dạng \"CSV UTF-8\" / the CSV file is UTF-16; save it again as \"CSV UTF-8\""}
+		return &FileError{Kind: NotSupported, Reason: compose(msgCSVUTF16)}
 	case bytes.HasPrefix(head, []byte("%PDF")), bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		return &FileError{Kind: NotSupported, Reason: "tệp không phải CSV (là PDF hoặc tệp nén/Excel) / the file is not CSV (it is a PDF, or a zip/Excel workbook)"}
+		return &FileError{Kind: NotSupported, Reason: compose(msgCSVNotCSV)}
 	}
 	comma := sniffDelimiter(br)
 	cr := csv.NewReader(br)
@@ -58,7 +58,7 @@ func ReadCSV(r io.Reader, opt CSVOptions, h Handler) error {
 			return err
 		}
 		if errors.Is(err, io.EOF) {
-			h.Problem(Problem{Place: Place{Line: 1}, Rule: "empty", Reason: "tệp rỗng; dòng đầu phải là tiêu đề " + strings.Join(CSVColumns, ",") + " / the file is empty; the first line must be the header " + strings.Join(CSVColumns, ","), row: -1})
+			h.Problem(Problem{Place: Place{Line: 1}, Rule: ruleOf(msgCSVEmpty), Reason: compose(msgCSVEmpty, strings.Join(CSVColumns, ",")), row: -1})
 			return nil
 		}
 		h.Problem(csvProblem(err))
@@ -99,14 +99,14 @@ func ReadCSV(r io.Reader, opt CSVOptions, h Handler) error {
 		}
 		rows++
 		if opt.MaxRows > 0 && rows > opt.MaxRows {
-			return &FileError{Kind: TooManyRows, Reason: bilingual("tệp có hơn %d dòng dữ liệu", "the file has more than %d data rows", opt.MaxRows)}
+			return &FileError{Kind: TooManyRows, Reason: compose(msgTooManyRows, opt.MaxRows)}
 		}
 		if opt.Progress != nil && rows%4096 == 0 {
 			opt.Progress(counter.n)
 		}
 		if opt.Layout == nil && len(record) != len(cols) {
-			h.Problem(Problem{Place: Place{Line: line}, Rule: "column",
-				Reason: bilingual("dòng có %d trường, tiêu đề có %d", "the line has %d fields, the header %d", len(record), len(cols)), row: line})
+			h.Problem(Problem{Place: Place{Line: line}, Rule: ruleOf(msgFieldCount),
+				Reason: compose(msgFieldCount, len(record), len(cols)), row: line})
 			continue
 		}
 		row := Row{Place: Place{Line: line}, Ordinal: line}
@@ -122,7 +122,7 @@ func ReadCSV(r io.Reader, opt CSVOptions, h Handler) error {
 			}
 			s := record[i]
 			if !utf8.ValidString(s) {
-				h.Problem(Problem{Place: f.Place, Rule: "encoding", Reason: "không phải UTF-8; hãy lưu tệp dạng \"CSV UTF-8\" / not UTF-8; save the file as \"CSV UTF-8\"", row: line, col: i})
+				h.Problem(Problem{Place: f.Place, Rule: ruleOf(msgCSVEncoding), Reason: compose(msgCSVEncoding), row: line, col: i})
 				bad = true
 				return f
 			}
@@ -149,7 +149,7 @@ func ReadCSV(r io.Reader, opt CSVOptions, h Handler) error {
 		}
 	}
 	if rows == 0 {
-		h.Problem(Problem{Place: Place{Line: 2}, Rule: "empty", Reason: "không có dòng dữ liệu nào sau tiêu đề / no data rows after the header", row: 2})
+		h.Problem(Problem{Place: Place{Line: 2}, Rule: ruleOf(msgNoDataRows), Reason: compose(msgNoDataRows), row: 2})
 	}
 	if opt.Progress != nil {
 		opt.Progress(counter.n)
@@ -186,10 +186,10 @@ func allEmpty(record []string) bool {
 func csvProblem(err error) Problem {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return Problem{Place: Place{Line: pe.Line, Column: pe.Column}, Rule: "syntax",
-			Reason: bilingual("CSV không hợp lệ: %v", "invalid CSV: %v", pe.Err), row: pe.StartLine}
+		return Problem{Place: Place{Line: pe.Line, Column: pe.Column}, Rule: ruleOf(msgCSVSyntax),
+			Reason: compose(msgCSVSyntax, pe.Err), row: pe.StartLine}
 	}
-	return Problem{Place: Place{Line: 1}, Rule: "syntax", Reason: bilingual("không đọc được CSV: %v", "cannot read CSV: %v", err), row: -1}
+	return Problem{Place: Place{Line: 1}, Rule: ruleOf(msgCSVUnreadable), Reason: compose(msgCSVUnreadable, err), row: -1}
 }
 
 // countingReader counts the bytes read through it, for progress bars.
@@ -236,14 +236,14 @@ func readHeader(record []string, layout *Layout, at func(col int, name string) P
 		switch {
 		case known:
 			if j, dup := index[part]; dup {
-				probs = append(probs, Problem{Place: hdrPlace(i+1, n), Rule: "column",
-					Reason: bilingual("cột %q lặp lại (đã có ở cột %d)", "column %q appears twice (first as column %d)", Excerpt(n), j+1), row: -1, col: i})
+				probs = append(probs, Problem{Place: hdrPlace(i+1, n), Rule: ruleOf(msgColumnTwice),
+					Reason: compose(msgColumnTwice, Excerpt(n), j+1), row: -1, col: i})
 				continue
 			}
 			index[part] = i
 		case layout == nil:
-			probs = append(probs, Problem{Place: hdrPlace(i+1, name), Rule: "column",
-				Reason: bilingual("cột %q không được hỗ trợ; tiêu đề là %s", "unknown column %q; the header is %s", Excerpt(name), strings.Join(CSVColumns, ",")), row: -1, col: i})
+			probs = append(probs, Problem{Place: hdrPlace(i+1, name), Rule: ruleOf(msgUnknownColumn),
+				Reason: compose(msgUnknownColumn, Excerpt(name), strings.Join(CSVColumns, ",")), row: -1, col: i})
 		}
 	}
 	for _, need := range []struct{ part, header, def string }{
@@ -252,15 +252,15 @@ func readHeader(record []string, layout *Layout, at func(col int, name string) P
 		{ColIndicator, fields.Indicator, layoutDefault(layout, ColIndicator)},
 	} {
 		if _, ok := index[need.part]; !ok && need.def == "" {
-			probs = append(probs, Problem{Place: at(0, ""), Rule: "column",
-				Reason: bilingual("thiếu cột %q; tiêu đề là %s", "column %q is missing; the header is %s", Excerpt(need.header), Excerpt(strings.Join(record, ","))), row: -1, col: len(cols)})
+			probs = append(probs, Problem{Place: at(0, ""), Rule: ruleOf(msgMissingColumn),
+				Reason: compose(msgMissingColumn, Excerpt(need.header), Excerpt(strings.Join(record, ","))), row: -1, col: len(cols)})
 		}
 	}
 	_, hasValue := index[ColValue]
 	_, hasNum := index[ColNumerator]
 	if !hasValue && !hasNum {
-		probs = append(probs, Problem{Place: at(0, ""), Rule: "column",
-			Reason: bilingual("cần cột %s hoặc %s,%s", "a %s column, or %s and %s columns, is needed", Excerpt(fields.Value), Excerpt(fields.Numerator), Excerpt(fields.Denominator)), row: -1, col: len(cols)})
+		probs = append(probs, Problem{Place: at(0, ""), Rule: ruleOf(msgNoValueColumn),
+			Reason: compose(msgNoValueColumn, Excerpt(fields.Value), Excerpt(fields.Numerator), Excerpt(fields.Denominator)), row: -1, col: len(cols)})
 	}
 	return cols, index, probs
 }

@@ -17,9 +17,7 @@ package intake
 import (
 	"cmp"
 	"encoding/json"
-	"fmt"
 	"strconv"
-	"strings"
 )
 
 // Format is how a submission is written.
@@ -150,11 +148,6 @@ func compareProblems(a, b Problem) int {
 	return cmp.Compare(a.col, b.col)
 }
 
-// bilingual joins a Vietnamese and an English message that share their arguments.
-func bilingual(vi, en string, args ...any) string {
-	return fmt.Sprintf(vi, args...) + " / " + fmt.Sprintf(en, args...)
-}
-
 // Field is one value as written in a file.
 type Field struct {
 	Place Place
@@ -172,6 +165,10 @@ type Field struct {
 	// DecimalComma accepts "95,5" for 95.5: CSV files saved by Excel in a Vietnamese
 	// locale separate fields with semicolons and write decimals with a comma.
 	DecimalComma bool
+
+	// refused is set by the Validator once it has reported the text as unreadable (an
+	// invisible character inside a code), so nothing else is said about it.
+	refused bool
 }
 
 // Column names the columns of a row; CSV headers and the workbook table layout use them.
@@ -267,14 +264,5 @@ func (e *ForbiddenError) Error() string {
 	if s := e.Place.String(); s != "" {
 		at = " (" + s + ")"
 	}
-	return bilingual("mã truy cập %q chỉ được nộp cho %s và đơn vị trực thuộc, không cho %s%s",
-		"token %q may submit only for %s and below, not for %s%s", e.Token, e.Scope, e.Agency, at)
-}
-
-// trimSpace trims the spaces Excel and copy-paste leave around values, including the
-// no-break space.
-func trimSpace(s string) string {
-	return strings.TrimFunc(s, func(r rune) bool {
-		return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\u00a0' || r == '\ufeff'
-	})
+	return compose(msgForbidden, e.Token, e.Scope, e.Agency, at)
 }

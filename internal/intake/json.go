@@ -92,8 +92,12 @@ func (d *jsonDoc) from(tok json.Token, path string, depth int) (*jvalue, error) 
 			}
 		case '[':
 			v.kind = "array"
+			base := path
+			if base == "" {
+				base = "$" // a document that is itself a list: $[0]
+			}
 			for i := 0; d.dec.More(); i++ {
-				item, err := d.value(path+"["+strconv.Itoa(i)+"]", depth+1)
+				item, err := d.value(base+"["+strconv.Itoa(i)+"]", depth+1)
 				if err != nil {
 					return nil, err
 				}
@@ -162,7 +166,7 @@ func ReadJSON(body []byte, layout *Layout, h Handler) error {
 		h.Problem(p)
 		return nil
 	}
-	doc, err := d.value("$", 0)
+	doc, err := d.value("", 0) // paths are written as submissions name them: values[0].agency
 	if err == nil {
 		if _, terr := d.dec.Token(); !errors.Is(terr, io.EOF) {
 			err = errTrailing

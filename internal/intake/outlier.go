@@ -1,7 +1,6 @@
 package intake
 
 import (
-	"fmt"
 	"math"
 	"slices"
 
@@ -112,14 +111,11 @@ func Outliers(items []Placed, history func(o indicators.Observation) []float64, 
 		if cok && cdev <= threshold {
 			continue // far from the median, but in step with its own trend
 		}
-		vi := fmt.Sprintf("giá trị %.4g của %s khác thường so với %d kỳ gần nhất của đơn vị (trung vị %.4g, MAD %.3g: lệch %.1f lần độ lệch chuẩn vững, ngưỡng %g", x, it.Obs.Indicator, len(level), med, mad, dev, threshold)
-		en := fmt.Sprintf("value %.4g of %s is unusual against the agency's last %d periods (median %.4g, MAD %.3g: %.1f robust deviations, threshold %g", x, it.Obs.Indicator, len(level), med, mad, dev, threshold)
 		if cok {
-			vi += fmt.Sprintf("; thay đổi %+.4g so với kỳ trước, thường là %+.4g", change, cmed)
-			en += fmt.Sprintf("; a change of %+.4g from the previous period, against a usual %+.4g", change, cmed)
+			out = append(out, problemOf(it.At, msgOutlierAndChange, x, it.Obs.Indicator, len(level), med, mad, dev, threshold, change, cmed))
+		} else {
+			out = append(out, problemOf(it.At, msgOutlier, x, it.Obs.Indicator, len(level), med, mad, dev, threshold))
 		}
-		out = append(out, Problem{Place: it.At, Rule: "outlier", Reason: vi + "); kiểm tra lại, nếu đúng hãy xác nhận (confirm_outliers) / " +
-			en + "); check it, and if it is right confirm it (confirm_outliers)"})
 	}
 	return out
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/g-oc/goc/indicators"
@@ -118,8 +117,8 @@ func (v *Validator) add(p Problem) {
 }
 
 // problemAt records a problem at a field of a row (row -1 for the header).
-func (v *Validator) problemAt(row int, f Field, col int, rule, vi, en string, args ...any) {
-	v.add(Problem{Place: f.Place, Rule: rule, Reason: bilingual(vi, en, args...), row: row, col: col})
+func (v *Validator) problemAt(row int, f Field, col int, id msgID, args ...any) {
+	v.add(Problem{Place: f.Place, Rule: ruleOf(id), Reason: compose(id, args...), row: row, col: col})
 }
 
 // Column order of a row's fields in problem listings.
@@ -140,20 +139,24 @@ const (
 func (v *Validator) Header(h Header) error {
 	v.h, v.headerSeen = h, true
 	for _, f := range h.Extra {
-		v.problemAt(-1, f, colExtra, "unknown_field", "trường không được hỗ trợ", "unknown field")
+		v.problemAt(-1, f, colExtra, msgUnknownField)
 	}
 	if !h.Defaults {
 		return nil
 	}
-	switch a, ok := v.r.Registry.Get(trimSpace(h.Agency.Text)); {
-	case !h.Agency.Set:
-		v.problemAt(-1, h.Agency, colAgency, "required", "bắt buộc", "required")
+	v.clean(-1, &h.Agency, colAgency)
+	v.clean(-1, &h.Period, colPeriod)
+	switch a, ok := v.r.Registry.Get(h.Agency.Text); {
+	case h.Agency.refused:
 		v.agencyBad = true
-	case !isText(h.Agency) || trimSpace(h.Agency.Text) == "":
-		v.problemAt(-1, h.Agency, colAgency, "not_code", "phải là mã đơn vị dạng chuỗi", "must be an agency code string")
+	case !h.Agency.Set:
+		v.problemAt(-1, h.Agency, colAgency, msgRequired)
+		v.agencyBad = true
+	case !isText(h.Agency) || h.Agency.Text == "":
+		v.problemAt(-1, h.Agency, colAgency, msgAgencyNotText)
 		v.agencyBad = true
 	case !ok:
-		v.problemAt(-1, h.Agency, colAgency, "unknown_agency", "mã đơn vị %q không có trong danh mục", "agency %q is not in the registry", h.Agency.Text)
+		v.problemAt(-1, h.Agency, colAgency, msgUnknownAgency, h.Agency.Text)
 		v.agencyBad = true
 	case v.r.Scope != "" && !v.r.Registry.Within(a.Code, v.r.Scope):
 		return &ForbiddenError{Token: v.r.Token, Scope: v.r.Scope, Agency: a.Code}
@@ -161,11 +164,13 @@ func (v *Validator) Header(h Header) error {
 		v.agency = a
 	}
 	switch {
-	case !h.Period.Set:
-		v.problemAt(-1, h.Period, colPeriod, "required", "bắt buộc", "required")
+	case h.Period.refused:
 		v.periodBad = true
-	case !isPeriodText(h.Period) || trimSpace(h.Period.Text) == "":
-		v.problemAt(-1, h.Period, colPeriod, "period_invalid", "phải là chuỗi như 2025-Q3", "must be a string such as 2025-Q3")
+	case !h.Period.Set:
+		v.problemAt(-1, h.Period, colPeriod, msgRequired)
+		v.periodBad = true
+	case !isPeriodText(h.Period) || h.Period.Text == "":
+		v.problemAt(-1, h.Period, colPeriod, msgPeriodNotText)
 		v.periodBad = true
 	default:
 		pr := v.parsePeriod(h.Period.Text)
@@ -177,7 +182,7 @@ func (v *Validator) Header(h Header) error {
 		v.period = pr.p
 	}
 	if v.agency != nil && !v.period.IsZero() && !v.activeDuring(v.agency, v.period) {
-		v.problemAt(-1, h.Agency, colAgency, "agency_inactive", "đơn vị %s không tồn tại trong kỳ %s", "agency %s did not exist during %s", v.agency.Code, v.period)
+		v.problemAt(-1, h.Agency, colAgency, msgAgencyInactive, v.agency.Code, v.period)
 		v.agencyBad = true
 	}
 	return nil
@@ -203,9 +208,9 @@ func (v *Validator) parsePeriod(text string) periodResult {
 	p, err := period.Parse(text)
 	switch {
 	case err != nil:
-		pr = periodResult{rule: "period_invalid", reason: bilingual("kỳ báo cáo không hợp lệ: %v", "invalid period: %v", err)}
+		pr = periodResult{rule: ruleOf(msgPeriodInvalid), reason: compose(msgPeriodInvalid, err)}
 	case p.Start(v.r.Location).After(v.r.Now):
-		pr = periodResult{rule: "period_future", reason: bilingual("kỳ %s chưa bắt đầu", "period %s has not started yet", p)}
+		pr = periodResult{rule: ruleOf(msgPeriodFuture), reason: compose(msgPeriodFuture, p)}
 	default:
 		pr = periodResult{p: p}
 	}
@@ -225,10 +230,13 @@ func (v *Validator) Row(r Row) error {
 	before := v.total
 	n := r.Ordinal
 	for _, f := range r.Extra {
-		v.problemAt(n, f, colExtra, "unknown_field", "trường không được hỗ trợ", "unknown field")
+		v.problemAt(n, f, colExtra, msgUnknownField)
 	}
 
 	noData, statusOK := v.status(n, r.Status)
+	v.clean(n, &r.Agency, colAgency)
+	v.clean(n, &r.Period, colPeriod)
+	v.clean(n, &r.Indicator, colIndicator)
 
 	agency, err := v.rowAgency(n, r.Agency)
 	if err != nil {
@@ -236,29 +244,30 @@ func (v *Validator) Row(r Row) error {
 	}
 	per := v.rowPeriod(n, r.Period)
 	if agency != nil && !per.IsZero() && r.Agency.Set && !v.activeDuring(agency, per) {
-		v.problemAt(n, r.Agency, colAgency, "agency_inactive", "đơn vị %s không tồn tại trong kỳ %s", "agency %s did not exist during %s", agency.Code, per)
+		v.problemAt(n, r.Agency, colAgency, msgAgencyInactive, agency.Code, per)
 		agency = nil
 	}
 
 	var ind *indicators.Indicator
-	code := trimSpace(r.Indicator.Text)
+	code := r.Indicator.Text
 	found, known := v.r.Catalogue.Get(code)
 	switch {
+	case r.Indicator.refused:
 	case r.Indicator.Formula:
 		v.formula(n, r.Indicator, colIndicator)
 	case !r.Indicator.Set:
-		v.problemAt(n, r.Indicator, colIndicator, "required", "bắt buộc", "required")
+		v.problemAt(n, r.Indicator, colIndicator, msgRequired)
 	case !isText(r.Indicator) || code == "":
-		v.problemAt(n, r.Indicator, colIndicator, "not_code", "phải là mã chỉ tiêu dạng chuỗi", "must be an indicator code string")
+		v.problemAt(n, r.Indicator, colIndicator, msgIndicatorNotText)
 	case !known:
-		v.problemAt(n, r.Indicator, colIndicator, "unknown_indicator", "mã chỉ tiêu %q không có trong danh mục", "indicator %q is not in the catalogue", code)
+		v.problemAt(n, r.Indicator, colIndicator, msgUnknownIndicator, code)
 	default:
 		ind = found
 		if agency != nil && !ind.ReportedAt(agency.Level()) {
-			v.problemAt(n, r.Indicator, colIndicator, "level", "chỉ tiêu %s không do cấp %s báo cáo", "%s is not reported at %s level", code, agency.Level())
+			v.problemAt(n, r.Indicator, colIndicator, msgLevel, code, agency.Level())
 		}
 		if !per.IsZero() && ind.Periodicity != per.Kind {
-			v.problemAt(n, r.Indicator, colIndicator, "periodicity", "chỉ tiêu %s báo cáo theo kỳ %s, kỳ đã gửi là %s", "%s is reported %s, the period sent is %s",
+			v.problemAt(n, r.Indicator, colIndicator, msgPeriodicity,
 				code, ind.Periodicity, per.Kind)
 		}
 	}
@@ -272,8 +281,7 @@ func (v *Validator) Row(r Row) error {
 			col int
 		}{{r.Numerator, colNumerator}, {r.Denominator, colDenominator}, {r.Value, colValue}} {
 			if f.f.Set {
-				v.problemAt(n, f.f, f.col, "status_conflict", "dòng ghi \"không có số liệu\" nhưng ô này có giá trị; xoá giá trị hoặc đổi tình trạng",
-					"the row says \"no data\" but this cell has a value; clear it or change the status")
+				v.problemAt(n, f.f, f.col, msgStatusConflict)
 			}
 		}
 		if v.total == before {
@@ -315,20 +323,22 @@ func (v *Validator) status(n int, f Field) (noData, ok bool) {
 	if !f.Set {
 		return false, true
 	}
-	s := strings.ToLower(trimSpace(f.Text))
-	switch s {
-	case "", strings.ToLower(StatusReported), "có số liệu", "reported":
+	switch wordsText(f.Text) {
+	case "", wordsText(StatusReported), "có số liệu", "reported":
 		return false, true
-	case strings.ToLower(StatusNoData), "không có số liệu", "no data", "no_data":
+	case wordsText(StatusNoData), "không có số liệu", "no data", "no_data":
 		return true, true
 	}
-	v.problemAt(n, f, colStatus, "status", "tình trạng %q không hợp lệ; chọn %q hoặc %q trong danh sách", "status %q is not one of the list: %q or %q",
+	v.problemAt(n, f, colStatus, msgStatus,
 		f.Text, StatusReported, StatusNoData)
 	return false, false
 }
 
 // rowAgency finds the agency a row is for: its own, else the header's.
 func (v *Validator) rowAgency(n int, f Field) (*indicators.Agency, error) {
+	if f.refused {
+		return nil, nil
+	}
 	if f.Formula {
 		v.formula(n, f, colAgency)
 		return nil, nil
@@ -338,7 +348,7 @@ func (v *Validator) rowAgency(n int, f Field) (*indicators.Agency, error) {
 		case v.agency != nil:
 			return v.agency, nil
 		case !v.h.Defaults:
-			v.problemAt(n, f, colAgency, "required", "bắt buộc", "required")
+			v.problemAt(n, f, colAgency, msgRequired)
 		}
 		return nil, nil
 	}
@@ -346,13 +356,13 @@ func (v *Validator) rowAgency(n int, f Field) (*indicators.Agency, error) {
 	a, ok := v.r.Registry.Get(code)
 	switch {
 	case !isText(f) || code == "":
-		v.problemAt(n, f, colAgency, "not_code", "phải là mã đơn vị dạng chuỗi", "must be an agency code string")
+		v.problemAt(n, f, colAgency, msgAgencyNotText)
 	case !ok:
-		v.problemAt(n, f, colAgency, "unknown_agency", "mã đơn vị %q không có trong danh mục", "agency %q is not in the registry", code)
+		v.problemAt(n, f, colAgency, msgUnknownAgency, code)
 	case v.r.Scope != "" && !v.r.Registry.Within(code, v.r.Scope):
 		return nil, &ForbiddenError{Token: v.r.Token, Scope: v.r.Scope, Agency: code, Place: f.Place}
 	case v.agency != nil && !v.r.Registry.Within(code, v.agency.Code):
-		v.problemAt(n, f, colAgency, "agency_mismatch", "đơn vị %s không thuộc %s mà bài nộp ghi ở đầu", "agency %s is not %s, which the submission is for, nor below it",
+		v.problemAt(n, f, colAgency, msgAgencyMismatch,
 			code, v.agency.Code)
 	default:
 		return a, nil
@@ -362,6 +372,9 @@ func (v *Validator) rowAgency(n int, f Field) (*indicators.Agency, error) {
 
 // rowPeriod finds the period a row is for: its own, else the header's.
 func (v *Validator) rowPeriod(n int, f Field) period.Period {
+	if f.refused {
+		return period.Period{}
+	}
 	if f.Formula {
 		v.formula(n, f, colPeriod)
 		return period.Period{}
@@ -371,12 +384,12 @@ func (v *Validator) rowPeriod(n int, f Field) period.Period {
 			return v.period
 		}
 		if !v.h.Defaults {
-			v.problemAt(n, f, colPeriod, "required", "bắt buộc", "required")
+			v.problemAt(n, f, colPeriod, msgRequired)
 		}
 		return period.Period{}
 	}
 	if !isPeriodText(f) {
-		v.problemAt(n, f, colPeriod, "period_invalid", "phải là chuỗi như 2025-Q3", "must be a string such as 2025-Q3")
+		v.problemAt(n, f, colPeriod, msgPeriodNotText)
 		return period.Period{}
 	}
 	pr := v.parsePeriod(f.Text)
@@ -385,14 +398,14 @@ func (v *Validator) rowPeriod(n int, f Field) period.Period {
 		return period.Period{}
 	}
 	if !v.period.IsZero() && pr.p != v.period {
-		v.problemAt(n, f, colPeriod, "period_mismatch", "kỳ %s khác kỳ %s của bài nộp", "period %s differs from the submission's period %s", pr.p, v.period)
+		v.problemAt(n, f, colPeriod, msgPeriodMismatch, pr.p, v.period)
 		return period.Period{}
 	}
 	return pr.p
 }
 
 func (v *Validator) formula(n int, f Field, col int) {
-	v.problemAt(n, f, col, "formula", "ô chứa công thức; G-OC không tính công thức, hãy nhập giá trị", "the cell holds a formula; G-OC evaluates none, type the value instead")
+	v.problemAt(n, f, col, msgFormula)
 }
 
 // number reads an optional number; a present field that is not a finite number is a
@@ -406,7 +419,7 @@ func (v *Validator) number(n int, f Field, col int) (float64, bool) {
 		return 0, false
 	}
 	if f.JSONType != "" && f.JSONType != "number" {
-		v.problemAt(n, f, col, "not_number", "phải là số, không phải %s", "must be a number, not %s", jsonKind(f.JSONType))
+		v.problemAt(n, f, col, msgNotNumberType, jsonKind(f.JSONType))
 		return 0, false
 	}
 	x, e := parseDecimal(f.Text, f.DecimalComma)
@@ -414,31 +427,26 @@ func (v *Validator) number(n int, f Field, col int) (float64, bool) {
 	case numberOK:
 		return x, true
 	case errSeparator:
-		v.problemAt(n, f, col, "not_number", "%q không phải là số; dùng dấu chấm thập phân và không dùng dấu phân cách hàng nghìn (ví dụ 1234.5)",
-			"%q is not a number; use a dot for decimals and no thousands separators (e.g. 1234.5)", f.Text)
+		if f.DecimalComma {
+			v.problemAt(n, f, col, msgNotNumberCommaSeparator, f.Text)
+			break
+		}
+		v.problemAt(n, f, col, msgNotNumberSeparator, f.Text)
+	case errAmbiguous:
+		v.problemAt(n, f, col, msgAmbiguousNumber, f.Text)
 	case errPercentSign:
-		v.problemAt(n, f, col, "not_number", "%q không phải là số; bỏ dấu %%", "%q is not a number; leave out the %% sign", f.Text)
+		v.problemAt(n, f, col, msgNotNumberPercent, f.Text)
 	case errOutOfRange:
-		v.problemAt(n, f, col, "not_number", "số %s không hợp lệ", "number %s is out of range", f.Text)
+		v.problemAt(n, f, col, msgNumberOutOfRange, f.Text)
 	default:
-		v.problemAt(n, f, col, "not_number", "phải là số, không phải %q", "must be a number, not %q", f.Text)
+		v.problemAt(n, f, col, msgNotNumber, f.Text)
 	}
 	return 0, false
 }
 
-func jsonKind(t string) string {
-	switch t {
-	case "string":
-		return "chuỗi (string)"
-	case "boolean":
-		return "true/false (boolean)"
-	case "array":
-		return "mảng (array)"
-	case "object":
-		return "đối tượng (object)"
-	}
-	return t
-}
+// jsonKind names a JSON type as JSON does (string, boolean, array, object): the same
+// word in both languages of a message.
+func jsonKind(t string) string { return t }
 
 // figures checks a row's numbers against its indicator and returns the observation's
 // figures and the place that best names them.
@@ -453,67 +461,67 @@ func (v *Validator) figures(n int, r Row, ind *indicators.Indicator) (o indicato
 	}
 	whole := func(f Field, col int, x float64) bool {
 		if x != math.Trunc(x) {
-			v.problemAt(n, f, col, "not_whole", "phải là số nguyên (số đếm), không phải %g", "must be a whole number (a count), not %g", x)
+			v.problemAt(n, f, col, msgNotWhole, x)
 			return false
 		}
 		return true
 	}
 	if ind.IsRatio() {
 		if !r.Numerator.Set {
-			v.problemAt(n, r.Numerator, colNumerator, "required", "bắt buộc với chỉ tiêu tỷ lệ (để cộng dồn lên cấp trên)", "required for a ratio indicator (it is what rolls up)")
+			v.problemAt(n, r.Numerator, colNumerator, msgRequiredNumerator)
 		}
 		if !r.Denominator.Set {
-			v.problemAt(n, r.Denominator, colDenominator, "required", "bắt buộc với chỉ tiêu tỷ lệ", "required for a ratio indicator")
+			v.problemAt(n, r.Denominator, colDenominator, msgRequiredDenominator)
 		}
 		if numOK && num < 0 {
-			v.problemAt(n, r.Numerator, colNumerator, "negative", "không được âm", "must not be negative")
+			v.problemAt(n, r.Numerator, colNumerator, msgNegative)
 			numOK = false
 		}
 		if denOK && den <= 0 {
-			v.problemAt(n, r.Denominator, colDenominator, "zero_denominator", "phải lớn hơn 0", "must be greater than 0")
+			v.problemAt(n, r.Denominator, colDenominator, msgZeroDenominator)
 			denOK = false
 		}
 		numOK = numOK && whole(r.Numerator, colNumerator, num)
 		denOK = denOK && whole(r.Denominator, colDenominator, den)
 		if numOK && denOK {
 			if num > den {
-				v.problemAt(n, r.Numerator, colNumerator, "numerator_above_denominator", "tử số %g lớn hơn mẫu số %g", "numerator %g is larger than denominator %g", num, den)
+				v.problemAt(n, r.Numerator, colNumerator, msgNumeratorAboveDenominator, num, den)
 			} else {
 				ratio := num / den
 				if ind.Unit == indicators.Percent {
 					ratio *= 100
 				}
 				if valOK && math.Abs(val-ratio) > RatioTolerance {
-					v.problemAt(n, r.Value, colValue, "value_mismatch", "giá trị %g không khớp tử số/mẫu số = %.2f", "value %g does not match numerator/denominator = %.2f", val, ratio)
+					v.problemAt(n, r.Value, colValue, msgValueMismatch, val, ratio)
 				}
-				if !r.Value.Set {
-					val, valOK = ratio, true
-				}
+				// The stored value is the one computed from the parts, which is what a
+				// roll-up of this agency alone gives; a typed value is only checked.
+				val, valOK = ratio, true
 				o.Numerator, o.Denominator = indicators.F(num), indicators.F(den)
 			}
 		}
 	} else {
 		weighted := ind.Aggregation == indicators.WeightedMean
 		if r.Numerator.Set {
-			v.problemAt(n, r.Numerator, colNumerator, "not_ratio", "chỉ dùng cho chỉ tiêu tỷ lệ", "only ratio indicators take one")
+			v.problemAt(n, r.Numerator, colNumerator, msgNotRatio)
 		}
 		if r.Denominator.Set && !weighted {
-			v.problemAt(n, r.Denominator, colDenominator, "not_ratio", "chỉ dùng cho chỉ tiêu tỷ lệ", "only ratio indicators take one")
+			v.problemAt(n, r.Denominator, colDenominator, msgNotRatio)
 		}
 		if denOK && weighted {
 			if den <= 0 {
-				v.problemAt(n, r.Denominator, colDenominator, "zero_denominator", "trọng số phải lớn hơn 0", "the weight must be greater than 0")
+				v.problemAt(n, r.Denominator, colDenominator, msgZeroWeight)
 			} else {
 				o.Denominator = indicators.F(den)
 			}
 		}
 		if !r.Value.Set {
-			v.problemAt(n, r.Value, colValue, "required", "bắt buộc", "required")
+			v.problemAt(n, r.Value, colValue, msgRequired)
 		}
 	}
 	if valOK {
 		if !ind.InBounds(val) {
-			v.problemAt(n, r.Value, colValue, "bounds", "giá trị %g nằm ngoài khoảng cho phép %s", "value %g is outside the allowed range %s", val, BoundsText(ind))
+			v.problemAt(n, r.Value, colValue, msgBounds, val, BoundsText(ind))
 		}
 		o.Value = val
 	}
@@ -563,8 +571,8 @@ func (v *Validator) Finish() Result {
 				first = v.keys[j-1].ordinal
 			}
 			firstAt := v.rowPlace(first)
-			v.add(Problem{Place: v.rowPlace(dup), Rule: "duplicate",
-				Reason: bilingual("trùng với %s (cùng chỉ tiêu, đơn vị và kỳ)", "duplicates %s (same indicator, agency and period)", firstAt), row: dup, col: colRow})
+			v.add(Problem{Place: v.rowPlace(dup), Rule: ruleOf(msgDuplicate),
+				Reason: compose(msgDuplicate, firstAt), row: dup, col: colRow})
 		}
 		v.keys = nil
 	}
@@ -583,3 +591,16 @@ func (v *Validator) rowPlace(ordinal int) Place {
 // Total counts the problems found so far: an importer stops feeding the store at the
 // first one.
 func (v *Validator) Total() int { return v.total }
+
+// clean normalises a code or period as written (see text.go): NFC, spaces trimmed. One
+// with a space or an invisible character inside is refused at its place.
+func (v *Validator) clean(n int, f *Field, col int) {
+	if !f.Set || f.Formula || !isPeriodText(*f) {
+		return
+	}
+	f.Text = cleanText(f.Text)
+	if c, pos, bad := hidden(f.Text); bad {
+		v.problemAt(n, *f, col, msgInvisibleCharacter, f.Text, c, pos)
+		f.refused = true
+	}
+}

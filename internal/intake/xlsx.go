@@ -109,8 +109,8 @@ type reader struct {
 	h Handler
 }
 
-func (rd *reader) problem(at Place, rule, vi, en string, args ...any) {
-	rd.h.Problem(Problem{Place: at, Rule: rule, Reason: fmt.Sprintf(vi, args...) + " / " + fmt.Sprintf(en, args...)})
+func (rd *reader) problem(at Place, id msgID, args ...any) {
+	rd.h.Problem(problemOf(at, id, args...))
 }
 
 // template reads the metadata sheet, then the data rows.
@@ -131,19 +131,19 @@ func (rd *reader) template() error {
 		return err
 	}
 	if v := meta[MetaVersion]; v != TemplateVersion {
-		rd.problem(at(MetaVersion), "template_version", "mẫu phiên bản %q không được hỗ trợ (cần %s); hãy tải mẫu mới", "template version %q is not supported (want %s); download a new template", v, TemplateVersion)
+		rd.problem(at(MetaVersion), msgTemplateVersion, v, TemplateVersion)
 		return nil
 	}
 	rows, err := strconv.Atoi(meta[MetaRows])
 	first, err2 := strconv.Atoi(meta[MetaFirstRow])
 	if err != nil || err2 != nil || rows < 0 || rows > 10_000 || first != FirstRow {
-		rd.problem(at(MetaRows), "template_damaged", "siêu dữ liệu của mẫu bị sửa; hãy tải mẫu mới", "the template's metadata was changed; download a new template")
+		rd.problem(at(MetaRows), msgTemplateMetaChanged)
 		return nil
 	}
 	rd.stale(at(MetaCatalogue), meta)
 	ref, ok := rd.p.sheet(SheetData)
 	if !ok {
-		rd.problem(Place{Sheet: SheetData}, "template_damaged", "không tìm thấy trang %q; không đổi tên trang của mẫu", "sheet %q is missing; do not rename the template's sheets", SheetData)
+		rd.problem(Place{Sheet: SheetData}, msgTemplateSheetMissing, SheetData)
 		return nil
 	}
 	last := FirstRow + rows - 1
@@ -154,7 +154,7 @@ func (rd *reader) template() error {
 		if row > last {
 			for col := TemplateColNumerator; col <= TemplateColStatus; col++ {
 				if f := field(col); f.Set {
-					rd.problem(f.Place, "outside_template", "dòng %d không thuộc mẫu (mẫu có dòng %d–%d); không thêm dòng", "row %d is not part of the template (rows %d–%d); do not add rows", row, FirstRow, last)
+					rd.problem(f.Place, msgOutsideTemplate, row, FirstRow, last)
 				}
 			}
 			return nil
@@ -185,7 +185,7 @@ func (rd *reader) meta() (map[int]string, error) {
 	meta := map[int]string{}
 	for i, r := range rows {
 		if len(r) >= 2 {
-			meta[i+1] = strings.TrimSpace(r[1])
+			meta[i+1] = trimSpace(r[1])
 		}
 	}
 	return meta, nil
@@ -202,8 +202,7 @@ func (rd *reader) stale(at Place, meta map[int]string) {
 		return // the validator reports the agency or period itself
 	}
 	if want := TemplateFingerprint(a, p, TemplateIndicators(rd.o.Catalogue, a, p)); meta[MetaCatalogue] != want {
-		rd.problem(at, "template_stale", "mẫu đã cũ: danh mục chỉ tiêu đã thay đổi từ khi tải mẫu (%s); hãy tải mẫu mới cho %s kỳ %s",
-			"the template is stale: the indicator catalogue changed after it was made (%s); download a new template for %s, period %s", meta[MetaGenerated], a.Code, p)
+		rd.problem(at, msgTemplateStale, meta[MetaGenerated], a.Code, p)
 	}
 }
 
@@ -236,10 +235,10 @@ func (rd *reader) table() error {
 		for i, s := range rd.p.sheets {
 			names[i] = s.name
 		}
-		rd.problem(Place{Sheet: Excerpt(l.Sheet)}, "empty", "không có trang tính này; bảng tính có %s", "no such sheet; the workbook has %s", strings.Join(names, ", "))
+		rd.problem(Place{Sheet: Excerpt(l.Sheet)}, msgNoSuchSheet, strings.Join(names, ", "))
 		return nil
 	case ref.name == "":
-		rd.problem(Place{}, "empty", "bảng tính không có trang nào", "the workbook has no sheet")
+		rd.problem(Place{}, msgNoSheet)
 		return nil
 	}
 	var index map[string]int
@@ -294,9 +293,9 @@ func (rd *reader) table() error {
 	}
 	switch {
 	case !sawHeader:
-		rd.problem(CellPlace(ref.name, 1, 1), "empty", "trang tính rỗng; dòng đầu phải là tiêu đề %s", "the sheet is empty; its first row must be the header %s", strings.Join(CSVColumns, ","))
+		rd.problem(CellPlace(ref.name, 1, 1), msgEmptySheet, strings.Join(CSVColumns, ","))
 	case data == 0 && !headerBad:
-		rd.problem(CellPlace(ref.name, 1, headerRow+1), "empty", "không có dòng dữ liệu nào sau tiêu đề", "no data rows after the header")
+		rd.problem(CellPlace(ref.name, 1, headerRow+1), msgNoDataRows)
 	}
 	return nil
 }
@@ -313,8 +312,7 @@ func (rd *reader) rows(ref sheetRef, maxRow int, each func(row int, cells []stri
 		return err
 	}
 	if total > len(formulas) {
-		rd.problem(Place{Sheet: ref.name}, "formula", "trang có %d ô công thức; G-OC không tính công thức, hãy nhập giá trị",
-			"the sheet holds %d formula cells; G-OC evaluates none, type the values instead", total)
+		rd.problem(Place{Sheet: ref.name}, msgFormulaCells, total)
 	}
 	it, err := rd.f.Rows(ref.name)
 	if err != nil {
@@ -326,7 +324,7 @@ func (rd *reader) rows(ref sheetRef, maxRow int, each func(row int, cells []stri
 	field := func(col int) Field {
 		f := Field{Place: CellPlace(ref.name, col, row)}
 		if col-1 < len(cells) {
-			if t := strings.TrimSpace(cells[col-1]); t != "" {
+			if t := trimSpace(cells[col-1]); t != "" {
 				f.Set, f.Text = true, t
 			}
 		}
@@ -344,14 +342,12 @@ func (rd *reader) rows(ref sheetRef, maxRow int, each func(row int, cells []stri
 			return damaged(err)
 		}
 		if row > maxRow && !blank(cells) {
-			return &FileError{Kind: TooManyRows,
-				Reason: fmt.Sprintf("trang %q có dữ liệu ở dòng %d, quá giới hạn %d dòng / sheet %q has data on row %d, past the limit of %d rows", ref.name, row, maxRow, ref.name, row, maxRow)}
+			return &FileError{Kind: TooManyRows, Reason: compose(msgSheetDataPastLimit, ref.name, row, maxRow)}
 		}
 		// Blank rows past the limit are stray formatting, but not a million of them:
 		// walking them costs time whatever they hold.
 		if row > maxRow+blankSlack {
-			return &FileError{Kind: TooManyRows,
-				Reason: fmt.Sprintf("trang %q kéo dài đến dòng %d, quá giới hạn %d dòng / sheet %q runs past row %d, beyond the limit of %d rows", ref.name, row, maxRow, ref.name, row-1, maxRow)}
+			return &FileError{Kind: TooManyRows, Reason: compose(msgSheetRunsPastLimit, ref.name, row-1, maxRow)}
 		}
 		if rd.o.Progress != nil && row%4096 == 0 {
 			rd.o.Progress(row)
@@ -365,7 +361,7 @@ func (rd *reader) rows(ref sheetRef, maxRow int, each func(row int, cells []stri
 	}
 	if err := it.Error(); err != nil {
 		if err == excelize.ErrMaxRows {
-			return &FileError{Kind: TooManyRows, Reason: "trang vượt quá 1.048.576 dòng / the sheet exceeds 1,048,576 rows"}
+			return &FileError{Kind: TooManyRows, Reason: compose(msgSheetExcelLimit)}
 		}
 		return damaged(err)
 	}

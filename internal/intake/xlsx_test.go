@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/intake"
@@ -104,7 +106,8 @@ func TestAFilledTemplateReadsBackAsOneObservationPerRow(t *testing.T) {
 		if o.Agency != "P20" || o.Period.String() != "2026-Q3" {
 			t.Errorf("%s is for %s %s", o.Indicator, o.Agency, o.Period)
 		}
-		if o.Indicator == "dossiers_fully_online" && (o.Value != 69.1 || *o.Numerator != 5123 || *o.Denominator != 7410) {
+		// The typed 69.1 is checked against the parts; what is stored is computed from them.
+		if o.Indicator == "dossiers_fully_online" && (math.Abs(o.Value-100*5123.0/7410) > 1e-9 || *o.Numerator != 5123 || *o.Denominator != 7410) {
 			t.Errorf("dossiers_fully_online = %v (%v/%v)", o.Value, *o.Numerator, *o.Denominator)
 		}
 	}
@@ -451,4 +454,46 @@ func lyingBomb(t *testing.T) []byte {
 	}
 	zw.Close()
 	return b.Bytes()
+}
+
+func TestAFormulaWhoseCellIsWrittenWithACharacterReferenceIsCaught(t *testing.T) {
+	// r="&#68;2" is valid XML for D2: Excel and excelize read the cell as D2, and so
+	// must the formula check, or the formula's cached value is stored.
+	b := rawXLSX(t, rawSheet{"Sheet1", func(w io.Writer) {
+		io.WriteString(w, tableHeader+`<row r="2"><c r="A2" t="inlineStr"><is><t>VN</t></is></c><c r="B2" t="inlineStr"><is><t>2025</t></is></c>`+
+			`<c r="C2" t="inlineStr"><is><t>egdi_rank</t></is></c><c r="&#68;2"><f>40+40</f><v>80</v></c></row>`)
+	}})
+	c := readChecked(t, b, "VN", intake.XLSXOptions{})
+	if c.err != nil {
+		t.Fatal(c.err)
+	}
+	if !hasRule(c.res, "formula", "Sheet1!D2") || len(c.obs) != 0 {
+		t.Errorf("problems %v, observations %+v: want the formula in D2 refused", c.res.Problems, c.obs)
+	}
+}
+
+func TestAHeaderOnlyWorkbookListsAProblem(t *testing.T) {
+	b := rawXLSX(t, rawSheet{"Sheet1", func(w io.Writer) { io.WriteString(w, tableHeader) }})
+	c := readChecked(t, b, "VN", intake.XLSXOptions{})
+	if c.err != nil {
+		t.Fatal(c.err)
+	}
+	if c.res.OK() || !hasRule(c.res, "empty", "Sheet1!A2") {
+		t.Errorf("problems %v: want one saying there are no data rows", c.res.Problems)
+	}
+}
+
+func TestATemplateStatusInDecomposedUnicodeReadsAsNoData(t *testing.T) {
+	b, spec := makeTemplate(t, "P20", "2026-Q3")
+	filled := fill(t, b, func(f *excelize.File) {
+		fillAll(t, f, spec)
+		ai := rowOf(t, f, "ops_ai_assisted")
+		f.SetCellValue(intake.SheetData, cell(intake.TemplateColNumerator, ai), nil)
+		f.SetCellValue(intake.SheetData, cell(intake.TemplateColDenominator, ai), nil)
+		f.SetCellStr(intake.SheetData, cell(intake.TemplateColStatus, ai), norm.NFD.String(intake.StatusNoData)+"\u00a0")
+	})
+	c := readChecked(t, filled, "P20", intake.XLSXOptions{})
+	if c.err != nil || !c.res.OK() || c.res.NoData != 1 {
+		t.Errorf("err %v, problems %v, no data %d", c.err, c.res.Problems, c.res.NoData)
+	}
 }

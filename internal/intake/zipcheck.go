@@ -38,13 +38,12 @@ type sheetRef struct {
 	state      string // "", "hidden", "veryHidden"
 }
 
-func notSupported(vi, en string) error {
-	return &FileError{Kind: NotSupported, Reason: vi + " / " + en}
+func notSupported(id msgID) error {
+	return &FileError{Kind: NotSupported, Reason: compose(id)}
 }
 
 func damaged(err error) error {
-	return &FileError{Kind: Damaged,
-		Reason: "tệp Excel bị hỏng hoặc bị cắt cụt; hãy lưu lại và gửi lại / the workbook is damaged or truncated; save it again and resend", Err: err}
+	return &FileError{Kind: Damaged, Reason: compose(msgDamaged), Err: err}
 }
 
 // checkPackage refuses what is not an XLSX workbook, or would unpack past the limits.
@@ -54,19 +53,18 @@ func checkPackage(r io.ReaderAt, size int64, o XLSXOptions) (*pkg, error) {
 	head = head[:n]
 	switch {
 	case bytes.HasPrefix(head, magicPDF):
-		return nil, notSupported("tệp là PDF (đổi đuôi thành .xlsx), không phải bảng tính Excel", "the file is a PDF renamed to .xlsx, not an Excel workbook")
+		return nil, notSupported(msgRenamedPDF)
 	case bytes.HasPrefix(head, magicOLE):
-		return nil, notSupported("tệp là Excel 97-2003 (.xls) hoặc đã đặt mật khẩu; hãy lưu lại dạng .xlsx không mật khẩu",
-			"the file is an Excel 97-2003 (.xls) or password-protected workbook; save it as .xlsx without a password")
+		return nil, notSupported(msgOldXLS)
 	case !bytes.HasPrefix(head, magicZip):
-		return nil, notSupported("tệp không phải bảng tính Excel (.xlsx)", "the file is not an Excel workbook (.xlsx)")
+		return nil, notSupported(msgNotXLSX)
 	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, damaged(err)
 	}
 	if len(zr.File) > maxEntries {
-		return nil, tooLarge(fmt.Sprintf("%d phần", len(zr.File)), fmt.Sprintf("%d parts", len(zr.File)))
+		return nil, &FileError{Kind: TooLarge, Reason: compose(msgTooManyParts, len(zr.File))}
 	}
 	p := &pkg{zr: zr, parts: make(map[string]*zip.File, len(zr.File))}
 	var total uint64
@@ -76,21 +74,16 @@ func checkPackage(r io.ReaderAt, size int64, o XLSXOptions) (*pkg, error) {
 		total += f.UncompressedSize64
 		sheet := strings.HasPrefix(name, "xl/worksheets/")
 		if total > uint64(o.MaxUnzipped) || (!sheet && f.UncompressedSize64 > uint64(o.MaxPart)) {
-			return nil, tooLarge(fmt.Sprintf("hơn %s khi giải nén", mib(o.MaxUnzipped)), fmt.Sprintf("more than %s unpacked", mib(o.MaxUnzipped)))
+			return nil, &FileError{Kind: TooLarge, Reason: compose(msgTooLargeUnpacked, mib(o.MaxUnzipped))}
 		}
 	}
 	if p.parts["xl/workbook.xml"] == nil {
-		return nil, notSupported("tệp nén này không phải bảng tính Excel (thiếu xl/workbook.xml)", "this zip file is not an Excel workbook (no xl/workbook.xml)")
+		return nil, notSupported(msgZipNotWorkbook)
 	}
 	if err := p.readSheets(); err != nil {
 		return nil, err
 	}
 	return p, nil
-}
-
-func tooLarge(vi, en string) error {
-	return &FileError{Kind: TooLarge,
-		Reason: "bảng tính quá lớn (" + vi + "), có thể là \"zip bomb\"; hãy gửi tệp nhỏ hơn / the workbook is too large (" + en + "), perhaps a zip bomb; send a smaller file"}
 }
 
 func mib(n int64) string { return strconv.FormatInt(n>>20, 10) + " MiB" }
@@ -159,9 +152,11 @@ func (p *pkg) sheet(name string) (sheetRef, bool) {
 
 // formulas lists the formula cells of a worksheet part on rows up to maxRow, keyed by
 // cellKey, and counts every formula in the part. A first pass looks only for the byte
-// sequences a formula element needs ("<f" or ":f" for a prefixed name); only a part
-// where one appears is lexed tag by tag. Sheets without formulas, which is nearly all
-// of them, cost little more than unzipping.
+// sequences a formula element needs ("<f" or ":f" for a prefixed name: element names
+// cannot be written with character references); only a part where one appears is read
+// element by element with encoding/xml, which decodes references in attributes
+// (r="&#68;2" is D2) as Excel does. Sheets without formulas, which is nearly all of
+// them, cost little more than unzipping.
 func (p *pkg) formulas(part string, maxRow int) (map[uint64]struct{}, int, error) {
 	f := p.parts[part]
 	if f == nil {
@@ -176,7 +171,7 @@ func (p *pkg) formulas(part string, maxRow int) (map[uint64]struct{}, int, error
 		return nil, 0, damaged(err)
 	}
 	defer rc.Close()
-	return lexFormulas(bufio.NewReaderSize(rc, 64<<10), maxRow)
+	return scanFormulas(&tagLimit{r: bufio.NewReaderSize(rc, 64<<10)}, maxRow)
 }
 
 func mentionsFormula(f *zip.File) (bool, error) {
@@ -213,105 +208,87 @@ func cellKey(col, row int) uint64 { return uint64(row)<<16 | uint64(col) }
 // the whole sheet, so none can slip through as its cached value.
 const maxFormulaCells = 1 << 18
 
-// maxTag bounds one tag; a real one is well under a kilobyte.
+// maxTag bounds the bytes between two '<': one tag and the text after it. A real one is
+// well under a kilobyte (a cell's text is at most 32,767 characters); encoding/xml holds
+// a whole token in memory, so a hostile 200 MB attribute must be refused, not read.
 const maxTag = 1 << 20
 
-// lexFormulas walks the tags of a worksheet, tracking the current row and cell, and
-// records each cell with an <f> child. Text between tags never holds '<' in well-formed
-// XML; comments, CDATA and processing instructions are skipped whole.
-func lexFormulas(br *bufio.Reader, maxRow int) (map[uint64]struct{}, int, error) {
-	cells := map[uint64]struct{}{}
-	total, row, col := 0, 0, 0
-	var tag []byte
-	for {
-		if _, err := br.ReadSlice('<'); err != nil {
-			if errors.Is(err, io.EOF) {
-				return cells, total, nil
-			}
-			if !errors.Is(err, bufio.ErrBufferFull) {
-				return nil, 0, damaged(err)
-			}
-			continue // long text: keep skipping
-		}
-		tag = tag[:0]
-		for {
-			part, err := br.ReadSlice('>')
-			tag = append(tag, part...)
-			if err == nil {
-				if special(tag) {
-					continue
-				}
-				break
-			}
-			if !errors.Is(err, bufio.ErrBufferFull) || len(tag) > maxTag {
-				return nil, 0, damaged(fmt.Errorf("unterminated tag: %w", err))
-			}
-		}
-		if len(tag) == 0 || tag[0] == '/' || tag[0] == '?' || tag[0] == '!' {
+// maxDepth bounds element nesting: a worksheet is five or six levels deep.
+const maxDepth = 64
+
+// tagLimit fails a read once more than maxTag bytes pass without a '<'.
+type tagLimit struct {
+	r   io.Reader
+	run int
+}
+
+func (t *tagLimit) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	for _, b := range p[:n] {
+		if b == '<' {
+			t.run = 0
 			continue
 		}
-		name := tag
-		if i := bytes.IndexAny(name, " \t\r\n/>"); i >= 0 {
-			name = name[:i]
-		}
-		if i := bytes.LastIndexByte(name, ':'); i >= 0 {
-			name = name[i+1:]
-		}
-		switch string(name) {
-		case "row":
-			if r, ok := attr(tag, "r"); ok {
-				row, _ = strconv.Atoi(r)
-			} else {
-				row++
-			}
-			col = 0
-		case "c":
-			if ref, ok := attr(tag, "r"); ok {
-				col, _ = colOf(ref)
-			} else {
-				col++
-			}
-		case "f":
-			total++
-			if row <= maxRow && len(cells) < maxFormulaCells {
-				cells[cellKey(col, row)] = struct{}{}
-			}
+		if t.run++; t.run > maxTag {
+			return 0, fmt.Errorf("a tag or text longer than %d bytes", maxTag)
 		}
 	}
+	return n, err
 }
 
-// special reports whether tag is a comment, CDATA section or processing instruction
-// that has not yet reached its own end (its body may hold '>').
-func special(tag []byte) bool {
-	switch {
-	case bytes.HasPrefix(tag, []byte("!--")):
-		return !bytes.HasSuffix(tag, []byte("-->"))
-	case bytes.HasPrefix(tag, []byte("![CDATA[")):
-		return !bytes.HasSuffix(tag, []byte("]]>"))
-	case bytes.HasPrefix(tag, []byte("?")):
-		return !bytes.HasSuffix(tag, []byte("?>"))
-	}
-	return false
-}
-
-// attr finds name="value" (or 'value') among a tag's attributes.
-func attr(tag []byte, name string) (string, bool) {
-	for i := 0; i < len(tag); {
-		j := bytes.Index(tag[i:], []byte(name+"="))
-		if j < 0 {
-			return "", false
+// scanFormulas walks the elements of a worksheet with encoding/xml, tracking the current
+// row and cell, and records each cell with an <f> child. Comments, CDATA and processing
+// instructions are the decoder's to skip, and attribute values come back with their
+// character and entity references decoded.
+func scanFormulas(r io.Reader, maxRow int) (map[uint64]struct{}, int, error) {
+	dec := xml.NewDecoder(r)
+	cells := map[uint64]struct{}{}
+	total, row, col, depth := 0, 0, 0, 0
+	for {
+		tok, err := dec.RawToken()
+		if errors.Is(err, io.EOF) {
+			return cells, total, nil
 		}
-		j += i
-		if j > 0 && (tag[j-1] == ' ' || tag[j-1] == '\t' || tag[j-1] == '\n' || tag[j-1] == '\r') && j+len(name)+1 < len(tag) {
-			q := tag[j+len(name)+1]
-			if q == '"' || q == '\'' {
-				rest := tag[j+len(name)+2:]
-				if k := bytes.IndexByte(rest, q); k >= 0 {
-					return string(rest[:k]), true
+		if err != nil {
+			return nil, 0, damaged(err)
+		}
+		switch t := tok.(type) {
+		case xml.EndElement:
+			depth--
+		case xml.StartElement:
+			if depth++; depth > maxDepth {
+				return nil, 0, damaged(fmt.Errorf("elements nested more than %d deep", maxDepth))
+			}
+			switch t.Name.Local {
+			case "row":
+				if r, ok := attr(t, "r"); ok {
+					row, _ = strconv.Atoi(r)
+				} else {
+					row++
+				}
+				col = 0
+			case "c":
+				if ref, ok := attr(t, "r"); ok {
+					col, _ = colOf(ref)
+				} else {
+					col++
+				}
+			case "f":
+				total++
+				if row <= maxRow && len(cells) < maxFormulaCells {
+					cells[cellKey(col, row)] = struct{}{}
 				}
 			}
 		}
-		i = j + len(name) + 1
+	}
+}
+
+// attr finds an attribute by its local name.
+func attr(e xml.StartElement, name string) (string, bool) {
+	for _, a := range e.Attr {
+		if a.Name.Local == name && a.Name.Space == "" {
+			return a.Value, true
+		}
 	}
 	return "", false
 }
