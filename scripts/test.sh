@@ -96,15 +96,17 @@ go test -count=1 -v -run '^TestInfluxDBOutageAndRestartLoseNothingAndDuplicateNo
 
 # --- fuzzing --------------------------------------------------------------------------
 # The parsers of untrusted input each run under the fuzzer for a bounded time
-# (GOC_FUZZTIME, 20s by default; 0 skips). A finding fails the run; go test writes the
+# (GOC_FUZZTIME, 10s by default: eight targets; 0 skips). A finding fails the run; go test writes the
 # input to the package's testdata/fuzz/, where it stays as a regression case.
-fuzztime=${GOC_FUZZTIME:-20s}
+fuzztime=${GOC_FUZZTIME:-10s}
 if [ "$fuzztime" != "0" ]; then
 	for target in \
 		"./indicators/period FuzzParse" \
 		"./internal/intake FuzzCSV" \
 		"./internal/intake FuzzJSON" \
 		"./internal/intake FuzzPrometheus" \
+		"./internal/intake FuzzFeedJSON" \
+		"./internal/intake FuzzFeedCSV" \
 		"./internal/intake FuzzXLSX" \
 		"./internal/intake FuzzXLSXSheet"; do
 		set -- $target

@@ -96,3 +96,36 @@ func FuzzPrometheus(f *testing.F) {
 		fuzzCheck(t, func(h Handler) error { return ReadPrometheus(b, &Layout{Records: "goc_kpi_"}, h) })
 	})
 }
+
+// feedLayout is a feed's layout as an operator might write one: renamed parts, a
+// records path and defaults.
+var feedLayout = &Layout{Records: "data.values", Fields: Fields{Indicator: "kpi", Agency: "unit", Numerator: "num", Denominator: "den"},
+	Period: "2026-Q3"}
+
+func FuzzFeedJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"data":{"values":[{"kpi":"dossiers_fully_online","unit":"P20","num":40,"den":100}]}}`,
+		`{"data":{"values":[{"kpi":"egdi_rank","unit":"VN","period":2024,"value":71},{"kpi":"egdi_rank","kpi":"x"}]}}`,
+		`{"data":{"values":{}}}`, `[{"kpi":1}]`, "{\"data\":{\"values\":[{\"unit\":\"P\xff20\"}]}}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fuzzCheck(t, func(h Handler) error { return ReadJSON(b, feedLayout, h) })
+	})
+}
+
+func FuzzFeedCSV(f *testing.F) {
+	for _, s := range []string{
+		"kpi,unit,num,den,extra\ndossiers_fully_online,P20,40,100,x\n",
+		"kpi;unit;value\negdi_rank;VN;1.000\n",
+		"unit,num\nP20,40\n", "kpi,unit,value\nx\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fuzzCheck(t, func(h Handler) error {
+			return ReadCSV(bytes.NewReader(b), CSVOptions{MaxRows: 500, Layout: &Layout{Fields: feedLayout.Fields, Period: "2024"}}, h)
+		})
+	})
+}
