@@ -153,3 +153,43 @@ func TestExportRefusesARangeThatEndsBeforeItStarts(t *testing.T) {
 		t.Fatal("an unknown indicator was accepted")
 	}
 }
+
+func TestExportPagesReadEveryRowOnceInSmallPages(t *testing.T) {
+	q, _ := demoService(t)
+	req := query.ExportRequest{From: period.MustParse("2019"), To: period.MustParse("2026"), History: true}
+	plan, err := q.ExportPlan(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var whole []indicators.Observation
+	for _, c := range plan {
+		obs, err := q.ExportChunk(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole = append(whole, obs...)
+	}
+	pages := q.ExportPages(plan, 7)
+	var paged []indicators.Observation
+	for {
+		obs, done, err := pages.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done {
+			break
+		}
+		if len(obs) > 7 || len(obs) == 0 {
+			t.Fatalf("page of %d observations, want 1 to 7", len(obs))
+		}
+		paged = append(paged, obs...)
+	}
+	if len(paged) != len(whole) || len(whole) == 0 {
+		t.Fatalf("pages gave %d observations, whole chunks %d", len(paged), len(whole))
+	}
+	for i := range whole {
+		if store.KeyOf(paged[i]) != store.KeyOf(whole[i]) {
+			t.Fatalf("observation %d: %+v in pages, %+v whole", i, store.KeyOf(paged[i]), store.KeyOf(whole[i]))
+		}
+	}
+}

@@ -309,28 +309,45 @@ func (s *serverSource) ExportChunk(ctx context.Context, c exportChunk) ([]indica
 	if c.req.History {
 		q.Set("history", "true")
 	}
-	var body struct {
-		Observations []indicators.Observation `json:"observations"`
+	q.Set("limit", "5000")
+	var out []indicators.Observation
+	for {
+		var body struct {
+			Observations []indicators.Observation `json:"observations"`
+			Next         string                   `json:"next"`
+		}
+		if err := s.get(ctx, "/api/v1/observations", q, &body); err != nil {
+			return nil, err
+		}
+		out = append(out, body.Observations...)
+		if body.Next == "" {
+			return out, nil
+		}
+		q.Set("cursor", body.Next) // the API answers in pages
 	}
-	if err := s.get(ctx, "/api/v1/observations", q, &body); err != nil {
-		return nil, err
-	}
-	return body.Observations, nil
 }
 
 func (s *serverSource) Names(ctx context.Context) (func(string) string, error) {
-	var body struct {
-		Agencies []struct {
-			Code   string `json:"code"`
-			NameVI string `json:"name_vi"`
-		} `json:"agencies"`
-	}
-	if err := s.get(ctx, "/api/v1/agencies", nil, &body); err != nil {
-		return nil, err
-	}
-	names := make(map[string]string, len(body.Agencies))
-	for _, a := range body.Agencies {
-		names[a.Code] = a.NameVI
+	names := map[string]string{}
+	q := url.Values{"limit": {"5000"}}
+	for {
+		var body struct {
+			Agencies []struct {
+				Code   string `json:"code"`
+				NameVI string `json:"name_vi"`
+			} `json:"agencies"`
+			Next string `json:"next"`
+		}
+		if err := s.get(ctx, "/api/v1/agencies", q, &body); err != nil {
+			return nil, err
+		}
+		for _, a := range body.Agencies {
+			names[a.Code] = a.NameVI
+		}
+		if body.Next == "" {
+			break
+		}
+		q.Set("cursor", body.Next)
 	}
 	return func(c string) string { return names[c] }, nil
 }

@@ -138,10 +138,35 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/v1/reports/export.csv", s.getExport)
 	route("GET /api/v1/series", s.getSeries)
 	route("GET /api/v1/whoami", s.whoami)
+	// The catch-all "/" matches every method, so without it ServeMux would answer a wrong
+	// method with 405 itself; with it, the mux hands a PUT on a GET route here. This
+	// handler asks the mux which methods the path has, to answer 405 with Allow then.
 	mux.Handle("/", s.instrument("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowedMethods(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, http.StatusMethodNotAllowed, "phương thức "+r.Method+" không dùng được ở đây, chỉ "+
+				strings.Join(allow, ", ")+" / method "+r.Method+" not allowed here, only "+strings.Join(allow, ", "))
+			return
+		}
 		writeError(w, http.StatusNotFound, "không có đường dẫn này / no such path: "+r.URL.Path)
 	})))
 	return mux
+}
+
+// allowedMethods lists the methods for which mux has a route (other than the catch-all)
+// matching r's path.
+func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 type statusRecorder struct {
@@ -239,6 +264,13 @@ func (s *Server) listAgencies(w http.ResponseWriter, r *http.Request) {
 	}
 	kinds := q["kind"]
 	parent := q.Get("parent")
+	p := newParams(q)
+	var after string
+	limit, _ := p.page(&after)
+	if len(p.probs) > 0 {
+		writeProblems(w, http.StatusBadRequest, p.probs)
+		return
+	}
 	out := []*indicators.Agency{}
 	for _, a := range s.query.Registry().All() {
 		if len(kinds) > 0 && !contains(kinds, string(a.Kind)) {
@@ -252,7 +284,8 @@ func (s *Server) listAgencies(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, a)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"agencies": out})
+	out, next := afterName(out, func(a *indicators.Agency) string { return a.Code }, after, limit)
+	writePage(w, r, listPage{field: "agencies", n: len(out), item: func(i int) any { return out[i] }, limit: limit, next: next})
 }
 
 func contains(list []string, v string) bool {
@@ -278,6 +311,9 @@ func (s *Server) getAgency(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"agency": a, "children": codes})
 }
 
+// listObservations answers GET /api/v1/observations one page at a time: the store
+// reads at most limit+1 observations after the cursor's key, so neither the store read
+// nor the answer grows with the store (history=true included).
 func (s *Server) listObservations(w http.ResponseWriter, r *http.Request) {
 	p := newParams(r.URL.Query())
 	sq := store.Query{Indicators: splitList(p.q["indicator"]), Agencies: splitList(p.q["agency"]), History: p.boolean("history")}
@@ -287,28 +323,49 @@ func (s *Server) listObservations(w http.ResponseWriter, r *http.Request) {
 	if to, ok := p.period("to"); ok {
 		sq.To = to.End(nil)
 	}
+	var cur obsCursor
+	limit, hasCursor := p.page(&cur)
+	if hasCursor {
+		k, ok := cur.key()
+		if !ok {
+			p.fail("cursor", "con trỏ trang không hợp lệ / invalid cursor")
+		}
+		sq.After = k
+	}
 	if len(p.probs) > 0 {
 		writeProblems(w, http.StatusBadRequest, p.probs)
 		return
 	}
+	sq.Limit = limit + 1
 	obs, err := s.query.Observations(r.Context(), sq)
 	if err != nil {
 		s.queryError(w, "observations", err)
 		return
 	}
-	if obs == nil {
-		obs = []indicators.Observation{}
+	obs, next := pageOf(obs, limit, func(o indicators.Observation) any { return cursorOf(o) })
+	s.roundValues(obs)
+	item := func(i int) any { return obs[i] }
+	if sq.History {
+		revs, err := s.withPrevious(r.Context(), sq, obs)
+		if err != nil {
+			s.queryError(w, "observations", err)
+			return
+		}
+		item = func(i int) any { return revs[i] }
 	}
-	// Values are published at their indicator's precision (a ratio's value is computed
-	// from its parts); numerators and denominators are counts and stay as sent. The raw
-	// export gives the stored values at full precision.
+	writePage(w, r, listPage{field: "observations", n: len(obs), item: item, limit: limit, next: next})
+}
+
+// roundValues publishes values at their indicator's precision (a ratio's value is
+// computed from its parts); numerators and denominators are counts and stay as sent.
+// The raw export gives the stored values at full precision.
+func (s *Server) roundValues(obs []indicators.Observation) {
 	cat := s.query.Catalogue()
 	for i := range obs {
 		if ind, ok := cat.Get(obs[i].Indicator); ok {
 			obs[i].Value = indicators.RoundFor(ind, obs[i].Value)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"observations": withPrevious(obs, sq.History), "count": len(obs)})
 }
 
 func splitList(vals []string) []string {

@@ -40,6 +40,10 @@ func (s *Server) getCompleteness(w http.ResponseWriter, r *http.Request) {
 	default:
 		probs = append(probs, Problem{Field: "status", Reason: "phải là on_time, late, missing hoặc pending / must be on_time, late, missing or pending"})
 	}
+	pp := newParams(q)
+	var after string
+	limit, _ := pp.page(&after)
+	probs = append(probs, pp.probs...)
 	if len(probs) > 0 {
 		writeProblems(w, http.StatusBadRequest, probs)
 		return
@@ -52,7 +56,12 @@ func (s *Server) getCompleteness(w http.ResponseWriter, r *http.Request) {
 	if status != "" {
 		c.Agencies = slices.DeleteFunc(c.Agencies, func(a query.AgencyReport) bool { return a.Status != status })
 	}
-	writeJSON(w, http.StatusOK, c)
+	var next string
+	c.Agencies, next = afterName(c.Agencies, func(a query.AgencyReport) string { return a.Agency }, after, limit)
+	writeJSON(w, http.StatusOK, struct {
+		query.Completeness
+		pageInfo
+	}{c, newPageInfo(w, r, limit, next)})
 }
 
 // completenessCollector exports, at each scrape, the reports of the latest period of

@@ -1,13 +1,12 @@
 package api
 
 import (
-	"bufio"
-	"encoding/json"
 	"net/http"
 	"strconv"
 
 	"github.com/g-oc/goc/collectors/feed"
 	"github.com/g-oc/goc/internal/query"
+	"github.com/g-oc/goc/internal/redact"
 )
 
 // FeedStatuses reports the state of every configured feed: the collectors' puller.
@@ -15,35 +14,54 @@ type FeedStatuses interface {
 	Statuses() []feed.Status
 }
 
-// listProbes answers GET /api/v1/probes?agency=&up=: the latest probe of each portal.
+// listProbes answers GET /api/v1/probes?agency=&up=: the latest probe of each portal,
+// a page at a time in portal order; count, up and down count every page.
 func (s *Server) listProbes(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	p := newParams(q)
 	f := query.ProbeFilter{Agency: q.Get("agency")}
 	if v := q.Get("up"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			writeProblems(w, http.StatusBadRequest, []Problem{{Field: "up", Reason: "phải là true hoặc false / must be true or false"}})
-			return
+			p.fail("up", "phải là true hoặc false / must be true or false")
 		}
 		f.Up = &b
+	}
+	var after string
+	limit, _ := p.page(&after)
+	if len(p.probs) > 0 {
+		writeProblems(w, http.StatusBadRequest, p.probs)
+		return
 	}
 	rep, err := s.query.LatestProbes(r.Context(), f)
 	if err != nil {
 		s.queryError(w, "probes", err)
 		return
 	}
-	// Compact, unlike the other endpoints: 10,000 portals indented are twice the bytes
-	// and most of the time of this answer.
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := json.NewEncoder(bw).Encode(rep); err == nil {
-		bw.Flush()
+	list, next := afterName(rep.Probes, func(p query.PortalStatus) string { return p.Target }, after, limit)
+	for i := range list {
+		list[i].Target = redact.URL(list[i].Target)
+		list[i].Error = redact.Text(list[i].Error)
 	}
+	extra := map[string]any{"up": rep.Up, "down": rep.Down}
+	if !rep.WindowsAsOf.IsZero() {
+		extra["windows_as_of"] = rep.WindowsAsOf
+	}
+	writePage(w, r, listPage{field: "probes", n: len(list), total: &rep.Count, item: func(i int) any { return list[i] }, limit: limit, next: next,
+		extra: extra})
 }
 
 // listFeeds answers GET /api/v1/feeds: each feed's last pull, and its last error with
-// every problem found, when the last pull failed.
+// every problem found, when the last pull failed; a page at a time, count and failing
+// count every page.
 func (s *Server) listFeeds(w http.ResponseWriter, r *http.Request) {
+	p := newParams(r.URL.Query())
+	var after string
+	limit, _ := p.page(&after)
+	if len(p.probs) > 0 {
+		writeProblems(w, http.StatusBadRequest, p.probs)
+		return
+	}
 	list := []feed.Status{}
 	if s.feeds != nil {
 		list = s.feeds.Statuses()
@@ -54,5 +72,11 @@ func (s *Server) listFeeds(w http.ResponseWriter, r *http.Request) {
 			failing++
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"feeds": list, "count": len(list), "failing": failing})
+	total := len(list)
+	list, next := afterName(list, func(f feed.Status) string { return f.Name }, after, limit)
+	for i := range list {
+		list[i].URL = redact.URL(list[i].URL)
+	}
+	writePage(w, r, listPage{field: "feeds", n: len(list), total: &total, item: func(i int) any { return list[i] }, limit: limit, next: next,
+		extra: map[string]any{"failing": failing}})
 }

@@ -182,14 +182,14 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 		},
 		Location: s.loc, Query: r.URL.RawQuery, GeneratedAt: s.now(),
 	}
-	// The first chunk is read before anything is sent, so a store that does not answer
-	// still gets a proper error status.
-	var first []indicators.Observation
-	if len(plan) > 0 {
-		if first, err = s.query.ExportChunk(r.Context(), plan[0]); err != nil {
-			s.reportError(w, "export", err)
-			return
-		}
+	// Pages of exportPageSize observations: an export of the whole store costs one page
+	// of memory. The first page is read before anything is sent, so a store that does not
+	// answer still gets a proper error status.
+	pages := s.query.ExportPages(plan, exportPageSize)
+	first, done, err := pages.Next(r.Context())
+	if err != nil {
+		s.reportError(w, "export", err)
+		return
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="goc-export-%s.%s"`, time.Now().Format("20060102-150405"), format))
@@ -202,8 +202,9 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("export failed after the response started", "err", err)
 		return
 	}
-	for _, c := range plan[min(1, len(plan)):] {
-		obs, err := s.query.ExportChunk(r.Context(), c)
+	for !done {
+		var obs []indicators.Observation
+		obs, done, err = pages.Next(r.Context())
 		if err == nil {
 			err = ex.Write(obs)
 		}
@@ -220,6 +221,9 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 }
+
+// exportPageSize is how many observations an export reads from the store at a time.
+const exportPageSize = 2000
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -196,7 +196,7 @@ func TestExportEndpointsStreamStoredRows(t *testing.T) {
 	var obs struct {
 		Count int `json:"count"`
 	}
-	f.get(t, "/api/v1/observations?indicator=egdi_rank,dossiers_fully_online&from=2020&to=2024", &obs)
+	f.get(t, "/api/v1/observations?indicator=egdi_rank,dossiers_fully_online&from=2020&to=2024&limit=5000", &obs)
 	resp, body := f.download(t, "/api/v1/reports/export.csv?indicator=egdi_rank,dossiers_fully_online&from=2020&to=2024")
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("%d %v", resp.StatusCode, resp.Header)

@@ -85,6 +85,48 @@ func (s *Service) ExportChunk(ctx context.Context, c ExportChunk) ([]indicators.
 	return obs, nil
 }
 
+// ExportPages reads an export plan one page of at most size observations at a time
+// (keyset pages within each chunk), so a chunk as large as the store costs one page of
+// memory. Build it with Service.ExportPages and call Next until it reports done.
+type ExportPages struct {
+	s    *Service
+	plan []ExportChunk
+	size int
+	i    int
+	q    store.Query
+	open bool
+}
+
+// ExportPages returns a reader of plan in pages of size observations.
+func (s *Service) ExportPages(plan []ExportChunk, size int) *ExportPages {
+	return &ExportPages{s: s, plan: plan, size: max(size, 1)}
+}
+
+// Next returns the next non-empty page, or done when the plan is read.
+func (p *ExportPages) Next(ctx context.Context) (obs []indicators.Observation, done bool, err error) {
+	for p.i < len(p.plan) {
+		c := p.plan[p.i]
+		if !p.open {
+			p.q, p.open = c.Query, true
+			p.q.Limit = p.size
+		}
+		obs, err := p.s.store.Observations(ctx, p.q)
+		if err != nil {
+			return nil, false, fmt.Errorf("read observations of %s in %d: %w", c.Indicator, c.Year, err)
+		}
+		if len(obs) < p.size {
+			p.i, p.open = p.i+1, false
+		} else {
+			k := store.KeyOf(obs[len(obs)-1])
+			p.q.After = &k
+		}
+		if len(obs) > 0 {
+			return obs, false, nil
+		}
+	}
+	return nil, true, nil
+}
+
 func later(a, b time.Time) time.Time {
 	if a.After(b) {
 		return a

@@ -162,13 +162,23 @@ func (c *client) agencies(ctx context.Context) ([]*indicators.Agency, error) {
 	if c.ags != nil && time.Since(c.agsAt) < c.cacheTTL {
 		return c.ags, nil
 	}
-	var body struct {
-		Agencies []*indicators.Agency `json:"agencies"`
+	var all []*indicators.Agency
+	params := url.Values{"limit": {"5000"}}
+	for {
+		var body struct {
+			Agencies []*indicators.Agency `json:"agencies"`
+			Next     string               `json:"next"`
+		}
+		if _, err := c.get(ctx, "/api/v1/agencies", params, &body); err != nil {
+			return nil, err
+		}
+		all = append(all, body.Agencies...)
+		if body.Next == "" {
+			break
+		}
+		params.Set("cursor", body.Next) // the API answers in pages
 	}
-	if _, err := c.get(ctx, "/api/v1/agencies", nil, &body); err != nil {
-		return nil, err
-	}
-	c.ags, c.agsAt = body.Agencies, time.Now()
+	c.ags, c.agsAt = all, time.Now()
 	return c.ags, nil
 }
 

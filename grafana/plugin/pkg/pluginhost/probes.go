@@ -14,9 +14,10 @@ import (
 
 // probesAnswer is what the plugin reads of GET /api/v1/probes.
 type probesAnswer struct {
-	Count  int `json:"count"`
-	Up     int `json:"up"`
-	Down   int `json:"down"`
+	Next   string `json:"next"`
+	Count  int    `json:"count"`
+	Up     int    `json:"up"`
+	Down   int    `json:"down"`
 	Probes []struct {
 		Target        string             `json:"target"`
 		Agency        string             `json:"agency"`
@@ -47,10 +48,22 @@ func queryProbes(ctx context.Context, c *client, q models.Query, _ backend.TimeR
 	if len(q.Agencies) == 1 {
 		params.Set("agency", q.Agencies[0])
 	}
+	params.Set("limit", "5000")
 	var ans probesAnswer
 	called, err := c.get(ctx, "/api/v1/probes", params, &ans)
 	if err != nil {
 		return nil, err
+	}
+	// The API answers in pages; count, up and down already count them all, the list
+	// view needs every portal.
+	for next := ans.Next; next != "" && q.View != models.ViewSummary; {
+		var more probesAnswer
+		params.Set("cursor", next)
+		if _, err := c.get(ctx, "/api/v1/probes", params, &more); err != nil {
+			return nil, err
+		}
+		ans.Probes = append(ans.Probes, more.Probes...)
+		next = more.Next
 	}
 	meta := &data.FrameMeta{ExecutedQueryString: "GET " + called}
 	if q.View == models.ViewSummary {
