@@ -52,6 +52,7 @@ import (
 
 	"github.com/g-oc/goc/collectors/probe"
 	"github.com/g-oc/goc/collectors/schedule"
+	"github.com/g-oc/goc/internal/outbound"
 	"github.com/g-oc/goc/internal/store/sqlite"
 )
 
@@ -403,7 +404,7 @@ func run(bbx string, n, rounds, conc int, delay time.Duration, timingN, schedN i
 	pemData, _ := os.ReadFile(a.CA)
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(pemData)
-	prober, err := probe.New(probe.Options{RootCAs: roots, Checks: []string{probe.CheckHTTP}})
+	prober, err := probe.New(probe.Options{RootCAs: roots, Checks: []string{probe.CheckHTTP}, Outbound: outbound.MustPolicy("127.0.0.1/32", "::1/128")})
 	if err != nil {
 		return err
 	}
@@ -504,7 +505,7 @@ func scheduled(dir string, a addrs, roots *x509.CertPool, n int, interval time.D
 		return err
 	}
 	defer st.Close()
-	prober, err := probe.New(probe.Options{RootCAs: roots})
+	prober, err := probe.New(probe.Options{RootCAs: roots, Outbound: outbound.MustPolicy("127.0.0.1/32", "::1/128")})
 	if err != nil {
 		return err
 	}

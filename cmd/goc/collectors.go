@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
-	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -13,6 +13,7 @@ import (
 	"github.com/g-oc/goc/collectors/probe"
 	"github.com/g-oc/goc/collectors/schedule"
 	"github.com/g-oc/goc/internal/config"
+	"github.com/g-oc/goc/internal/outbound"
 )
 
 // collectorSet is the probes and feeds a running server schedules. It is built before
@@ -21,6 +22,7 @@ import (
 type collectorSet struct {
 	a      *app
 	prober *probe.Prober
+	opts   probe.Options // the prober's, for the demo to add its own address
 	puller *feed.Puller
 	sink   *schedule.Sink
 	probes []schedule.ProbeJob
@@ -76,11 +78,23 @@ func feedJobs(fs []config.Feed) []schedule.FeedJob {
 	for _, f := range fs {
 		out = append(out, schedule.FeedJob{Interval: f.Interval, Feed: &feed.Feed{
 			Name: f.Name, URL: f.URL, Format: feed.Format(f.Format), Timeout: f.Timeout, MaxBytes: f.MaxBytes,
-			Token: f.Token.Reveal(), Agency: f.Agency, Indicator: f.Indicator, Period: f.Period,
+			Token: f.Token.Reveal(), Username: f.Username, Password: f.Password.Reveal(), QuerySecrets: revealAll(f.QuerySecrets),
+			Agency: f.Agency, Indicator: f.Indicator, Period: f.Period,
 			Records: f.Records, Sheet: f.Sheet,
 			Fields: feed.Fields{Indicator: f.Fields.Indicator, Agency: f.Fields.Agency, Period: f.Fields.Period,
 				Value: f.Fields.Value, Numerator: f.Fields.Numerator, Denominator: f.Fields.Denominator},
 		}})
+	}
+	return out
+}
+
+func revealAll(m map[string]config.Secret) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v.Reveal()
 	}
 	return out
 }
@@ -92,14 +106,15 @@ func (a *app) newCollectors() (*collectorSet, error) {
 	if err != nil {
 		return nil, err
 	}
+	opts.Outbound = a.cfg.Collectors.Policy()
 	prober, err := probe.New(opts)
 	if err != nil {
 		return nil, fmt.Errorf("collectors.probes: %w", err)
 	}
 	checker := feed.NewChecker(a.catalogue, a.registry, a.cfg.Server.Location, time.Now)
 	puller := feed.NewPuller(feed.PullerOptions{Checker: checker, Writer: a.store, Logger: a.log,
-		Metrics: feed.NewMetrics(a.metrics.Registry), Client: &http.Client{}})
-	c := &collectorSet{a: a, prober: prober, puller: puller, probes: a.probeJobs(time.Now()), feeds: feedJobs(a.cfg.Collectors.Feeds)}
+		Metrics: feed.NewMetrics(a.metrics.Registry), Outbound: a.cfg.Collectors.Policy()})
+	c := &collectorSet{a: a, prober: prober, opts: opts, puller: puller, probes: a.probeJobs(time.Now()), feeds: feedJobs(a.cfg.Collectors.Feeds)}
 	for _, f := range c.feeds {
 		puller.Register(f.Feed)
 	}
@@ -129,6 +144,17 @@ func (c *collectorSet) start(self string) error {
 	if self != "" {
 		probes = append(probes, schedule.ProbeJob{Interval: 30 * time.Second,
 			Target: probe.Target{URL: self, Checks: []string{probe.CheckHTTP, probe.CheckHTTPSRedirect}}})
+		// The demo's own loopback address is allowed explicitly, and only it.
+		u, _ := url.Parse(self)
+		allowed, err := outbound.NewPolicy(append(slices.Clone(a.cfg.Collectors.AllowInternal), u.Host))
+		if err != nil {
+			return fmt.Errorf("allow %s: %w", u.Host, err)
+		}
+		opts := c.opts
+		opts.Outbound = allowed
+		if c.prober, err = probe.New(opts); err != nil {
+			return fmt.Errorf("collectors.probes: %w", err)
+		}
 	}
 	c.sink = schedule.NewSink(a.store, time.Second, a.metrics.StoreErrors, a.log)
 	o := schedule.Options{

@@ -8,12 +8,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/g-oc/goc/collectors/probe"
 	"github.com/g-oc/goc/internal/config"
+	"github.com/g-oc/goc/internal/outbound"
 )
 
 // errProbeFailed is returned when the portal failed its probe: exit code 1.
@@ -42,6 +46,9 @@ Ví dụ / example:
 	checks := fs.String("checks", "", "các phép kiểm, cách nhau dấu phẩy (mặc định: tất cả) / comma-separated checks (default: all): "+strings.Join(probe.CheckNames(), ","))
 	maxBody := fs.String("max-body", "1MiB", "đọc tối đa / most of the page to read")
 	maxRedirects := fs.Int("max-redirects", config.DefaultProbeMaxRedirects, "số lần chuyển hướng tối đa / most redirects to follow")
+	var allow []string
+	fs.Func("allow", "cho phép một địa chỉ nội bộ (CIDR, IP hoặc IP:cổng), lặp lại được; địa chỉ IP trong URL được phép sẵn / allow an internal network or address (CIDR, IP or IP:port), repeatable; an IP address written in the URL is allowed already",
+		func(v string) error { allow = append(allow, v); return nil })
 	var target string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		target, args = args[0], args[1:]
@@ -71,6 +78,23 @@ Ví dụ / example:
 		return usageError{fmt.Sprintf("--max-body %q: %v", *maxBody, err)}
 	}
 	o := probe.Options{Timeout: *timeout, MaxBodyBytes: body, MaxRedirects: *maxRedirects, Resolver: *resolver}
+	// Whoever types an address on the command line means it: an IP address and port in
+	// the URL (or --http-url) is allowed even when internal. A name is judged by where it
+	// resolves, and a redirect elsewhere inside is refused unless --allow says so.
+	for _, raw := range []string{target, *httpURL} {
+		if u, err := url.Parse(raw); err == nil && u.Host != "" {
+			if _, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil {
+				port := u.Port()
+				if port == "" {
+					port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+				}
+				allow = append(allow, net.JoinHostPort(u.Hostname(), port))
+			}
+		}
+	}
+	if o.Outbound, err = outbound.NewPolicy(allow); err != nil {
+		return usageError{"--allow: " + err.Error()}
+	}
 	if *checks != "" {
 		o.Checks = strings.Split(*checks, ",")
 	}

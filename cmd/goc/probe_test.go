@@ -51,7 +51,9 @@ func TestProbeCommandReportsEveryFieldAsJSON(t *testing.T) {
 	url := fmt.Sprintf("https://www.langson.test:%d/", port)
 	out, errOut, code := runGoc(t, "probe", url, "--json", "--ca-file", caFile, "--resolver", dns.Addr,
 		"--trust-anchors", anchors, "--http-url", fmt.Sprintf("http://www.langson.test:%d/", plain),
-		"--expect", "Lạng Sơn", "--agency", "P20")
+		"--expect", "Lạng Sơn", "--agency", "P20",
+		// The name resolves to loopback: allowed explicitly, as an operator would.
+		"--allow", "127.0.0.1/32", "--allow", "::1/128")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errOut)
 	}
@@ -151,6 +153,7 @@ func TestServeProbesConfiguredPortalsAndReportsAMalformedFeed(t *testing.T) {
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`server: {addr: "127.0.0.1:0"}
 store: {path: goc.db}
 collectors:
+  allow_internal: [%s, %s, %s]
   probes:
     interval: 1s
     timeout: 1s
@@ -159,7 +162,7 @@ collectors:
       - {url: %q, agency: BTC}
   feeds:
     - {name: lang-son-kpi, url: %q, format: csv, interval: 1s, timeout: 1s}
-`, up.URL+"/", down.URL+"/", kpi.URL+"/kpi.csv")), 0o600)
+`, up.Listener.Addr(), down.Listener.Addr(), kpi.Listener.Addr(), up.URL+"/", down.URL+"/", kpi.URL+"/kpi.csv")), 0o600)
 	if out, errOut, code := runGoc(t, "validate", "--config", cfg); code != 0 {
 		t.Fatalf("validate: exit %d\n%s%s", code, out, errOut)
 	}

@@ -30,6 +30,8 @@ import (
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/intake"
+	"github.com/g-oc/goc/internal/outbound"
+	"github.com/g-oc/goc/internal/redact"
 )
 
 // Format is how a feed's payload is written.
@@ -62,6 +64,12 @@ type Feed struct {
 	MaxBytes int64
 	// Token, when set, is sent as "Authorization: Bearer TOKEN".
 	Token string
+	// Username and Password, when Password is set, are sent as HTTP basic
+	// authentication.
+	Username, Password string
+	// QuerySecrets are added to the URL's query for the request only: the URL shown
+	// (API, logs) never carries them.
+	QuerySecrets map[string]string
 	// Agency, Indicator and Period apply to records that do not name their own.
 	Agency, Indicator, Period string
 	// Records is, for JSON, the dotted path of the list of records ("" for a document
@@ -208,11 +216,15 @@ type feedState struct {
 type PullerOptions struct {
 	Checker *Checker
 	Writer  Writer
-	// Client makes the requests (nil: a client with the system's roots).
-	Client  *http.Client
-	Metrics *Metrics // nil: not counted
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Client makes the requests (nil: a client with the system's roots that reaches
+	// only public addresses and those Outbound allows).
+	Client *http.Client
+	// Outbound lists the internal addresses feeds may be pulled from when Client is nil;
+	// nil allows none.
+	Outbound *outbound.Policy
+	Metrics  *Metrics // nil: not counted
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // NewPuller builds a Puller.
@@ -220,7 +232,7 @@ func NewPuller(o PullerOptions) *Puller {
 	p := &Puller{client: o.Client, checker: o.Checker, writer: o.Writer, metrics: o.Metrics,
 		log: o.Logger, now: o.Now, feeds: map[string]*feedState{}}
 	if p.client == nil {
-		p.client = &http.Client{}
+		p.client = o.Outbound.Client(0) // each pull has its own timeout
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
@@ -236,7 +248,8 @@ func (p *Puller) state(f *Feed) *feedState {
 	defer p.mu.Unlock()
 	st := p.feeds[f.Name]
 	if st == nil {
-		st = &feedState{status: Status{Name: f.Name, URL: f.URL, Format: f.Format}}
+		// The URL as shown anywhere (API, pages, logs) hides credentials in it.
+		st = &feedState{status: Status{Name: f.Name, URL: redact.URL(f.URL), Format: f.Format}}
 		p.feeds[f.Name] = st
 	}
 	return st
@@ -310,7 +323,8 @@ func (p *Puller) Pull(ctx context.Context, f *Feed) (Status, error) {
 
 func (p *Puller) pull(ctx context.Context, f *Feed, st *feedState) (result string, values, written int, _ *Error) {
 	fail := func(reason, format string, args ...any) (string, int, int, *Error) {
-		return ResultError, 0, 0, &Error{Reason: reason, Message: fmt.Sprintf(format, args...)}
+		// Errors from net/http quote the URL, with any key in its query.
+		return ResultError, 0, 0, &Error{Reason: reason, Message: redact.Text(fmt.Sprintf(format, args...))}
 	}
 	timeout, maxBytes := f.Timeout, f.MaxBytes
 	if timeout <= 0 {
@@ -325,10 +339,23 @@ func (p *Puller) pull(ctx context.Context, f *Feed, st *feedState) (result strin
 	if err != nil {
 		return fail(ReasonFetch, "địa chỉ không hợp lệ / bad URL %q: %v", f.URL, err)
 	}
+	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		return fail(ReasonFetch, "chỉ http và https / only http and https: %q", f.URL)
+	}
 	req.Header.Set("User-Agent", "G-OC-feed/1")
 	req.Header.Set("Accept", accept(f.Format))
 	if f.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+f.Token)
+	}
+	if f.Password != "" {
+		req.SetBasicAuth(f.Username, f.Password)
+	}
+	if len(f.QuerySecrets) > 0 {
+		q := req.URL.Query()
+		for k, v := range f.QuerySecrets {
+			q.Set(k, v)
+		}
+		req.URL.RawQuery = q.Encode()
 	}
 	if st.etag != "" {
 		req.Header.Set("If-None-Match", st.etag)

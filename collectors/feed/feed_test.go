@@ -3,6 +3,7 @@ package feed_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/g-oc/goc/collectors/feed"
 	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/internal/outbound"
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/sqlite"
 )
@@ -40,7 +42,9 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { st.Close() })
 	m := feed.NewMetrics(prometheus.NewRegistry())
 	checker := feed.NewChecker(indicators.DefaultCatalogue(), indicators.DefaultRegistry(), time.FixedZone("ICT", 7*3600), func() time.Time { return now })
-	return &env{store: st, metrics: m, puller: feed.NewPuller(feed.PullerOptions{Checker: checker, Writer: st, Metrics: m})}
+	// Every feed server of these tests is on loopback: allowed explicitly.
+	return &env{store: st, metrics: m, puller: feed.NewPuller(feed.PullerOptions{Checker: checker, Writer: st, Metrics: m,
+		Outbound: outbound.MustPolicy("127.0.0.1/32", "::1/128")})}
 }
 
 func (e *env) stored(t *testing.T) []indicators.Observation {
@@ -381,5 +385,35 @@ func TestSizeAndTimeLimitsAreEnforced(t *testing.T) {
 				t.Error("something was stored")
 			}
 		})
+	}
+}
+
+func TestFeedRedirectedToAnotherLoopbackPortIsRefusedAndShowsNothingOfIt(t *testing.T) {
+	internal := serve(t, "text/csv", []byte("secret_column,internal_only\n1,2\n"))
+	start := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, internal.URL+"/internal.csv", http.StatusFound)
+	}))
+	t.Cleanup(start.Close)
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "goc.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	checker := feed.NewChecker(indicators.DefaultCatalogue(), indicators.DefaultRegistry(), time.FixedZone("ICT", 7*3600), func() time.Time { return now })
+	// Only the feed's own address is allowed; its URL carries a password and a key.
+	puller := feed.NewPuller(feed.PullerOptions{Checker: checker, Writer: st, Outbound: outbound.MustPolicy(start.Listener.Addr().String())})
+	u := strings.Replace(start.URL, "http://", "http://officer:hunter2@", 1) + "/kpi.csv?api_key=topsecret&year=2026"
+	status, err := puller.Pull(context.Background(), &feed.Feed{Name: "redirected", URL: u, Format: feed.CSV})
+	if err == nil || status.Error == nil || !strings.Contains(status.Error.Message, "not in outbound.allow") {
+		t.Fatalf("pull redirected to %s: %v, want refused as not allowed", internal.URL, err)
+	}
+	shown, _ := json.Marshal(puller.Statuses())
+	for _, leak := range []string{"secret_column", "hunter2", "topsecret"} {
+		if strings.Contains(string(shown), leak) {
+			t.Errorf("feed status shows %q: %s", leak, shown)
+		}
+	}
+	if !strings.Contains(string(shown), "api_key=REDACTED") {
+		t.Errorf("feed status URL not shown redacted: %s", shown)
 	}
 }

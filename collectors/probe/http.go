@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/g-oc/goc/internal/outbound"
 )
 
 // tracer gathers the phase timings of every request of one page fetch, and the TLS
@@ -98,7 +100,7 @@ func (t *tracer) trace() *httptrace.ClientTrace {
 // instead of hiding the page behind a handshake error.
 func (p *Prober) transport(verify func(tls.ConnectionState) error, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
 	if dial == nil {
-		dial = (&net.Dialer{Resolver: p.netRes}).DialContext
+		dial = p.opts.Outbound.Dialer(&net.Dialer{Resolver: p.netRes}).DialContext
 	}
 	return &http.Transport{
 		Proxy:                  nil, // probe the portal itself, never a proxy in front of G-OC
@@ -179,7 +181,7 @@ func checkHTTP(ctx context.Context, p *Prober, t Target, r *Result) {
 				return fmt.Errorf("dừng sau %d lần chuyển hướng / stopped after %d redirects", p.opts.MaxRedirects, p.opts.MaxRedirects)
 			}
 			r.Redirects = len(via)
-			return nil
+			return outbound.CheckScheme(req)
 		},
 	}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, tr.trace()), http.MethodGet, t.URL, nil)
@@ -249,9 +251,12 @@ func checkHTTP(ctx context.Context, p *Prober, t Target, r *Result) {
 func fetchReason(ctx context.Context, err error, timeout time.Duration) string {
 	var dnsErr *net.DNSError
 	var ue *url.Error
+	var blocked *outbound.BlockedError
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err):
 		return fmt.Sprintf("hết thời gian chờ %s / timed out after %s", timeout, timeout)
+	case errors.As(err, &blocked):
+		return blocked.Error()
 	case errors.As(err, &dnsErr):
 		return "không phân giải được tên miền / DNS lookup failed: " + dnsErr.Error()
 	case errors.Is(err, syscall.ECONNREFUSED):

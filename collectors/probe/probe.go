@@ -19,6 +19,9 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/g-oc/goc/internal/outbound"
+	"github.com/g-oc/goc/internal/redact"
 )
 
 // Check names, as a target's `checks` list spells them.
@@ -98,6 +101,10 @@ type Options struct {
 	Checks []string
 	// Now is the clock for certificate and signature validity (time.Now when nil).
 	Now func() time.Time
+	// Outbound lists the internal addresses probes may reach (loopback, private,
+	// link-local...); nil allows none. Every connection, redirects included, is
+	// checked at the address actually dialled.
+	Outbound *outbound.Policy
 }
 
 // DefaultUserAgent names G-OC to portal operators reading their logs.
@@ -184,12 +191,18 @@ func (p *Prober) Options() Options { return p.opts }
 // Probe runs every check of t and returns what they found. It never returns an error:
 // a portal that cannot be reached is a failed probe with its reason in Error.
 func (p *Prober) Probe(ctx context.Context, t Target) *Result {
-	r := &Result{Target: t.URL, Agency: t.Agency, Time: p.opts.Now().UTC(), Checks: map[string]CheckStatus{}}
+	// The result is shown everywhere (store, API, metrics labels, logs): it names the
+	// target with any credentials in its URL hidden. Only the request uses t.URL.
+	r := &Result{Target: redact.URL(t.URL), Agency: t.Agency, Time: p.opts.Now().UTC(), Checks: map[string]CheckStatus{}}
+	defer func() {
+		r.FinalURL = redact.URL(r.FinalURL)
+		r.Error = redact.Text(r.Error)
+	}()
 	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
 	defer cancel()
 	u, err := url.Parse(t.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		r.Error = fmt.Sprintf("địa chỉ không hợp lệ / not an http(s) URL: %q", t.URL)
+		r.Error = fmt.Sprintf("địa chỉ không hợp lệ / not an http(s) URL: %q", redact.URL(t.URL))
 		return r
 	}
 	names := p.checks

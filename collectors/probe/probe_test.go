@@ -2,6 +2,7 @@ package probe_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/g-oc/goc/collectors/probe"
 	"github.com/g-oc/goc/collectors/probe/probetest"
+	"github.com/g-oc/goc/internal/outbound"
 )
 
 const portalPage = `<!doctype html><html lang="vi"><head><meta charset="utf-8">
@@ -81,6 +83,11 @@ func (w *world) prober(t *testing.T, o probe.Options) *probe.Prober {
 	o.Resolver = w.dns.Addr
 	o.RootCAs = w.ca.Pool()
 	o.TrustAnchors = []*dns.DS{w.anchor}
+	if o.Outbound == nil {
+		// Every portal of these tests is a loopback server: allowed explicitly, as an
+		// operator allows an internal portal.
+		o.Outbound = outbound.MustPolicy("127.0.0.1/32", "::1/128")
+	}
 	if o.Timeout == 0 {
 		o.Timeout = 5 * time.Second
 	}
@@ -373,5 +380,51 @@ func TestHTTPSRedirectCheck(t *testing.T) {
 func TestUnknownCheckIsRefused(t *testing.T) {
 	if _, err := probe.New(probe.Options{Checks: []string{"ping"}}); err == nil || !strings.Contains(err.Error(), `unknown check "ping"`) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestProbeOfAnAllowedLoopbackPortalRedirectedElsewhereOnLoopbackFailsWithTheReason(t *testing.T) {
+	w := newWorld(t)
+	other := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		t.Errorf("the probe reached %s, which is not allowed", r.Host)
+	}))
+	defer other.Close()
+	_, otherPort, _ := net.SplitHostPort(other.Listener.Addr().String())
+	for _, to := range []string{other.URL + "/api/v1/whoami", "http://[::1]:" + otherPort + "/", "http://169.254.169.254/latest/meta-data/"} {
+		start := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			http.Redirect(rw, r, to, http.StatusFound)
+		}))
+		p := w.prober(t, probe.Options{Checks: []string{probe.CheckHTTP}, Outbound: outbound.MustPolicy(start.Listener.Addr().String())})
+		r := p.Probe(context.Background(), probe.Target{URL: start.URL})
+		start.Close()
+		if r.Success || !strings.Contains(r.Error, "not in outbound.allow") {
+			t.Errorf("redirect to %s: success %v, error %q; want a failed probe saying the address is refused", to, r.Success, r.Error)
+		}
+	}
+	// A name is judged by the address it resolves to: www.signed.test is 127.0.0.1 in
+	// this world's DNS, and nothing internal is allowed here.
+	srv := httptest.NewServer(page(portalPage))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	p := w.prober(t, probe.Options{Checks: []string{probe.CheckHTTP}, Outbound: outbound.MustPolicy()})
+	r := p.Probe(context.Background(), probe.Target{URL: "http://www.signed.test:" + port + "/"})
+	if r.Success || !strings.Contains(r.Error, "loopback") {
+		t.Errorf("public-looking name resolving to loopback: success %v, error %q", r.Success, r.Error)
+	}
+}
+
+func TestProbeResultNamesItsTargetWithoutCredentials(t *testing.T) {
+	w := newWorld(t)
+	srv := httptest.NewServer(page(portalPage))
+	defer srv.Close()
+	p := w.prober(t, probe.Options{Checks: []string{probe.CheckHTTP}})
+	u := strings.Replace(srv.URL, "http://", "http://admin:hunter2@", 1) + "/?token=topsecret&lang=vi"
+	r := p.Probe(context.Background(), probe.Target{URL: u})
+	shown, _ := json.Marshal(r)
+	if strings.Contains(string(shown), "hunter2") || strings.Contains(string(shown), "topsecret") {
+		t.Fatalf("probe result shows a credential: %s", shown)
+	}
+	if !r.Success || !strings.Contains(r.Target, "REDACTED@") || !strings.Contains(r.Target, "token=REDACTED") {
+		t.Fatalf("success %v, target %q: want the probe made with the credentials and the target shown redacted", r.Success, r.Target)
 	}
 }

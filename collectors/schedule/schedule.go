@@ -37,6 +37,7 @@ import (
 
 	"github.com/g-oc/goc/collectors/feed"
 	"github.com/g-oc/goc/collectors/probe"
+	"github.com/g-oc/goc/internal/redact"
 )
 
 // ProbeJob is one portal probed every Interval.
@@ -178,10 +179,10 @@ func New(o Options) (*Scheduler, error) {
 	seen := map[string]bool{}
 	for _, pj := range o.Probes {
 		t := pj.Target
-		name := "probe " + t.URL
+		name := "probe " + redact.URL(t.URL) // job names reach logs and metrics
 		if seen[name] {
 			cron.Shutdown()
-			return nil, fmt.Errorf("schedule: portal %s is listed twice", t.URL)
+			return nil, fmt.Errorf("schedule: portal %s is listed twice", redact.URL(t.URL))
 		}
 		seen[name] = true
 		jobs = append(jobs, job{name: name, kind: KindProbe, interval: pj.Interval, finish: true, run: func(ctx context.Context) error {

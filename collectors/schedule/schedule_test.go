@@ -18,6 +18,7 @@ import (
 
 	"github.com/g-oc/goc/collectors/probe"
 	"github.com/g-oc/goc/collectors/schedule"
+	"github.com/g-oc/goc/internal/outbound"
 	"github.com/g-oc/goc/internal/store/sqlite"
 )
 
@@ -88,7 +89,7 @@ func TestThousandTargetsRunEveryIntervalWithoutOverlapOrMiss(t *testing.T) {
 	defer srv.Close()
 	st := openStore(t)
 	reg := prometheus.NewRegistry()
-	prober, err := probe.New(probe.Options{Timeout: 2 * time.Second})
+	prober, err := probe.New(probe.Options{Timeout: 2 * time.Second, Outbound: loopbackAllowed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +191,7 @@ func TestSlowPortalIsNeverProbedTwiceAtOnceAndItsMissedSlotsShow(t *testing.T) {
 	}))
 	defer slow.Close()
 	reg := prometheus.NewRegistry()
-	prober, _ := probe.New(probe.Options{Timeout: 5 * time.Second, Checks: []string{probe.CheckHTTP}})
+	prober, _ := probe.New(probe.Options{Timeout: 5 * time.Second, Checks: []string{probe.CheckHTTP}, Outbound: loopbackAllowed})
 	sink := schedule.NewSink(openStore(t), 0, nil, nil)
 	s, err := schedule.New(schedule.Options{Prober: prober, Sink: sink, Registerer: reg,
 		Probes: []schedule.ProbeJob{{Target: probe.Target{URL: slow.URL, Agency: "P20"}, Interval: 500 * time.Millisecond}}})
@@ -216,7 +217,7 @@ func TestSlowPortalIsNeverProbedTwiceAtOnceAndItsMissedSlotsShow(t *testing.T) {
 }
 
 func TestDuplicateTargetsAreRefused(t *testing.T) {
-	prober, _ := probe.New(probe.Options{})
+	prober, _ := probe.New(probe.Options{Outbound: loopbackAllowed})
 	job := schedule.ProbeJob{Target: probe.Target{URL: "http://127.0.0.1:1/"}, Interval: time.Minute}
 	_, err := schedule.New(schedule.Options{Prober: prober, Sink: schedule.NewSink(openStore(t), 0, nil, nil),
 		Probes: []schedule.ProbeJob{job, job}})
@@ -224,3 +225,7 @@ func TestDuplicateTargetsAreRefused(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// loopbackAllowed lets probes reach this test's portals, all on loopback, as an
+// operator allows internal portals in outbound.allow.
+var loopbackAllowed = outbound.MustPolicy("127.0.0.1/32", "::1/128")

@@ -175,3 +175,29 @@ func BenchmarkProbesAPI10000Portals(b *testing.B) {
 		b.SetBytes(n)
 	}
 }
+
+func TestProbesAndFeedsAPIShowURLsWithoutCredentials(t *testing.T) {
+	srv, st, puller := collectorServer(t)
+	// A row stored before redaction existed, as an upgraded store may hold.
+	if err := st.WriteProbeResults(context.Background(), []store.ProbeResult{{Target: "https://admin:hunter2@langson.gov.vn/?api_key=topsecret",
+		Agency: "P20", Time: testNow.Add(-time.Minute), Error: `Get "https://admin:hunter2@langson.gov.vn/?api_key=topsecret": EOF`}}); err != nil {
+		t.Fatal(err)
+	}
+	puller.Register(&feed.Feed{Name: "kpi", URL: "https://u:pw-secret@kpi.gov.vn/f.csv?access_token=tok-secret", Format: feed.CSV})
+	for _, path := range []string{"/api/v1/probes", "/api/v1/feeds"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, leak := range []string{"hunter2", "topsecret", "pw-secret", "tok-secret"} {
+			if strings.Contains(string(body), leak) {
+				t.Errorf("GET %s shows %q: %s", path, leak, body)
+			}
+		}
+		if !strings.Contains(string(body), "REDACTED") {
+			t.Errorf("GET %s: no redacted URL in %s", path, body)
+		}
+	}
+}

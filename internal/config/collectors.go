@@ -15,6 +15,8 @@ import (
 	"github.com/g-oc/goc/collectors/feed"
 	"github.com/g-oc/goc/collectors/probe"
 	"github.com/g-oc/goc/indicators/period"
+	"github.com/g-oc/goc/internal/outbound"
+	"github.com/g-oc/goc/internal/redact"
 )
 
 // Defaults of the collectors section.
@@ -39,6 +41,10 @@ type Collectors struct {
 	Concurrency int
 	Probes      Probes
 	Feeds       []Feed
+	// AllowInternal lists the internal networks (CIDR), addresses and address:port
+	// pairs probes and feeds may reach; every other loopback, private, link-local or
+	// metadata address is refused, by name or by redirect.
+	AllowInternal []string
 }
 
 // Probes configures portal probes.
@@ -65,6 +71,13 @@ type Probes struct {
 	Targets []ProbeTarget
 }
 
+// Policy is the outbound policy of probes and feeds: public addresses, and the internal
+// ones listed in collectors.allow_internal.
+func (c *Collectors) Policy() *outbound.Policy {
+	p, _ := outbound.NewPolicy(c.AllowInternal) // each entry was checked when loaded
+	return p
+}
+
 // ProbeTarget is one portal to probe.
 type ProbeTarget struct {
 	URL    string
@@ -88,7 +101,13 @@ type Feed struct {
 	Interval time.Duration
 	Timeout  time.Duration
 	MaxBytes int64
-	Token    Secret
+	// Token is sent as a bearer token; Username and Password as HTTP basic
+	// authentication; QuerySecrets are added to the URL's query when the request is
+	// made (a feed that wants ?api_key=): none of them is ever shown.
+	Token        Secret
+	Username     string
+	Password     Secret
+	QuerySecrets map[string]Secret
 	// Agency, Indicator and Period apply to records that do not name their own.
 	Agency, Indicator, Period string
 	// Records is the JSON path of the records, or the Prometheus metric name prefix.
@@ -123,6 +142,24 @@ func (d *decoder) collectors(n *yaml.Node, path string, c *Collectors) {
 		"concurrency": setting(d, &c.Concurrency, parsePositiveInt),
 		"probes":      func(v *yaml.Node, p string) { d.probes(v, p, &c.Probes) },
 		"feeds":       func(v *yaml.Node, p string) { c.Feeds = d.feeds(v, p) },
+		"allow_internal": func(v *yaml.Node, p string) {
+			v = resolve(v)
+			if isNull(v) {
+				return
+			}
+			if v.Kind != yaml.SequenceNode {
+				d.add(v.Line, p, "must be a list of networks or addresses, such as [10.20.0.0/16, 127.0.0.1:9100]")
+				return
+			}
+			for i, n := range v.Content {
+				s := strings.TrimSpace(resolve(n).Value)
+				if _, err := outbound.NewPolicy([]string{s}); err != nil {
+					d.add(n.Line, fmt.Sprintf("%s[%d]", p, i), "%q is not a CIDR, an IP address or IP:port (names are not accepted: their address could change)", s)
+					continue
+				}
+				c.AllowInternal = append(c.AllowInternal, s)
+			}
+		},
 	})
 	pr := &c.Probes
 	if pr.Timeout > pr.Interval && !d.reported(path+".probes.timeout") && !d.reported(path+".probes.interval") {
@@ -234,7 +271,26 @@ func (d *decoder) feeds(v *yaml.Node, path string) []Feed {
 			"interval":  setting(d, &f.Interval, parseDuration),
 			"timeout":   setting(d, &f.Timeout, parseDuration),
 			"max_bytes": setting(d, &f.MaxBytes, parsePositiveSize),
-			"token":     setting(d, &f.Token, func(s string) (Secret, error) { return NewSecret(s), nil }),
+			"token":     d.secret(&f.Token),
+			"username":  d.text(&f.Username),
+			"password":  d.secret(&f.Password),
+			"query_secrets": func(v *yaml.Node, q string) {
+				v = resolve(v)
+				if isNull(v) {
+					return
+				}
+				if v.Kind != yaml.MappingNode {
+					d.add(v.Line, q, "must be a mapping of query parameter names to secrets, such as api_key: {env: KPI_KEY}")
+					return
+				}
+				f.QuerySecrets = map[string]Secret{}
+				for i := 0; i+1 < len(v.Content); i += 2 {
+					name := v.Content[i].Value
+					var sec Secret
+					d.secret(&sec)(v.Content[i+1], q+"."+name)
+					f.QuerySecrets[name] = sec
+				}
+			},
 			"agency":    d.text(&f.Agency),
 			"indicator": d.text(&f.Indicator),
 			"period": setting(d, &f.Period, func(s string) (string, error) {
@@ -344,7 +400,17 @@ func parseResolver(s string) (string, error) {
 func parsePortalURL(s string) (string, error) {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("%q is not an http:// or https:// address", s)
+		return "", fmt.Errorf("%q is not an http:// or https:// address", redact.URL(s))
+	}
+	// A credential in a URL is shown wherever the URL is (API, pages, metrics, logs);
+	// it belongs in a secret field, which is not.
+	if u.User != nil {
+		return "", fmt.Errorf("%s holds a user name or password: give them as username and password (a secret: {env: NAME} or {file: PATH})", redact.URL(s))
+	}
+	for name := range u.Query() {
+		if redact.SecretParam(name) {
+			return "", fmt.Errorf("%s carries %s in its query: give it under query_secrets (a secret: {env: NAME} or {file: PATH}) or as token", redact.URL(s), name)
+		}
 	}
 	return s, nil
 }
