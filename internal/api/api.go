@@ -50,6 +50,7 @@ type Server struct {
 	ranking  indicators.RankingMethod
 	feeds    FeedStatuses
 	sub      submissionSettings
+	guard    *guard
 }
 
 // Options configure a Server.
@@ -80,6 +81,9 @@ type Options struct {
 	// Keys keeps Idempotency-Key answers; the Writer's own when it implements
 	// IdempotencyKeys and this is nil.
 	Keys IdempotencyKeys
+	// Limits bound uploads being parsed at once and the rate of writes and failed
+	// authentication; the defaults when zero.
+	Limits Limits
 }
 
 // New builds the API server.
@@ -106,6 +110,8 @@ func New(o Options) *Server {
 		s.metrics = metrics.New()
 	}
 	s.sub = newSubmissionSettings(o)
+	// Rates are judged by the wall clock, not the domain clock of periods and deadlines.
+	s.guard = newGuard(o.Limits, nil)
 	s.registerCompleteness()
 	return s
 }

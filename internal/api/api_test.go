@@ -33,7 +33,7 @@ type fixture struct {
 
 // newFixture serves the API over a real SQLite file with the built-in catalogue and
 // registry, optionally preloaded with the demo history.
-func newFixture(t *testing.T, withDemo bool) *fixture {
+func newFixture(t *testing.T, withDemo bool, opts ...func(*api.Options)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "goc.db"))
@@ -62,10 +62,14 @@ func newFixture(t *testing.T, withDemo bool) *fixture {
 		t.Fatal(err)
 	}
 	clock := func() time.Time { return testNow }
-	s := api.New(api.Options{
+	o := api.Options{
 		Query:  query.New(st, cat, reg, clock),
 		Writer: st, Pinger: st, Auth: tokens, Metrics: metrics.New(), Now: clock,
-	})
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	s := api.New(o)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return &fixture{srv: srv, store: st, tokens: raw}

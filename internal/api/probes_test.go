@@ -16,6 +16,7 @@ import (
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/api"
 	"github.com/g-oc/goc/internal/metrics"
+	"github.com/g-oc/goc/internal/outbound"
 	"github.com/g-oc/goc/internal/query"
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/sqlite"
@@ -33,7 +34,7 @@ func collectorServer(t testing.TB) (*httptest.Server, *sqlite.Store, *feed.Pulle
 	clock := func() time.Time { return testNow }
 	m := metrics.New()
 	puller := feed.NewPuller(feed.PullerOptions{Checker: feed.NewChecker(cat, reg, nil, clock), Writer: st,
-		Metrics: feed.NewMetrics(m.Registry)})
+		Metrics: feed.NewMetrics(m.Registry), Outbound: outbound.MustPolicy("127.0.0.1/32")}) // the test feeds are on loopback
 	s := api.New(api.Options{Query: query.New(st, cat, reg, clock), Writer: st, Pinger: st, Metrics: m, Now: clock, Feeds: puller})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)

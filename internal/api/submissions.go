@@ -84,11 +84,17 @@ func newSubmissionSettings(o Options) submissionSettings {
 // cell), and nothing is stored unless every value is good. Values far from the agency's
 // own history are warnings that need confirm_outliers=true.
 func (s *Server) postSubmission(w http.ResponseWriter, r *http.Request) {
-	who, err := s.auth.Authenticate(r.Header.Get("Authorization"))
-	if err != nil {
+	// Cheap refusals first: the address's write rate, then its failed sign-ins, then
+	// the token's write rate; only then is the body read, within the upload budget.
+	if !s.allowAddrWrite(w, r) {
+		return
+	}
+	who, ok := s.authenticate(w, r)
+	if !ok {
 		s.metrics.SubmissionsRejected.WithLabelValues("unauthenticated").Inc()
-		w.Header().Set("WWW-Authenticate", `Bearer realm="goc"`)
-		writeError(w, http.StatusUnauthorized, err.Error())
+		return
+	}
+	if !s.allowTokenWrite(w, who.Name) {
 		return
 	}
 	key := r.Header.Get("Idempotency-Key")
@@ -96,7 +102,12 @@ func (s *Server) postSubmission(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusBadRequest, "bad_request", "Idempotency-Key phải là 1-255 ký tự ASCII in được / Idempotency-Key must be 1-255 printable ASCII characters")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBytes))
+	share := s.uploadShare(w, r)
+	if share == 0 {
+		return
+	}
+	defer s.releaseShare(share)
+	body, err := readBody(http.MaxBytesReader(w, r.Body, s.maxBytes), r.ContentLength, s.maxBytes)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

@@ -6,10 +6,8 @@ import "net/http"
 // request carries, or 401. Clients such as the Grafana data source use it to check a
 // configured token without submitting anything.
 func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
-	who, err := s.auth.Authenticate(r.Header.Get("Authorization"))
-	if err != nil {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="goc"`)
-		writeError(w, http.StatusUnauthorized, err.Error())
+	who, ok := s.authenticate(w, r)
+	if !ok {
 		return
 	}
 	out := map[string]string{"name": who.Name, "agency": who.Agency}

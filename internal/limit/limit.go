@@ -97,6 +97,25 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	return true, 0
 }
 
+// Blocked reports, without taking anything, whether key's bucket is empty, and if so
+// how long until it holds one event: a check before work that only failures pay for
+// (a failed sign-in takes from the bucket with Allow; a client whose failures emptied
+// it is refused before its credentials are even checked).
+func (l *Limiter) Blocked(key string) (blocked bool, retryAfter time.Duration) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.keys[key]
+	if e == nil {
+		return false, 0
+	}
+	tokens := e.lim.TokensAt(now)
+	if tokens >= 1 {
+		return false, 0
+	}
+	return true, time.Duration((1 - tokens) * float64(l.every))
+}
+
 // evict makes room for one key: first every key whose bucket has refilled (it would
 // be created again as it is), else the least recently seen.
 func (l *Limiter) evict(now time.Time) {

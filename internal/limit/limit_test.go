@@ -88,3 +88,24 @@ func TestTooManyAnswers429WithRetryAfterInWholeSeconds(t *testing.T) {
 		t.Fatalf("body %q: %v", rec.Body, err)
 	}
 }
+
+func TestBlockedPeeksWithoutTaking(t *testing.T) {
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	lim := limit.New(limit.Options{Every: time.Minute, Burst: 2, Now: c.now})
+	if b, _ := lim.Blocked("a"); b {
+		t.Fatal("an unknown key is blocked")
+	}
+	lim.Allow("a")
+	if b, _ := lim.Blocked("a"); b {
+		t.Fatal("blocked with one event left")
+	}
+	lim.Allow("a")
+	b, wait := lim.Blocked("a")
+	if !b || wait != time.Minute {
+		t.Fatalf("after the burst: blocked %v for %v, want blocked for 1m", b, wait)
+	}
+	c.add(time.Minute)
+	if b, _ := lim.Blocked("a"); b {
+		t.Fatal("still blocked after the refill")
+	}
+}

@@ -19,6 +19,9 @@ type Metrics struct {
 	ObservationsWritten *prometheus.CounterVec
 	SubmissionsRejected *prometheus.CounterVec
 	StoreErrors         *prometheus.CounterVec
+	// RateLimited counts requests refused to protect the server, by limit
+	// (writes_per_address, writes_per_token, auth_failures, upload_budget).
+	RateLimited *prometheus.CounterVec
 }
 
 // New registers every metric on a fresh registry.
@@ -47,11 +50,16 @@ func New() *Metrics {
 			Name: "goc_store_errors_total",
 			Help: "Store operations that failed, by operation.",
 		}, []string{"op"}),
+		RateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "goc_rate_limited_total",
+			Help: "Requests refused with 429 or 503 to protect the server, by limit (writes_per_address, writes_per_token, auth_failures, upload_budget).",
+		}, []string{"limit"}),
 	}
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.HTTPRequests, m.HTTPRequestDuration, m.ObservationsWritten, m.SubmissionsRejected, m.StoreErrors,
+		m.RateLimited,
 	)
 	return m
 }

@@ -1,0 +1,159 @@
+package api
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/g-oc/goc/internal/auth"
+	"github.com/g-oc/goc/internal/limit"
+)
+
+// Limits bound what clients can make the server do: the memory of uploads being
+// parsed at once, and the rate of writes and of failed authentication per client
+// address and per token. The zero value takes the defaults below.
+type Limits struct {
+	// UploadBudget is how many bytes of submissions may be read and parsed at once,
+	// over the whole server (default 64 MiB). A submission waits up to UploadWait for
+	// its share (its Content-Length, or the largest submission when it sends none); past
+	// that it gets 503 with Retry-After. Reading and parsing cost memory in proportion
+	// to the bytes, so this bounds the memory uploads can take together.
+	UploadBudget int64
+	// UploadWait is how long a submission waits for budget (default 10 s).
+	UploadWait time.Duration
+	// WritesPerAddr limits submissions per client address (default 10 a second, bursts
+	// of 60); WritesPerToken per token (default 5 a second, bursts of 30).
+	WritesPerAddr, WritesPerToken limit.Options
+	// AuthFailures limits failed authentications per client address (default 10 a
+	// minute): once spent, the address gets 429 before its token is even checked.
+	AuthFailures limit.Options
+}
+
+// Default limits.
+const (
+	DefaultUploadBudget = 64 << 20
+	DefaultUploadWait   = 10 * time.Second
+)
+
+// guard holds the Server's limits, built once.
+type guard struct {
+	budget      *semaphore.Weighted
+	budgetBytes int64
+	wait        time.Duration
+	addrWrites  *limit.Limiter
+	tokenWrites *limit.Limiter
+	authFails   *limit.Limiter
+}
+
+func newGuard(l Limits, now func() time.Time) *guard {
+	if l.UploadBudget <= 0 {
+		l.UploadBudget = DefaultUploadBudget
+	}
+	if l.UploadWait <= 0 {
+		l.UploadWait = DefaultUploadWait
+	}
+	def := func(o limit.Options, every time.Duration, burst int) limit.Options {
+		if o.Every <= 0 {
+			o.Every = every
+		}
+		if o.Burst <= 0 {
+			o.Burst = burst
+		}
+		if o.Now == nil {
+			o.Now = now
+		}
+		return o
+	}
+	return &guard{
+		budget:      semaphore.NewWeighted(l.UploadBudget),
+		budgetBytes: l.UploadBudget,
+		wait:        l.UploadWait,
+		addrWrites:  limit.New(def(l.WritesPerAddr, 100*time.Millisecond, 60)),
+		tokenWrites: limit.New(def(l.WritesPerToken, 200*time.Millisecond, 30)),
+		authFails:   limit.New(def(l.AuthFailures, 6*time.Second, 10)),
+	}
+}
+
+// authenticate checks the bearer token of r, answering 429 to an address whose failed
+// attempts are spent and 401 to a bad token (which counts as a failure).
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (auth.Principal, bool) {
+	addr := limit.ClientAddr(r)
+	if blocked, wait := s.guard.authFails.Blocked(addr); blocked {
+		s.metrics.RateLimited.WithLabelValues("auth_failures").Inc()
+		limit.TooMany(w, wait)
+		return auth.Principal{}, false
+	}
+	who, err := s.auth.Authenticate(r.Header.Get("Authorization"))
+	if err != nil {
+		s.guard.authFails.Allow(addr)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="goc"`)
+		writeError(w, http.StatusUnauthorized, err.Error())
+		return auth.Principal{}, false
+	}
+	return who, true
+}
+
+// allowAddrWrite applies the per-address write limit.
+func (s *Server) allowAddrWrite(w http.ResponseWriter, r *http.Request) bool {
+	if ok, wait := s.guard.addrWrites.Allow(limit.ClientAddr(r)); !ok {
+		s.metrics.RateLimited.WithLabelValues("writes_per_address").Inc()
+		limit.TooMany(w, wait)
+		return false
+	}
+	return true
+}
+
+// allowTokenWrite applies the per-token write limit.
+func (s *Server) allowTokenWrite(w http.ResponseWriter, token string) bool {
+	if ok, wait := s.guard.tokenWrites.Allow(token); !ok {
+		s.metrics.RateLimited.WithLabelValues("writes_per_token").Inc()
+		limit.TooMany(w, wait)
+		return false
+	}
+	return true
+}
+
+// readBody reads a request body of at most max bytes into one buffer sized from its
+// Content-Length, instead of io.ReadAll's doubling, which leaves about twice the
+// body in garbage behind each upload.
+func readBody(r io.Reader, length, max int64) ([]byte, error) {
+	if length <= 0 || length > max {
+		return io.ReadAll(r)
+	}
+	// net/http ends a body at its Content-Length, so length bytes are the whole body.
+	buf := make([]byte, length)
+	n, err := io.ReadFull(r, buf) // a body cut short is io.ErrUnexpectedEOF: a 400
+	return buf[:n], err
+}
+
+// uploadShare takes a submission's share of the upload budget: its Content-Length, or
+// the largest submission allowed when it does not say. It returns the bytes held (to
+// give back with release) or answers 503 with Retry-After and returns 0.
+func (s *Server) uploadShare(w http.ResponseWriter, r *http.Request) int64 {
+	n := s.maxBytes
+	if r.ContentLength > 0 && r.ContentLength < n {
+		n = r.ContentLength
+	}
+	n = min(n, s.guard.budgetBytes)
+	ctx, cancel := context.WithTimeout(r.Context(), s.guard.wait)
+	defer cancel()
+	if err := s.guard.budget.Acquire(ctx, n); err != nil {
+		s.metrics.RateLimited.WithLabelValues("upload_budget").Inc()
+		retry := max(1, int(s.guard.wait.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(retry))
+		s.reject(w, http.StatusServiceUnavailable, "busy",
+			"máy chủ đang đọc quá nhiều tệp nộp cùng lúc, thử lại sau "+strconv.Itoa(retry)+" giây / the server is reading too many submissions at once, retry after "+strconv.Itoa(retry)+" s")
+		return 0
+	}
+	return n
+}
+
+func (s *Server) releaseShare(n int64) {
+	if n > 0 {
+		s.guard.budget.Release(n)
+	}
+}
