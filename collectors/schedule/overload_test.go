@@ -72,7 +72,7 @@ func TestOverloadedScheduleMissesSlotsInsteadOfQueueingThem(t *testing.T) {
 	const jobs, runners, pending, ticks, interval = 40, 20, 10, 100, 10 * time.Second
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
 	reg := prometheus.NewRegistry()
-	prober, err := probe.New(probe.Options{Timeout: time.Minute, Checks: []string{probe.CheckHTTP}})
+	prober, err := probe.New(probe.Options{Timeout: time.Minute, Checks: []string{probe.CheckHTTP}, Outbound: loopbackAllowed})
 	if err != nil {
 		t.Fatal(err)
 	}
