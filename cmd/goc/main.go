@@ -45,6 +45,7 @@ func commands() []command {
 		{"template", "tạo mẫu báo cáo Excel cho một đơn vị và kỳ / make the Excel report template of an agency and period", runTemplate},
 		{"submit", "nộp số liệu (xlsx, csv, json) lên máy chủ / submit figures (xlsx, csv, json) to a server", runSubmit},
 		{"import", "nhập dữ liệu lịch sử lớn vào kho / bulk-import historical data into the store", runImport},
+		{"rebuild", "tính lại từ lịch sử những gì kho giữ sẵn / recompute from history what the store keeps ready", runRebuild},
 		{"probe", "đo một cổng thông tin / probe one portal and print what it found", runProbe},
 		{"report", "báo cáo Excel: xếp hạng, thẻ báo cáo, xuất dữ liệu / Excel reports: ranking, report card, raw export", runReport},
 		{"grafana", "bảng điều khiển và cấp phát Grafana / Grafana dashboards and provisioning", runGrafana},
