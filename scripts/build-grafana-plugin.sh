@@ -31,4 +31,11 @@ npm run --silent build >/dev/null
 bin="gpx_goc_$(go env GOOS)_$(go env GOARCH)"
 log "go build $bin"
 (cd ../.. && go build -trimpath -o "grafana/plugin/dist/$bin" ./grafana/plugin/pkg)
+
+# The SDK's Go build manifest, as its mage build writes it and Grafana's plugin validator
+# checks it (go_plugin_build_manifest beside the binary): "sha256:path" for every Go file
+# of the plugin's source folder, relative to it, node_modules left out.
+log "go build manifest"
+find . -path ./node_modules -prune -o -type f -name '*.go' -print | sed 's|^\./||' | LC_ALL=C sort |
+	while IFS= read -r f; do printf '%s:%s\n' "$(sha256sum "$f" | cut -d' ' -f1)" "$f"; done >dist/go_plugin_build_manifest
 log "built $(pwd)/dist"
