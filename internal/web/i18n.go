@@ -206,6 +206,7 @@ var messages = map[string]msg{
 	"indicator.chart":      {"Giá trị toàn quốc theo thời gian, với các đường mục tiêu", "National value over time, with the target lines"},
 	"indicator.chart.note": {"Các số liệu của biểu đồ có trong bảng dưới đây và trong API.", "The chart's figures are in the tables below and in the API."},
 	"indicator.year":       {"Năm mục tiêu", "Target year"},
+	"indicator.capped":     {"Bảng chỉ liệt kê các đơn vị đứng đầu:", "The table lists the leading agencies only:"},
 	"method.title":         {"Cách tính", "How it is computed"},
 	"method.progress": {
 		"Tình trạng theo phương pháp biểu đồ tiến độ của Cục Thống kê Liên Hợp Quốc (2023): từ giá trị gốc và giá trị mới nhất, tính tốc độ tăng trưởng bình quân hằng năm, dự báo giá trị vào năm mục tiêu và so với mục tiêu. Đạt từ 95% quãng đường trở lên là đúng tiến độ; từ 10% đến 95% là cần tăng tốc; dưới 10% là chững lại; đi ngược lại là đi xuống. Cần ít nhất hai năm có số liệu.",

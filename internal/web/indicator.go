@@ -27,7 +27,13 @@ type indicatorPage struct {
 type levelRows struct {
 	Level indicators.Level
 	Rows  []indicatorRow
+	// Total is how many agencies the level has; Rows holds the best levelRowCap.
+	Total int
 }
+
+// levelRowCap bounds a level's table: the best 100 agencies keep the page under 200 KB
+// even for 3,300 communes; the rest are in the API answer the page links to.
+const levelRowCap = 100
 
 type indicatorRow struct {
 	query.RankedProgress
@@ -73,8 +79,8 @@ func (s *Server) indicator(w http.ResponseWriter, r *http.Request) error {
 	}
 	reg := s.query.Registry()
 	for _, lt := range view.Levels {
-		lr := levelRows{Level: lt.Level}
-		for _, row := range lt.Rows {
+		lr := levelRows{Level: lt.Level, Total: len(lt.Rows)}
+		for _, row := range lt.Rows[:min(len(lt.Rows), levelRowCap)] {
 			a, _ := reg.Get(row.Agency)
 			ir := indicatorRow{RankedProgress: row, Agency: a}
 			if row.Latest != nil {
@@ -87,7 +93,7 @@ func (s *Server) indicator(w http.ResponseWriter, r *http.Request) error {
 	page.Aggregation = "aggregation." + string(ind.Aggregation)
 	return s.render(w, r, pageOpts{Template: "indicator", Nav: "scoreboard",
 		JSON: "/api/v1/progress?indicator=" + url.QueryEscape(code) + "&agency=*&year=" + strconv.Itoa(year),
-		Data: page})
+		Data: page, Cached: true})
 }
 
 // provenanceURL is the page of the stored observations behind a figure: the agencies

@@ -62,5 +62,5 @@ func (s *Server) rankings(w http.ResponseWriter, r *http.Request) error {
 	if len(page.Tables) == 1 {
 		json = page.Tables[0].JSON
 	}
-	return s.render(w, r, pageOpts{Template: "rankings", Nav: "rankings", JSON: json, Data: page})
+	return s.render(w, r, pageOpts{Template: "rankings", Nav: "rankings", JSON: json, Data: page, Cached: true})
 }

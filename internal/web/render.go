@@ -93,6 +93,17 @@ type pageOpts struct {
 	// Last-Modified when known.
 	Modified time.Time
 	Data     any
+	// Cached keeps the rendered page for the next reader of the same address and
+	// language, as long as its figures are (see figureCache); Volatile pages (portal
+	// status) are kept for CacheFor at most. Pages whose figures are not all cached
+	// leave Cached false.
+	Cached, Volatile bool
+}
+
+// renderedPage is a page's bytes and their ETag.
+type renderedPage struct {
+	body []byte
+	etag string
 }
 
 // render writes a page with status 200, answering a conditional request (If-None-Match,
@@ -100,14 +111,28 @@ type pageOpts struct {
 // page's bytes, so it changes exactly when something the reader sees changes; it also
 // covers the language, and the Vary header says the cookie picks it.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, o pageOpts) error {
-	body, err := s.execute(r, o)
+	build := func() (renderedPage, error) {
+		body, err := s.execute(r, o)
+		if err != nil {
+			return renderedPage{}, err
+		}
+		sum := sha256.Sum256(body)
+		return renderedPage{body: body, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}, nil
+	}
+	var page renderedPage
+	var err error
+	if o.Cached {
+		page, err = cached(r.Context(), s, "html/"+string(langOf(r))+" "+r.URL.RequestURI(), o.Volatile, build)
+	} else {
+		page, err = build()
+	}
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(body)
+	body := page.body
 	h := w.Header()
 	pageHeaders(h, langOf(r))
-	h.Set("ETag", `"`+hex.EncodeToString(sum[:12])+`"`)
+	h.Set("ETag", page.etag)
 	// no-cache: a browser keeps the page but asks each time; the answer is a 304 with no
 	// body while nothing changed.
 	h.Set("Cache-Control", "no-cache")

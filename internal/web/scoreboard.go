@@ -64,7 +64,7 @@ func (s *Server) scoreboard(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return s.render(w, r, pageOpts{Template: "scoreboard", Nav: "scoreboard", JSON: "/api/v1/indicators",
-		Modified: sb.Modified, Data: page})
+		Modified: sb.Modified, Data: page, Cached: true})
 }
 
 // statusOrder lists progress statuses best first, as the summary shows them.

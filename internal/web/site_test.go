@@ -216,6 +216,23 @@ func TestScoreboardShowsANewFigureOnTheNextRequestDespiteTheCache(t *testing.T) 
 	}
 }
 
+// Every page stays under 200 KB, the budget of a phone on a slow connection; pages
+// list at most 50 portals at a time for that reason.
+func TestEveryPageIsUnder200KB(t *testing.T) {
+	s := newSite(t)
+	for _, path := range []string{"/", "/indicators/dossiers_fully_online", "/indicators/ops_level4_share?year=2030", "/agencies/VN",
+		"/agencies/P20", "/agencies/BTC", "/rankings", "/status", "/status/" + firstDownPortal(t, s),
+		"/observations?indicator=dossiers_fully_online&period=2025"} {
+		res, body := s.get(t, path, nil)
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d", path, res.StatusCode)
+		}
+		if len(body) > 200<<10 {
+			t.Errorf("GET %s: %d bytes, over 200 KB", path, len(body))
+		}
+	}
+}
+
 func TestScoreboardFiguresEqualTheAPIs(t *testing.T) {
 	s := newSite(t)
 	_, body := s.get(t, "/", nil)

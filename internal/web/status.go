@@ -112,7 +112,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
 	if f.Agency != "" {
 		json += "?agency=" + url.QueryEscape(f.Agency)
 	}
-	return s.render(w, r, pageOpts{Template: "status", Nav: "status", JSON: json, Data: page})
+	return s.render(w, r, pageOpts{Template: "status", Nav: "status", JSON: json, Data: page, Cached: true, Volatile: true})
 }
 
 // portalPage is the data of /status/{portal}.
@@ -157,5 +157,5 @@ func (s *Server) portal(w http.ResponseWriter, r *http.Request) error {
 		page.Outages = append(page.Outages, outageRow{Outage: o, Duration: o.Duration(h.Status.Time).Round(time.Second)})
 	}
 	return s.render(w, r, pageOpts{Template: "portal", Nav: "status", Modified: h.Status.Time,
-		JSON: "/api/v1/probes?agency=" + url.QueryEscape(h.Status.Agency), Data: page})
+		JSON: "/api/v1/probes?agency=" + url.QueryEscape(h.Status.Agency), Data: page, Cached: true, Volatile: true})
 }
