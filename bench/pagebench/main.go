@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/g-oc/goc/indicators"
@@ -50,8 +51,8 @@ func main() {
 	flag.Parse()
 	fmt.Printf("pagebench: %s, %d CPUs, Go %s; %d days of results every %s; %d clients, %d requests per page\n\n",
 		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version(), *days, *interval, *clients, *requests)
-	fmt.Println("| portals | results stored | load time | page | p50 | p99 | max | req/s | bytes |")
-	fmt.Println("|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+	fmt.Println("| portals | results stored | load time | page | first (computed) | p50 | p99 | max | req/s | CPU per request | bytes |")
+	fmt.Println("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, c := range strings.Split(*counts, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
 		if err != nil {
@@ -118,8 +119,8 @@ func run(portals, days int, interval time.Duration, clients, requests int, dir s
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		fmt.Printf("| %d | %d | %s | `%s` | %s | %s | %s | %.0f | %d |\n", portals, stored, load.Round(time.Second), path,
-			ms(r.p50), ms(r.p99), ms(r.max), r.rps, r.bytes)
+		fmt.Printf("| %d | %d | %s | `%s` | %s | %s | %s | %s | %.0f | %s | %d |\n", portals, stored, load.Round(time.Second), path,
+			ms(r.first), ms(r.p50), ms(r.p99), ms(r.max), r.rps, ms(r.cpu), r.bytes)
 	}
 	return nil
 }
@@ -173,6 +174,8 @@ func writeProbes(ctx context.Context, st *sqlite.Store, reg *indicators.Registry
 }
 
 type result struct {
+	first         time.Duration
+	cpu           time.Duration
 	p50, p99, max time.Duration
 	rps           float64
 	bytes         int
@@ -192,10 +195,13 @@ func load1(client *http.Client, url string, clients, requests int) (result, erro
 		}
 		return int(n), err
 	}
-	size, err := get() // warm: the first answer also checks the page works
+	t0 := time.Now()
+	size, err := get() // the first answer computes the figures, and checks the page works
 	if err != nil {
 		return result{}, err
 	}
+	first := time.Since(t0)
+	cpu0 := cpuTime()
 	lat := make([]time.Duration, requests)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -227,9 +233,21 @@ func load1(client *http.Client, url string, clients, requests int) (result, erro
 		return result{}, firstErr
 	}
 	took := time.Since(began)
+	cpu := (cpuTime() - cpu0) / time.Duration(requests)
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-	return result{p50: pct(0.50), p99: pct(0.99), max: lat[len(lat)-1], rps: float64(requests) / took.Seconds(), bytes: size}, nil
+	return result{first: first, cpu: cpu, p50: pct(0.50), p99: pct(0.99), max: lat[len(lat)-1], rps: float64(requests) / took.Seconds(), bytes: size}, nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+// cpuTime is the user and system CPU time this process has used: server and clients
+// together, since both run here. Unlike latency it hardly depends on what else the
+// machine runs.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
