@@ -15,6 +15,7 @@ import (
 	"github.com/g-oc/goc/internal/api"
 	"github.com/g-oc/goc/internal/auth"
 	"github.com/g-oc/goc/internal/config"
+	"github.com/g-oc/goc/internal/limit"
 	"github.com/g-oc/goc/internal/metrics"
 	"github.com/g-oc/goc/internal/query"
 	"github.com/g-oc/goc/internal/store"
@@ -141,7 +142,7 @@ func (a *app) serve(ctx context.Context, tokens *auth.Tokens, e *env, banner fun
 		MaxSubmissionBytes: a.cfg.Server.MaxSubmissionBytes, Location: a.cfg.Server.Location,
 		Ranking: a.cfg.Ranking.Method(),
 		DueDays: a.cfg.Submissions.DueDays, OutlierDeviations: a.cfg.Submissions.OutlierDeviations,
-		Feeds: col.puller,
+		Feeds: col.puller, Limits: apiLimits(a.cfg.Server),
 	})
 	dueDays := api.DefaultDueDays()
 	for k, v := range a.cfg.Submissions.DueDays {
@@ -213,3 +214,19 @@ func figuresVersion(st store.Store) func(context.Context) (string, error) {
 }
 
 func (a *app) close() error { return a.store.Close() }
+
+// apiLimits turns the server's load limits into the API's; zero settings keep the
+// API's defaults.
+func apiLimits(s config.Server) api.Limits {
+	l := api.Limits{UploadBudget: s.UploadBudget}
+	perSecond := func(rate float64, seconds int) limit.Options {
+		if rate <= 0 {
+			return limit.Options{}
+		}
+		return limit.Options{Every: time.Duration(float64(time.Second) / rate), Burst: max(1, int(rate*float64(seconds)))}
+	}
+	l.WritesPerAddr = perSecond(s.WritesPerSecondPerAddress, 6)
+	l.WritesPerToken = perSecond(s.WritesPerSecondPerToken, 6)
+	l.AuthFailures = perSecond(s.AuthFailuresPerMinute/60, 60)
+	return l
+}

@@ -79,6 +79,14 @@ type Server struct {
 	MaxSubmissionBytes int64
 	// Location is the time zone of periods, deadlines and reports.
 	Location *time.Location
+	// UploadBudget is the bytes of submissions read and parsed at once, server-wide
+	// (0: the API's default, 64 MiB); past it a submission gets 503 with Retry-After.
+	UploadBudget int64
+	// WritesPerSecondPerAddress and WritesPerSecondPerToken limit submissions (0: the
+	// API's defaults, 10 and 5), with bursts of six seconds' worth.
+	WritesPerSecondPerAddress, WritesPerSecondPerToken float64
+	// AuthFailuresPerMinute limits failed authentications per client address (0: 10).
+	AuthFailuresPerMinute float64
 }
 
 // Store chooses and configures the store backend.

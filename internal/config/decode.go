@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -192,11 +193,15 @@ func (d *decoder) file(dst *string) func(*yaml.Node, string) {
 
 func (d *decoder) server(n *yaml.Node, path string, s *Server) {
 	d.mapping(n, path, fields{
-		"addr":                 setting(d, &s.Addr, parseAddr),
-		"read_timeout":         setting(d, &s.ReadTimeout, parseDuration),
-		"write_timeout":        setting(d, &s.WriteTimeout, parseDuration),
-		"max_submission_bytes": setting(d, &s.MaxSubmissionBytes, parsePositiveSize),
-		"location":             setting(d, &s.Location, parseLocation),
+		"addr":                          setting(d, &s.Addr, parseAddr),
+		"read_timeout":                  setting(d, &s.ReadTimeout, parseDuration),
+		"write_timeout":                 setting(d, &s.WriteTimeout, parseDuration),
+		"max_submission_bytes":          setting(d, &s.MaxSubmissionBytes, parsePositiveSize),
+		"location":                      setting(d, &s.Location, parseLocation),
+		"upload_budget":                 setting(d, &s.UploadBudget, parsePositiveSize),
+		"writes_per_second_per_address": setting(d, &s.WritesPerSecondPerAddress, parsePositiveRate),
+		"writes_per_second_per_token":   setting(d, &s.WritesPerSecondPerToken, parsePositiveRate),
+		"auth_failures_per_minute":      setting(d, &s.AuthFailuresPerMinute, parsePositiveRate),
 	})
 }
 
@@ -444,4 +449,12 @@ func parseLogFormat(s string) (LogFormat, error) {
 		return f, nil
 	}
 	return "", fmt.Errorf("unknown log format %q; known: text, json", s)
+}
+
+func parsePositiveRate(s string) (float64, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f <= 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, fmt.Errorf("%q is not a positive number", s)
+	}
+	return f, nil
 }
