@@ -1,0 +1,518 @@
+// Command loadtest is the proof of issue 13: G-OC stays up, keeps its memory bounded and
+// loses no acknowledged submission under hostile load. It builds an embedded store of
+// -values observations, starts `goc serve` on loopback as a child process, and for
+// -duration runs at once:
+//
+//   - -readers clients (tsenart/vegeta, as many requests as they can) reading every
+//     public endpoint, including the largest history page and a whole-history export;
+//   - -uploaders agencies each posting 5 MB CSV files back to back;
+//   - -submitters agencies each posting small JSON submissions, remembering each one
+//     the server acknowledged (201).
+//
+// It then stops the server, opens the store and checks every acknowledged value is
+// there, and prints requests, p99 latency per endpoint, status counts, and the
+// server's peak resident memory (VmHWM, as the kernel counts it). Everything runs on
+// 127.0.0.1 and ends after -duration. scripts/bench-loadtest.sh builds and runs it;
+// the results go in BENCHMARKS.md.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/indicators/period"
+	"github.com/g-oc/goc/internal/auth"
+	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/sqlite"
+)
+
+func main() {
+	gocBin := flag.String("goc", "bin/goc", "the goc binary to run")
+	dir := flag.String("dir", filepath.Join(os.TempDir(), "goc-loadtest"), "work folder: the store and config")
+	values := flag.Int("values", 1_000_000, "observations in the store before the test")
+	duration := flag.Duration("duration", 60*time.Second, "how long the load runs")
+	readers := flag.Int("readers", 200, "concurrent readers")
+	uploaders := flag.Int("uploaders", 20, "agencies uploading 5 MB files")
+	submitters := flag.Int("submitters", 20, "agencies submitting small JSON")
+	flag.Parse()
+	if err := run(*gocBin, *dir, *values, *duration, *readers, *uploaders, *submitters); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+// syntheticIndicators are real catalogue codes, so reads and exports that check codes
+// against the catalogue accept them; agencies are synthetic (U00001...).
+func syntheticIndicators(cat *indicators.Catalogue) []string {
+	var out []string
+	for _, ind := range cat.All() {
+		out = append(out, ind.Code)
+	}
+	sort.Strings(out)
+	return out[:min(10, len(out))]
+}
+
+const months = 96 // 2018-01 to 2025-12
+
+// build fills the store with n monthly observations (10 indicators × agencies × 96
+// months) through the bulk loader, unless it already holds them.
+func build(ctx context.Context, path string, n int) error {
+	marker := path + ".values"
+	if b, err := os.ReadFile(marker); err == nil && strings.TrimSpace(string(b)) == strconv.Itoa(n) {
+		return nil
+	}
+	os.Remove(path)
+	os.Remove(path + "-wal")
+	os.Remove(path + "-shm")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	inds := syntheticIndicators(indicators.DefaultCatalogue())
+	agencies := (n + len(inds)*months - 1) / (len(inds) * months)
+	start := time.Now()
+	const chunk = 200_000
+	written := 0
+	for written < n {
+		b, err := st.BeginBulk(ctx)
+		if err != nil {
+			return err
+		}
+		batch := make([]indicators.Observation, 0, 20_000)
+		end := min(n, written+chunk)
+		for i := written; i < end; i++ {
+			m := i % months
+			rest := i / months
+			ind := inds[rest%len(inds)]
+			ag := rest / len(inds)
+			p := period.Of(period.Month, time.Date(2018+m/12, time.Month(m%12+1), 1, 0, 0, 0, 0, time.UTC))
+			num := float64(40 + (i*7)%50)
+			batch = append(batch, indicators.Observation{
+				SeriesKey: indicators.SeriesKey{Indicator: ind, Agency: fmt.Sprintf("U%05d", ag), Period: p},
+				Value:     num, Numerator: indicators.F(num), Denominator: indicators.F(100),
+				Source: indicators.FromSubmission, Submitter: "bench", ReceivedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+			})
+			if len(batch) == cap(batch) {
+				if err := b.Write(ctx, batch); err != nil {
+					b.Rollback()
+					return err
+				}
+				batch = batch[:0]
+			}
+		}
+		if err := b.Write(ctx, batch); err != nil {
+			b.Rollback()
+			return err
+		}
+		if _, err := b.Commit(); err != nil {
+			return err
+		}
+		written = end
+		fmt.Fprintf(os.Stderr, "store: %d of %d values (%d agencies), %s\n", written, n, agencies, time.Since(start).Round(time.Second))
+	}
+	return os.WriteFile(marker, []byte(strconv.Itoa(n)), 0o600)
+}
+
+type agencyToken struct {
+	agency, token string
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func run(gocBin, dir string, values int, duration time.Duration, nReaders, nUploaders, nSubmitters int) error {
+	ctx := context.Background()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	dbPath := filepath.Join(dir, "goc.db")
+	if err := build(ctx, dbPath, values); err != nil {
+		return fmt.Errorf("build the store: %w", err)
+	}
+	// Tokens: the uploaders and submitters are provinces that exist today.
+	reg := indicators.DefaultRegistry()
+	var provinces []string
+	for _, a := range reg.All() {
+		if a.Kind == indicators.KindProvince && a.ActiveOn(time.Now()) {
+			provinces = append(provinces, a.Code)
+		}
+	}
+	var toks []agencyToken
+	var cfgTokens strings.Builder
+	for i := range nUploaders + nSubmitters {
+		code := provinces[i%len(provinces)]
+		tok, err := auth.NewToken()
+		if err != nil {
+			return err
+		}
+		toks = append(toks, agencyToken{code, tok})
+		fmt.Fprintf(&cfgTokens, "  - {name: bench-%d, agency: %s, sha256: %s}\n", i, code, auth.Hash(tok))
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	// Every client is on 127.0.0.1, so the per-address write limit is raised to what
+	// 40 agencies behind one address need; per-token limits stay at their defaults.
+	cfg := fmt.Sprintf(`server:
+  addr: %q
+  writes_per_second_per_address: 1000
+store: {path: goc.db}
+collectors:
+  probes: {summary: false}
+tokens:
+%s`, addr, cfgTokens.String())
+	cfgPath := filepath.Join(dir, "goc.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		return err
+	}
+	cmd := exec.Command(gocBin, "serve", "--config", cfgPath)
+	cmd.Stderr = io.Discard
+	cmd.Stdout = io.Discard
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer cmd.Process.Kill()
+	base := "http://" + addr
+	if err := waitReady(base, 2*time.Minute); err != nil {
+		return err
+	}
+	rssStart := procKB(cmd.Process.Pid, "VmRSS")
+
+	var samples []int64
+	stopSampling := make(chan struct{})
+	var sampling sync.WaitGroup
+	sampling.Add(1)
+	go func() {
+		defer sampling.Done()
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopSampling:
+				return
+			case <-t.C:
+				samples = append(samples, procKB(cmd.Process.Pid, "VmRSS"))
+			}
+		}
+	}()
+
+	inds := syntheticIndicators(indicators.DefaultCatalogue())
+	deep := deepCursor(base)
+	reads := []string{
+		"/healthz",
+		"/api/v1/indicators",
+		"/api/v1/agencies",
+		"/api/v1/observations?history=true&limit=5000",                // the largest page
+		"/api/v1/observations?history=true&limit=5000&cursor=" + deep, // deep in the store
+		"/api/v1/observations?indicator=" + inds[0],
+		"/api/v1/completeness?period=2026-Q3",
+		"/api/v1/probes",
+		"/api/v1/feeds",
+		"/api/v1/reports/export.csv?indicator=" + inds[0] + "&from=2018&to=2025&history=true", // every row of one indicator
+		"/metrics",
+	}
+	var targets []vegeta.Target
+	for _, p := range reads {
+		targets = append(targets, vegeta.Target{Method: http.MethodGet, URL: base + p})
+	}
+	atk := vegeta.NewAttacker(vegeta.Workers(uint64(nReaders)), vegeta.MaxWorkers(uint64(nReaders)),
+		vegeta.Timeout(60*time.Second), vegeta.KeepAlive(true), vegeta.Connections(nReaders), vegeta.MaxBody(0))
+
+	stats := newStats()
+	deadline := time.Now().Add(duration)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for res := range atk.Attack(vegeta.NewStaticTargeter(targets...), vegeta.Rate{Freq: 0}, duration, "read") {
+			u := strings.TrimPrefix(res.URL, base)
+			stats.add(label(u), int(res.Code), res.Latency, res.Error)
+		}
+	}()
+
+	upload := bigCSV(5 << 20)
+	client := &http.Client{Timeout: 120 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 100}}
+	for i := range nUploaders {
+		wg.Add(1)
+		go func(tok agencyToken) {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				start := time.Now()
+				code, wait, err := post(client, base+"/api/v1/submissions", tok.token, "text/csv", upload)
+				stats.add("POST submissions (5 MB CSV)", code, time.Since(start), errString(err))
+				if wait > 0 && time.Now().Add(wait).Before(deadline) {
+					time.Sleep(wait) // Retry-After, as a well-behaved client does
+				}
+			}
+		}(toks[i])
+	}
+	var acked sync.Map // agency|numerator → true
+	var ackCount atomic.Int64
+	for i := range nSubmitters {
+		wg.Add(1)
+		go func(tok agencyToken, n int) {
+			defer wg.Done()
+			for k := 0; time.Now().Before(deadline); k++ {
+				num := 4000 + (n*997+k)%2000 // 40-60%: a plausible figure
+				body := fmt.Sprintf(`{"agency":%q,"period":"2026-Q3","values":[{"indicator":"dossiers_fully_online","numerator":%d,"denominator":10000}]}`, tok.agency, num)
+				start := time.Now()
+				code, wait, err := post(client, base+"/api/v1/submissions?confirm_outliers=true", tok.token, "application/json", []byte(body))
+				stats.add("POST submissions (small JSON)", code, time.Since(start), errString(err))
+				if code == http.StatusCreated {
+					acked.Store(tok.agency+"|"+strconv.Itoa(num), true)
+					ackCount.Add(1)
+				}
+				if wait > 0 && time.Now().Add(wait).Before(deadline) {
+					time.Sleep(wait)
+				}
+			}
+		}(toks[nUploaders+i], i)
+	}
+	wg.Wait()
+	close(stopSampling)
+	sampling.Wait()
+	peak := procKB(cmd.Process.Pid, "VmHWM")
+	rssEnd := procKB(cmd.Process.Pid, "VmRSS")
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+
+	// Every acknowledged submission must be in the store.
+	st, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		return err
+	}
+	stored := map[string]bool{}
+	hist, err := st.Observations(ctx, store.Query{History: true, Indicators: []string{"dossiers_fully_online"}})
+	st.Close()
+	if err != nil {
+		return err
+	}
+	for _, o := range hist {
+		if o.Numerator != nil {
+			stored[o.Agency+"|"+strconv.Itoa(int(*o.Numerator))] = true
+		}
+	}
+	missing := 0
+	acked.Range(func(k, _ any) bool {
+		if !stored[k.(string)] {
+			missing++
+		}
+		return true
+	})
+	stats.print(os.Stdout, values, duration, nReaders, nUploaders, nSubmitters)
+	fmt.Printf("\nserver RSS: %d MiB at start, peak (VmHWM) %d MiB, %d MiB at the end; samples every 0.5 s, max %d MiB\n",
+		rssStart>>10, peak>>10, rssEnd>>10, slices.Max(append(samples, 0))>>10)
+	fmt.Printf("acknowledged submissions (201): %d; found in the store after: %d; missing: %d\n",
+		ackCount.Load(), ackCount.Load()-int64(missing), missing)
+	if missing > 0 {
+		return fmt.Errorf("%d acknowledged submissions are not in the store", missing)
+	}
+	return nil
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// label names an endpoint in the report: its path and the parameters that change its
+// cost.
+func label(u string) string {
+	switch {
+	case strings.Contains(u, "cursor="):
+		return "GET /api/v1/observations?history=true&limit=5000&cursor=(deep)"
+	case strings.Contains(u, "export.csv"):
+		return "GET /api/v1/reports/export.csv (one indicator, whole history)"
+	}
+	return "GET " + u
+}
+
+// deepCursor walks a few pages of history to get a cursor far into the store.
+func deepCursor(base string) string {
+	cursor := ""
+	for range 20 {
+		u := base + "/api/v1/observations?history=true&limit=5000"
+		if cursor != "" {
+			u += "&cursor=" + cursor
+		}
+		resp, err := http.Get(u)
+		if err != nil {
+			return cursor
+		}
+		var body struct {
+			Next string `json:"next"`
+		}
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if body.Next == "" {
+			return cursor
+		}
+		cursor = body.Next
+	}
+	return cursor
+}
+
+// bigCSV is a CSV submission of about size bytes: rows for agencies no province
+// covers, so the server reads and checks every row (the memory an upload costs) and
+// answers 422 without storing anything.
+func bigCSV(size int) []byte {
+	var b bytes.Buffer
+	b.WriteString("agency,period,indicator,value,numerator,denominator\n")
+	for i := 0; b.Len() < size; i++ {
+		// About 60 bytes a row: 5 MB stays under the API's 100,000 rows.
+		fmt.Fprintf(&b, "X%012d,2026-Q3,dossiers_fully_online,,%d,1000000\n", i, 400000+i%1000)
+	}
+	return b.Bytes()
+}
+
+func post(c *http.Client, url, token, ctype string, body []byte) (code int, retryAfter time.Duration, err error) {
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", ctype)
+	var key [8]byte
+	rand.Read(key[:])
+	req.Header.Set("Idempotency-Key", hex.EncodeToString(key[:]))
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
+		retryAfter = time.Duration(s) * time.Second
+	}
+	return resp.StatusCode, retryAfter, nil
+}
+
+func waitReady(base string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return errors.New("goc serve did not become ready")
+}
+
+// procKB reads a kB field (VmRSS, VmHWM) of /proc/PID/status.
+func procKB(pid int, field string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+type endpoint struct {
+	codes     map[int]int
+	latencies []time.Duration
+	errors    map[string]int
+}
+
+type stats struct {
+	mu sync.Mutex
+	by map[string]*endpoint
+}
+
+func newStats() *stats { return &stats{by: map[string]*endpoint{}} }
+
+func (s *stats) add(name string, code int, lat time.Duration, err string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.by[name]
+	if e == nil {
+		e = &endpoint{codes: map[int]int{}, errors: map[string]int{}}
+		s.by[name] = e
+	}
+	e.codes[code]++
+	e.latencies = append(e.latencies, lat)
+	if err != "" && code == 0 {
+		if len(err) > 80 {
+			err = err[:80]
+		}
+		e.errors[err]++
+	}
+}
+
+func (s *stats) print(w io.Writer, values int, d time.Duration, readers, uploaders, submitters int) {
+	names := make([]string, 0, len(s.by))
+	for n := range s.by {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	total, fivexx, noAnswer := 0, 0, 0
+	fmt.Fprintf(w, "%d stored values; %s; %d readers, %d uploaders (5 MB CSV), %d JSON submitters\n\n", values, d, readers, uploaders, submitters)
+	fmt.Fprintln(w, "| endpoint | requests | p50 | p99 | max | status codes |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---|")
+	for _, n := range names {
+		e := s.by[n]
+		slices.Sort(e.latencies)
+		q := func(p float64) time.Duration {
+			return e.latencies[min(len(e.latencies)-1, int(p*float64(len(e.latencies))))]
+		}
+		var codes []string
+		keys := make([]int, 0, len(e.codes))
+		for c := range e.codes {
+			keys = append(keys, c)
+		}
+		slices.Sort(keys)
+		for _, c := range keys {
+			codes = append(codes, fmt.Sprintf("%d×%d", c, e.codes[c]))
+			total += e.codes[c]
+			if c >= 500 {
+				fivexx += e.codes[c]
+			}
+			if c == 0 {
+				noAnswer += e.codes[c]
+			}
+		}
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s |\n", n, len(e.latencies), q(0.5).Round(time.Millisecond),
+			q(0.99).Round(time.Millisecond), e.latencies[len(e.latencies)-1].Round(time.Millisecond), strings.Join(codes, ", "))
+		for msg, k := range e.errors {
+			fmt.Fprintf(w, "|   no answer: %s | %d | | | | |\n", msg, k)
+		}
+	}
+	fmt.Fprintf(w, "\nrequests: %d; 5xx: %d; no answer (client timeout or error): %d\n", total, fivexx, noAnswer)
+}
