@@ -48,7 +48,7 @@ func TestMain(m *testing.M) {
 
 func writeDemo(path string) error {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, path)
+	st, err := sqlite.Open(ctx, path, sqlite.WithAutoApprove(true)) // the demo history is published
 	if err != nil {
 		return err
 	}

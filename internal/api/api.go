@@ -51,6 +51,8 @@ type Server struct {
 	feeds    FeedStatuses
 	sub      submissionSettings
 	guard    *guard
+	// approvals is the review workflow; the Writer's own when it keeps one.
+	approvals Approvals
 }
 
 // Options configure a Server.
@@ -84,6 +86,9 @@ type Options struct {
 	// Limits bound uploads being parsed at once and the rate of writes and failed
 	// authentication; the defaults when zero.
 	Limits Limits
+	// Approvals keeps the review workflow; the Writer's own when it implements
+	// Approvals and this is nil.
+	Approvals Approvals
 }
 
 // New builds the API server.
@@ -112,6 +117,10 @@ func New(o Options) *Server {
 	s.sub = newSubmissionSettings(o)
 	// Rates are judged by the wall clock, not the domain clock of periods and deadlines.
 	s.guard = newGuard(o.Limits, nil)
+	s.approvals = o.Approvals
+	if s.approvals == nil {
+		s.approvals, _ = o.Writer.(Approvals)
+	}
 	s.registerCompleteness()
 	return s
 }
@@ -130,6 +139,10 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/v1/agencies", s.listAgencies)
 	route("GET /api/v1/agencies/{code}", s.getAgency)
 	route("POST /api/v1/submissions", s.postSubmission)
+	route("GET /api/v1/submissions", s.listSubmissions)
+	route("GET /api/v1/submissions/{agency}/{period}", s.getSubmission)
+	route("POST /api/v1/submissions/{agency}/{period}/approve", s.approveSubmission)
+	route("POST /api/v1/submissions/{agency}/{period}/return", s.returnSubmission)
 	route("GET /api/v1/observations", s.listObservations)
 	route("GET /api/v1/progress", s.getProgress)
 	route("GET /api/v1/completeness", s.getCompleteness)
@@ -343,22 +356,40 @@ func (s *Server) listObservations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sq.Limit = limit + 1
-	obs, err := s.query.Observations(r.Context(), sq)
+	qs, ok := s.queryFor(w, r)
+	if !ok {
+		return
+	}
+	obs, err := qs.Observations(r.Context(), sq)
 	if err != nil {
 		s.queryError(w, "observations", err)
 		return
 	}
 	obs, next := pageOf(obs, limit, func(o indicators.Observation) any { return cursorOf(o) })
+	unapproved, err := qs.Unapproved(r.Context(), obs)
+	if err != nil {
+		s.queryError(w, "observations", err)
+		return
+	}
 	s.roundValues(obs)
-	item := func(i int) any { return obs[i] }
+	revs := make([]revision, len(obs))
+	for i, o := range obs {
+		revs[i].Observation = o
+	}
 	if sq.History {
-		revs, err := s.withPrevious(r.Context(), sq, obs)
-		if err != nil {
+		if revs, err = s.withPrevious(r.Context(), sq, obs); err != nil {
 			s.queryError(w, "observations", err)
 			return
 		}
-		item = func(i int) any { return revs[i] }
 	}
+	// Figures waiting for a reviewer (only an officer's or reviewer's own read has any)
+	// say so.
+	for i := range revs {
+		if unapproved[store.KeyOf(obs[i])] {
+			revs[i].Approved = new(bool)
+		}
+	}
+	item := func(i int) any { return revs[i] }
 	writePage(w, r, listPage{field: "observations", n: len(obs), item: item, limit: limit, next: next})
 }
 

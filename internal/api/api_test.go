@@ -32,11 +32,17 @@ type fixture struct {
 }
 
 // newFixture serves the API over a real SQLite file with the built-in catalogue and
-// registry, optionally preloaded with the demo history.
+// registry, optionally preloaded with the demo history. Approval is automatic, as in
+// deployments without reviewers, so what is stored is what the public reads; the
+// workflow's own tests use newFixtureWith without it.
 func newFixture(t *testing.T, withDemo bool, opts ...func(*api.Options)) *fixture {
+	return newFixtureWith(t, withDemo, []sqlite.Option{sqlite.WithAutoApprove(true)}, opts...)
+}
+
+func newFixtureWith(t *testing.T, withDemo bool, stOpts []sqlite.Option, opts ...func(*api.Options)) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "goc.db"))
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "goc.db"), stOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,6 +62,15 @@ func newFixture(t *testing.T, withDemo bool, opts ...func(*api.Options)) *fixtur
 		}
 		raw[code] = tok
 		entries = append(entries, auth.Entry{Name: "test-" + code, Agency: code, SHA256: auth.Hash(tok)})
+	}
+	// Reviewers: the whole country, and the Ministry of Finance for its own subtree.
+	for _, code := range []string{"VN", "BTC"} {
+		tok, err := auth.NewToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw["reviewer-"+code] = tok
+		entries = append(entries, auth.Entry{Name: "reviewer-" + code, Agency: code, SHA256: auth.Hash(tok), Role: auth.Reviewer})
 	}
 	tokens, err := auth.NewTokens(entries)
 	if err != nil {

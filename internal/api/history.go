@@ -16,6 +16,9 @@ type revision struct {
 	PreviousNumerator   *float64 `json:"previous_numerator,omitempty"`
 	PreviousDenominator *float64 `json:"previous_denominator,omitempty"`
 	PreviousSubmitter   string   `json:"previous_submitter,omitempty"`
+	// Approved is false on a figure a reviewer has not approved yet, which only its
+	// officer and reviewers see; absent on published figures.
+	Approved *bool `json:"approved,omitempty"`
 }
 
 // withPrevious pairs each revision of a history page with the one before it. The

@@ -25,7 +25,7 @@ import (
 // collectorServer serves the API over a real SQLite file with a feed puller.
 func collectorServer(t testing.TB) (*httptest.Server, *sqlite.Store, *feed.Puller) {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "goc.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "goc.db"), sqlite.WithAutoApprove(true))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	out := map[string]string{"name": who.Name, "agency": who.Agency}
+	out := map[string]string{"name": who.Name, "agency": who.Agency, "role": roleName(who)}
 	if a, ok := s.query.Registry().Get(who.Agency); ok {
 		out["agency_name_vi"], out["agency_name_en"] = a.NameVI, a.NameEN
 	}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Prefix starts every token G-OC issues, so secret scanners and people can tell a G-OC
@@ -47,36 +48,64 @@ func Hash(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Principal is who a token speaks for: the token's name and the agency whose subtree it
-// may submit for.
+// Roles a principal can have.
+const (
+	// Officer submits for its agency's subtree and sees its figures before approval.
+	Officer = "officer"
+	// Reviewer approves or returns the submissions of its agency's subtree.
+	Reviewer = "reviewer"
+	// Operator sees the workflow's state and changes nothing.
+	Operator = "operator"
+)
+
+// Principal is who a token speaks for: the token's name, the agency whose subtree it
+// acts for, and its role (Officer when empty).
 type Principal struct {
 	Name   string
 	Agency string
+	Role   string
 }
 
-// Entry is one configured token: its name, its agency and the SHA-256 of its value.
+// Is reports whether p has role r; an empty role is Officer.
+func (p Principal) Is(r string) bool {
+	if p.Role == "" {
+		return r == Officer
+	}
+	return p.Role == r
+}
+
+// Entry is one configured token: its name, its agency, its role and the SHA-256 of its
+// value, with when it stops working.
 type Entry struct {
 	Name   string
 	Agency string
 	SHA256 string
+	Role   string
+	// Expires, when not zero, is when the token stops working (see Keyring).
+	Expires time.Time
+	// KeepAfterMerger keeps the token working after its agency ceased to exist.
+	KeepAfterMerger bool
 }
 
 // Tokens is an immutable set of configured tokens, safe for concurrent use.
 type Tokens struct {
 	byHash map[[sha256.Size]byte]entry
+	byName map[string]entry
 }
 
 // entry is a configured token as kept in memory: its hash and who it speaks for.
 type entry struct {
-	sum [sha256.Size]byte
-	p   Principal
+	sum     [sha256.Size]byte
+	p       Principal
+	expires time.Time
+	keep    bool
 }
 
 // NewTokens checks the entries and indexes them by hash. Every problem is reported:
 // empty names or agencies, hashes that are not 64 lowercase hex characters, and
 // repeated names or hashes.
 func NewTokens(entries []Entry) (*Tokens, error) {
-	t := &Tokens{byHash: make(map[[sha256.Size]byte]entry, len(entries))}
+	t := &Tokens{byHash: make(map[[sha256.Size]byte]entry, len(entries)), byName: make(map[string]entry, len(entries))}
 	names := make(map[string]int, len(entries))
 	hashes := make(map[[sha256.Size]byte]int, len(entries))
 	var errs []error
@@ -101,7 +130,13 @@ func NewTokens(entries []Entry) (*Tokens, error) {
 			continue
 		}
 		hashes[sum] = i
-		t.byHash[sum] = entry{sum: sum, p: Principal{Name: e.Name, Agency: e.Agency}}
+		switch e.Role {
+		case "", Officer, Reviewer, Operator:
+		default:
+			errs = append(errs, fmt.Errorf("token %d (%s): role %q is not officer, reviewer or operator", i, e.Name, e.Role))
+		}
+		t.byHash[sum] = entry{sum: sum, p: Principal{Name: e.Name, Agency: e.Agency, Role: e.Role}, expires: e.Expires, keep: e.KeepAfterMerger}
+		t.byName[e.Name] = t.byHash[sum]
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("tokens: %w", errors.Join(errs...))
@@ -127,24 +162,48 @@ func parseHash(s string) ([sha256.Size]byte, bool) {
 // around the scheme and the token are ignored. It returns ErrNoToken when there is no
 // bearer token and ErrBadToken when the token is not configured. A nil *Tokens knows no
 // tokens.
+//
+// Tokens alone knows nothing of time or of the registry: expiry and retired agencies
+// are checked by Keyring, which is what servers use.
 func (t *Tokens) Authenticate(header string) (Principal, error) {
+	e, err := t.lookup(header)
+	return e.p, err
+}
+
+// TokenOf returns the bearer token of an Authorization header, or ErrNoToken.
+func TokenOf(header string) (string, error) {
 	fields := strings.Fields(header)
 	if len(fields) < 2 || !strings.EqualFold(fields[0], "Bearer") {
-		return Principal{}, ErrNoToken
+		return "", ErrNoToken
 	}
-	if len(fields) > 2 || t == nil {
+	if len(fields) > 2 {
 		// A token never holds whitespace, so "Bearer a b" cannot match one.
-		return Principal{}, ErrBadToken
+		return "", ErrBadToken
 	}
-	sum := sha256.Sum256([]byte(fields[1]))
+	return fields[1], nil
+}
+
+func (t *Tokens) lookup(header string) (entry, error) {
+	tok, err := TokenOf(header)
+	if err != nil {
+		return entry{}, err
+	}
+	return t.find(tok)
+}
+
+func (t *Tokens) find(token string) (entry, error) {
+	if t == nil || token == "" {
+		return entry{}, ErrBadToken
+	}
+	sum := sha256.Sum256([]byte(token))
 	e, ok := t.byHash[sum]
 	// Looking up by hash is safe because tokens carry 256 random bits; comparing the
 	// stored hash again in constant time keeps the final decision free of timing that
 	// depends on how far the bytes agree.
 	if !ok || subtle.ConstantTimeCompare(sum[:], e.sum[:]) != 1 {
-		return Principal{}, ErrBadToken
+		return entry{}, ErrBadToken
 	}
-	return e.p, nil
+	return e, nil
 }
 
 // Len is the number of configured tokens.

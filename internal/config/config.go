@@ -137,13 +137,32 @@ type Registry struct {
 	File string
 }
 
-// Token is one submission token. Only the SHA-256 of the token is configured.
+// Roles a token can give (tokens[].role).
+const (
+	// RoleOfficer submits for its agency and the units below it, and sees their figures
+	// before approval. The default.
+	RoleOfficer = "officer"
+	// RoleReviewer approves or returns the submissions of its agency's subtree (a
+	// coordinating ministry: VN for the whole country) and sees them before approval.
+	RoleReviewer = "reviewer"
+	// RoleOperator sees the workflow's state but neither submits nor reviews.
+	RoleOperator = "operator"
+)
+
+// Token is one access token. Only the SHA-256 of the token is configured.
 type Token struct {
 	Name string
-	// Agency is the code of the agency whose subtree the token may submit for.
+	// Agency is the code of the agency whose subtree the token acts for.
 	Agency string
 	// SHA256 is the lowercase hex SHA-256 of the token.
 	SHA256 string
+	// Role is RoleOfficer, RoleReviewer or RoleOperator; RoleOfficer when empty.
+	Role string
+	// Expires, when not zero, is when the token stops working.
+	Expires time.Time
+	// KeepAfterMerger keeps a token working after its agency ceased to exist (the 2025
+	// merger); without it, such a token is refused.
+	KeepAfterMerger bool
 
 	// line is where the token's agency is written, for CheckAgencies.
 	line int

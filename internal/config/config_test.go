@@ -244,7 +244,7 @@ tokens:
 		"t.yaml:6: tokens[1].agency: required",
 		"t.yaml:7: tokens[1].sha256: same hash as tokens[0]",
 		"t.yaml:8: tokens[2].name: required",
-		"t.yaml:10: tokens[2].secret: unknown key; known keys here: agency, name, sha256",
+		"t.yaml:10: tokens[2].secret: unknown key; known keys here: agency, expires, keep_after_merger, name, role, sha256",
 	}
 	got := err.Error()
 	for _, w := range want {
@@ -309,5 +309,28 @@ func TestExampleInfluxTokenIsEmptyWhenItsVariableIsUnset(t *testing.T) {
 	}
 	if !c.Store.Influx.Token.IsZero() {
 		t.Fatal("token set although GOC_INFLUX_TOKEN is unset")
+	}
+}
+
+func TestTokenRoleExpiryAndMergerAreRead(t *testing.T) {
+	hash := strings.Repeat("ab", 32)
+	c, err := Parse("t.yaml", []byte("store: {path: goc.db}\ntokens:\n"+
+		"  - {name: a, agency: VN, sha256: "+hash+", role: reviewer, expires: 2026-12-31, keep_after_merger: true}\n"+
+		"  - {name: b, agency: P20, sha256: "+strings.Repeat("cd", 32)+"}\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := c.Tokens[0], c.Tokens[1]
+	if a.Role != RoleReviewer || !a.KeepAfterMerger || !a.Expires.Equal(time.Date(2026, 12, 31, 17, 0, 0, 0, time.UTC)) {
+		t.Errorf("token a = %+v, want a reviewer until the end of 2026-12-31 in UTC+7, kept after the merger", a)
+	}
+	if b.Role != "" || !b.Expires.IsZero() || b.KeepAfterMerger {
+		t.Errorf("token b = %+v, want the defaults", b)
+	}
+	_, err = Parse("t.yaml", []byte("store: {path: goc.db}\ntokens:\n  - {name: a, agency: VN, sha256: "+hash+", role: boss, expires: soon}\n"), "")
+	for _, want := range []string{`tokens[0].role: "boss" must be officer, reviewer or operator`, `tokens[0].expires: "soon" must be a date`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
 	}
 }

@@ -309,6 +309,31 @@ func (d *decoder) tokens(v *yaml.Node, path string) []Token {
 			"name":   d.text(&t.Name),
 			"agency": d.text(&t.Agency),
 			"sha256": d.text(&hash),
+			"role": setting(d, &t.Role, func(s string) (string, error) {
+				switch s {
+				case RoleOfficer, RoleReviewer, RoleOperator:
+					return s, nil
+				}
+				return "", fmt.Errorf("%q must be officer, reviewer or operator", s)
+			}),
+			"expires": setting(d, &t.Expires, func(s string) (time.Time, error) {
+				if at, err := time.Parse(time.RFC3339, s); err == nil {
+					return at, nil
+				}
+				// A date ends at midnight in Viet Nam (UTC+7), whatever server.location says.
+				at, err := time.ParseInLocation(time.DateOnly, s, time.FixedZone("ICT", 7*3600))
+				if err != nil {
+					return time.Time{}, fmt.Errorf("%q must be a date (2026-12-31: the token works until that day ends, UTC+7) or a time (2026-12-31T17:00:00+07:00)", s)
+				}
+				return at.AddDate(0, 0, 1), nil
+			}),
+			"keep_after_merger": setting(d, &t.KeepAfterMerger, func(s string) (bool, error) {
+				b, err := strconv.ParseBool(s)
+				if err != nil {
+					return false, fmt.Errorf("%q must be true or false", s)
+				}
+				return b, nil
+			}),
 		}) {
 			continue
 		}

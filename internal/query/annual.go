@@ -67,7 +67,7 @@ func (s *Service) figures(ctx context.Context, ind *indicators.Indicator, level 
 	if err != nil {
 		return nil, false, fmt.Errorf("read data version: %w", err)
 	}
-	key := figureKey{ind.Code, level, s.published}
+	key := figureKey{ind.Code, level, s.audience.public()}
 	c := s.cache
 	c.mu.Lock()
 	e := c.entries[key]
@@ -144,7 +144,7 @@ func (s *Service) computeFigures(ctx context.Context, ind *indicators.Indicator,
 
 // cacheable reports whether this Service's reads are the same for every reader: only
 // those are kept in the figure cache.
-func (s *Service) cacheable() bool { return true }
+func (s *Service) cacheable() bool { return s.audience.public() || s.audience.All }
 
 // annualValues is one agency's yearly figures from the cache, when it can answer.
 func (s *Service) annualValues(ctx context.Context, ind *indicators.Indicator, agency string, level indicators.Level) ([]indicators.Value, bool, error) {

@@ -128,6 +128,8 @@ func (s *Service) Completeness(ctx context.Context, p period.Period, dueDays int
 	}
 
 	q := store.Query{Indicators: codes, From: p.Start(nil), To: p.End(nil), Kinds: []period.Kind{p.Kind}, Sources: ReportSources}
+	// Completeness is about receipt: a report counts once received, approved or not,
+	// so it reads the stored figures whoever asks.
 	latest, err := s.store.Observations(ctx, q)
 	if err != nil {
 		return Completeness{}, fmt.Errorf("read reports for %s: %w", p, err)

@@ -78,7 +78,7 @@ func (s *Service) ExportPlan(req ExportRequest) ([]ExportChunk, error) {
 
 // ExportChunk reads one chunk of an export plan.
 func (s *Service) ExportChunk(ctx context.Context, c ExportChunk) ([]indicators.Observation, error) {
-	obs, err := s.store.Observations(ctx, c.Query)
+	obs, err := s.read(ctx, c.Query)
 	if err != nil {
 		return nil, fmt.Errorf("read observations of %s in %d: %w", c.Indicator, c.Year, err)
 	}

@@ -18,7 +18,7 @@ func (s *Service) PreviousValues(ctx context.Context, agency string, p period.Pe
 	if len(codes) == 0 {
 		return out, nil
 	}
-	obs, err := s.store.Observations(ctx, store.Query{
+	obs, err := s.read(ctx, store.Query{
 		Indicators: codes, Agencies: []string{agency},
 		From: p.Start(nil), To: p.End(nil), Kinds: []period.Kind{p.Kind},
 	})

@@ -4,12 +4,9 @@ package query
 // approved revision only (store.Query.Published): the figures the public may see.
 // Its roll-ups, progress, scoreboard and rankings are computed over published figures
 // alone. Reporting completeness still counts what was received, approved or not, since
-// it measures reporting rather than publishing. The public pages use it.
-func (s *Service) PublicView() *Service {
-	c := *s
-	c.published = true
-	return &c
-}
+// it measures reporting rather than publishing. A Service from New already answers for
+// the public; PublicView undoes a For.
+func (s *Service) PublicView() *Service { return s.For(Audience{}) }
 
 // IsPublicView reports whether the Service reads published figures only.
-func (s *Service) IsPublicView() bool { return s.published }
+func (s *Service) IsPublicView() bool { return s.audience.public() }

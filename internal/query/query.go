@@ -26,12 +26,12 @@ type Service struct {
 	catalogue *indicators.Catalogue
 	registry  *indicators.Registry
 	now       func() time.Time
-	// published makes every figure come from published (approved) revisions only:
-	// the public's view (see PublicView).
-	published bool
 	// cache keeps rolled-up yearly figures between requests (see figureCache); copies
 	// of the Service share it.
 	cache *figureCache
+	// audience is whose unapproved figures reads include; the zero value is the
+	// public (see For).
+	audience Audience
 }
 
 // New builds a Service. now is the clock (time.Now in production).
@@ -98,7 +98,7 @@ func (s *Service) rollUpSeries(ind *indicators.Indicator, byPeriod ownObservatio
 // ownByPeriod loads the latest revision of every agency's own observations of one
 // indicator in one query, grouped by period.
 func (s *Service) ownByPeriod(ctx context.Context, ind *indicators.Indicator) (ownObservations, error) {
-	obs, err := s.store.Observations(ctx, store.Query{Indicators: []string{ind.Code}, Published: s.published})
+	obs, err := s.read(ctx, store.Query{Indicators: []string{ind.Code}})
 	if err != nil {
 		return nil, fmt.Errorf("read observations of %s: %w", ind.Code, err)
 	}
@@ -246,7 +246,8 @@ func (s *Service) ProgressOfAll(ctx context.Context, code string, year int, on t
 	return out, nil
 }
 
-// Observations returns stored observations as they are, with source and revision.
+// Observations returns stored observations as they are, with source and revision:
+// approved ones, and the newest of the agencies the Service's audience sees.
 func (s *Service) Observations(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
 	for _, c := range q.Indicators {
 		if _, ok := s.catalogue.Get(c); !ok {
@@ -258,8 +259,7 @@ func (s *Service) Observations(ctx context.Context, q store.Query) ([]indicators
 			return nil, &NotFoundError{"agency", c}
 		}
 	}
-	q.Published = q.Published || s.published
-	obs, err := s.store.Observations(ctx, q)
+	obs, err := s.read(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("read observations: %w", err)
 	}

@@ -227,11 +227,11 @@ func (s *Service) Ranking(ctx context.Context, req RankingRequest) (*RankingRepo
 	sources := map[indicators.Source]bool{}
 	var cutoff time.Time
 	for _, ind := range toRead {
-		q := store.Query{Indicators: []string{ind.Code}, To: p.End(nil), Published: s.published}
+		q := store.Query{Indicators: []string{ind.Code}, To: p.End(nil)}
 		if !slices.Contains(keyInds, ind) {
 			q.From = prev.Start(nil)
 		}
-		obs, err := s.store.Observations(ctx, q)
+		obs, err := s.read(ctx, q)
 		if err != nil {
 			return nil, fmt.Errorf("read observations of %s: %w", ind.Code, err)
 		}

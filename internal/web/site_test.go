@@ -45,6 +45,7 @@ func newSite(t testing.TB) *site { return newSiteWith(t, false) }
 func newSiteWith(t testing.TB, cache bool) *site {
 	t.Helper()
 	ctx := context.Background()
+	// The demo history is published, as `goc demo` approves it.
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "goc.db"), sqlite.WithAutoApprove(true))
 	if err != nil {
 		t.Fatal(err)
