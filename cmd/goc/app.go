@@ -122,7 +122,7 @@ func newApp(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, er
 }
 
 // serve runs the HTTP API until ctx is cancelled, then shuts down gracefully.
-func (a *app) serve(ctx context.Context, tokens *auth.Tokens, e *env, banner func(url string)) error {
+func (a *app) serve(ctx context.Context, tokens *auth.Keyring, e *env, banner func(url string)) error {
 	q := query.New(a.store, a.catalogue, a.registry, time.Now)
 	col, err := a.newCollectors()
 	if err != nil {

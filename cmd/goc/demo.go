@@ -79,11 +79,18 @@ for example), and the server runs with that config; --load-only loads and exits.
 	if err != nil {
 		return err
 	}
+	// The demo's reviewer approves or returns what the demo officers submit: approval
+	// stays manual in the demo so that the workflow can be tried.
+	reviewerToken, err := demoToken(tokDir, demoReviewer)
+	if err != nil {
+		return err
+	}
+	entries = append(entries, auth.Entry{Name: "demo-" + demoReviewer, Agency: a.registry.Root(), SHA256: auth.Hash(reviewerToken), Role: auth.Reviewer})
 	tokens, err := auth.NewTokens(entries)
 	if err != nil {
 		return err
 	}
-	return a.serve(ctx, tokens, e, func(url string) {
+	return a.serve(ctx, newKeyring(tokens, a.registry), e, func(url string) {
 		fmt.Fprintf(e.stdout, "G-OC demo đang chạy / is serving at %s (khởi động/started in %s)\n", url, time.Since(started).Round(time.Millisecond))
 		fmt.Fprintf(e.stdout, "  kho dữ liệu / store: %s\n", storeName(cfg))
 		fmt.Fprintf(e.stdout, "  thử / try: curl '%s/api/v1/progress?indicator=dossiers_fully_online&year=2025'\n", url)
@@ -95,10 +102,14 @@ for example), and the server runs with that config; --load-only loads and exits.
 		for _, s := range shown {
 			fmt.Fprintf(e.stdout, "  %-4s %-40s %s\n", s[0], s[1], s[2])
 		}
+		fmt.Fprintf(e.stdout, "Người duyệt (cả nước) / reviewer (whole country), %s: %s\n", filepath.Join(tokDir, demoReviewer), reviewerToken)
 		fmt.Fprintf(e.stdout, "  export GOC_SERVER=%s GOC_TOKEN=$(cat %s)\n", url, filepath.Join(tokDir, "P20"))
 		fmt.Fprintln(e.stdout, "Nhấn Ctrl-C để dừng / press Ctrl-C to stop.")
 	})
 }
+
+// demoReviewer names the demo's reviewer account and its token file.
+const demoReviewer = "reviewer"
 
 // demoTokenDir is where the demo keeps its tokens: "tokens" in its data directory, or
 // goc-demo-tokens beside the config file when it runs on a config's store.

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -261,7 +262,18 @@ func TestDemoKeepsAnAcknowledgedSubmissionAfterKill9(t *testing.T) {
 			Submitter string  `json:"submitter"`
 		} `json:"observations"`
 	}
-	again.getJSON(t, "/api/v1/observations?indicator=ops_level4_share&agency=P20&from=2026-Q3&to=2026-Q3", &obs)
+	// The submission waits for review: its officer reads it with unapproved=true.
+	req, _ := http.NewRequest("GET", again.url+"/api/v1/observations?indicator=ops_level4_share&agency=P20&from=2026-Q3&to=2026-Q3&unapproved=true", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = json.NewDecoder(resp.Body).Decode(&obs)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("officer's read: %d %v", resp.StatusCode, err)
+	}
 	if len(obs.Observations) != 1 || obs.Observations[0].Submitter != "demo-P20" {
 		t.Fatalf("after kill -9 and restart: %+v, want the acknowledged submission", obs.Observations)
 	}
@@ -293,6 +305,8 @@ func TestServeFromConfigAcceptsConfiguredToken(t *testing.T) {
 store:
   backend: sqlite
   path: data/goc.db
+submissions:
+  approval: automatic   # no reviewer here: what is stored is published
 tokens:
   - name: bo-tai-chinh
     agency: BTC
@@ -314,5 +328,52 @@ tokens:
 	s.getJSON(t, "/api/v1/progress?indicator=dossiers_fully_online&agency=BTC&year=2030", &prog)
 	if prog.Latest.Value != 62 {
 		t.Errorf("progress latest = %v, want 62", prog.Latest.Value)
+	}
+}
+
+func TestRemovedOrExpiredTokenStopsWorkingOnSIGHUPWithoutARestart(t *testing.T) {
+	dir := t.TempDir()
+	keep, _ := auth.NewToken()
+	gone, _ := auth.NewToken()
+	cfg := filepath.Join(dir, "goc.yaml")
+	write := func(tokens string) {
+		if err := os.WriteFile(cfg, []byte("server:\n  addr: 127.0.0.1:0\nstore:\n  path: goc.db\ntokens:\n"+tokens), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	both := fmt.Sprintf("  - {name: keep, agency: BTC, sha256: %s}\n  - {name: gone, agency: P20, sha256: %s}\n", auth.Hash(keep), auth.Hash(gone))
+	write(both)
+	s := startGoc(t, "serve", "--config", cfg)
+	whoami := func(tok string) int {
+		req, _ := http.NewRequest("GET", s.url+"/api/v1/whoami", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if whoami(gone) != 200 || whoami(keep) != 200 {
+		t.Fatal("configured tokens refused before any change")
+	}
+	// Revoke one and expire the other in the past, then tell goc.
+	write(fmt.Sprintf("  - {name: keep, agency: BTC, sha256: %s, expires: 2020-01-01}\n", auth.Hash(keep)))
+	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	// The reload runs as the signal arrives; wait for its effect, bounded.
+	deadline := time.Now().Add(30 * time.Second)
+	for whoami(gone) != 401 {
+		if time.Now().After(deadline) {
+			t.Fatal("revoked token still works 30 s after SIGHUP")
+		}
+		runtime.Gosched()
+	}
+	if code := whoami(keep); code != 401 {
+		t.Errorf("expired token: %d, want 401", code)
+	}
+	if s.cmd.ProcessState != nil {
+		t.Fatal("goc restarted or stopped")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/g-oc/goc/internal/auth"
 	"github.com/g-oc/goc/internal/config"
@@ -35,15 +36,13 @@ Runs the G-OC server from a config file: the API, /metrics, /healthz, /readyz.
 		return err
 	}
 	defer a.close()
-	entries := make([]auth.Entry, len(cfg.Tokens))
-	for i, t := range cfg.Tokens {
-		entries[i] = auth.Entry{Name: t.Name, Agency: t.Agency, SHA256: t.SHA256}
-	}
-	tokens, err := auth.NewTokens(entries)
+	tokens, err := auth.NewTokens(tokenEntries(cfg.Tokens))
 	if err != nil {
 		return err
 	}
-	return a.serve(ctx, tokens, e, func(url string) {
+	keys := newKeyring(tokens, a.registry)
+	go reloadTokens(ctx, *path, keys, a.registry, 2*time.Second, a.log)
+	return a.serve(ctx, keys, e, func(url string) {
 		a.log.Info("G-OC đang chạy / serving", "url", url, "store", string(cfg.Store.Backend), "indicators", len(a.catalogue.All()), "agencies", len(a.registry.All()), "tokens", tokens.Len())
 	})
 }
