@@ -76,6 +76,10 @@ func TestConformanceWithLatestFromLedger(t *testing.T) {
 	})
 }
 
+func TestSessions(t *testing.T) {
+	storetest.RunSessions(t, func(t *testing.T) store.Sessions { return openFresh(t) })
+}
+
 func TestConformanceWithAutoApprove(t *testing.T) {
 	storetest.RunAutoApprove(t, func(t *testing.T) store.Store {
 		return openFresh(t, func(o *Options) { o.AutoApprove = true })

@@ -15,6 +15,7 @@ import (
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/approval"
 	"github.com/g-oc/goc/internal/store/idempotency"
+	"github.com/g-oc/goc/internal/store/session"
 	"github.com/g-oc/goc/internal/store/sqlwhere"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -149,7 +150,7 @@ func openSpool(ctx context.Context, path string) (*spool, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
-	if _, err := writer.ExecContext(ctx, spoolSchema+";\n"+idempotency.Schema+";\n"+approval.Schema); err != nil {
+	if _, err := writer.ExecContext(ctx, spoolSchema+";\n"+idempotency.Schema+";\n"+approval.Schema+";\n"+session.Schema); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("open spool %s: %w", path, err)
 	}

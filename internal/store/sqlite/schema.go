@@ -7,6 +7,7 @@ import (
 
 	"github.com/g-oc/goc/internal/store/approval"
 	"github.com/g-oc/goc/internal/store/idempotency"
+	"github.com/g-oc/goc/internal/store/session"
 )
 
 // migrations bring a database from schema version i (PRAGMA user_version) to i+1.
@@ -179,6 +180,8 @@ CREATE TABLE reminders_sent (
 	sent_at INTEGER NOT NULL -- unix nanoseconds, UTC
 ) WITHOUT ROWID;
 `,
+	// 6: signed-in sessions (the same table as the InfluxDB backend keeps in its spool).
+	session.Schema,
 }
 
 // migrate runs the migrations the file has not seen, each in its own transaction

@@ -38,6 +38,13 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestSessions(t *testing.T) {
+	storetest.RunSessions(t, func(t *testing.T) store.Sessions {
+		s, _ := openTemp(t)
+		return s
+	})
+}
+
 func TestConformanceWithAutoApprove(t *testing.T) {
 	storetest.RunAutoApprove(t, func(t *testing.T) store.Store {
 		s, _ := openTemp(t, WithAutoApprove(true))

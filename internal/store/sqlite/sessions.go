@@ -1,0 +1,74 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/session"
+)
+
+var _ store.Sessions = (*Store)(nil)
+
+// SaveSession stores a signed-in session.
+func (s *Store) SaveSession(ctx context.Context, ss store.Session) error {
+	if err := s.enter("save session"); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	if err := session.Save(ctx, s.writer, ss); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	return nil
+}
+
+// Session reads a session by the hash of its id.
+func (s *Store) Session(ctx context.Context, idHash string) (store.Session, bool, error) {
+	if err := s.enter("read session"); err != nil {
+		return store.Session{}, false, err
+	}
+	defer s.mu.RUnlock()
+	ss, ok, err := session.Get(ctx, s.readers, idHash)
+	if err != nil {
+		return ss, ok, fmt.Errorf("sqlite: %w", err)
+	}
+	return ss, ok, nil
+}
+
+// TouchSession records a session's activity.
+func (s *Store) TouchSession(ctx context.Context, idHash string, at time.Time) error {
+	if err := s.enter("touch session"); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	if err := session.Touch(ctx, s.writer, idHash, at); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	return nil
+}
+
+// DeleteSession ends a session.
+func (s *Store) DeleteSession(ctx context.Context, idHash string) error {
+	if err := s.enter("delete session"); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	if err := session.Delete(ctx, s.writer, idHash); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	return nil
+}
+
+// DeleteSessionsSeenBefore ends idle sessions.
+func (s *Store) DeleteSessionsSeenBefore(ctx context.Context, t time.Time) (int, error) {
+	if err := s.enter("prune sessions"); err != nil {
+		return 0, err
+	}
+	defer s.mu.RUnlock()
+	n, err := session.DeleteSeenBefore(ctx, s.writer, t)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: %w", err)
+	}
+	return n, nil
+}
