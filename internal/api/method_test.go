@@ -11,8 +11,8 @@ func TestWrongMethodOnAnAPIRouteIs405WithAllow(t *testing.T) {
 		{http.MethodPut, "/api/v1/observations", "GET, HEAD"},
 		{http.MethodDelete, "/api/v1/observations", "GET, HEAD"},
 		{http.MethodDelete, "/api/v1/agencies/P20", "GET, HEAD"},
-		{http.MethodGet, "/api/v1/submissions", "POST"},
-		{http.MethodPut, "/api/v1/submissions", "POST"},
+		{http.MethodPut, "/api/v1/submissions", "GET, HEAD, POST"}, // GET lists the review workflow's submissions
+		{http.MethodGet, "/api/v1/submissions/P20/2026-Q4/approve", "POST"},
 		{http.MethodPost, "/healthz", "GET, HEAD"},
 	} {
 		req, _ := http.NewRequest(tc.method, f.srv.URL+tc.path, nil)
