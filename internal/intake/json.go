@@ -294,13 +294,15 @@ func readJSONRecords(doc *jvalue, problems []Problem, layout *Layout, rowPlace f
 // applyDefaults gives a feed's record the agency, indicator and period of the feed
 // when it names none.
 func (l *Layout) applyDefaults(r *Row) {
-	for _, d := range []struct {
-		f   *Field
-		def string
-	}{{&r.Agency, l.Agency}, {&r.Indicator, l.Indicator}, {&r.Period, l.Period}} {
-		if !d.f.Set && d.def != "" {
-			*d.f = Field{Place: r.Place, Set: true, Text: d.def}
-		}
+	// Plain assignments: a table of pointers into r would move every row to the heap.
+	if !r.Agency.Set && l.Agency != "" {
+		r.Agency = Field{Place: r.Place, Set: true, Text: l.Agency}
+	}
+	if !r.Indicator.Set && l.Indicator != "" {
+		r.Indicator = Field{Place: r.Place, Set: true, Text: l.Indicator}
+	}
+	if !r.Period.Set && l.Period != "" {
+		r.Period = Field{Place: r.Place, Set: true, Text: l.Period}
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/g-oc/goc/internal/auth"
 	"github.com/g-oc/goc/internal/intake"
 	"github.com/g-oc/goc/internal/metrics"
+	"github.com/g-oc/goc/internal/outbound"
 	"github.com/g-oc/goc/internal/query"
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/sqlite"
@@ -215,7 +216,7 @@ func sourcesUnderTest(t *testing.T) []source {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, payload) }))
 			defer srv.Close()
 			p := feed.NewPuller(feed.PullerOptions{Checker: feed.NewChecker(cat, reg, time.UTC, clock), Writer: st,
-				Metrics: feed.NewMetrics(prometheus.NewRegistry())})
+				Metrics: feed.NewMetrics(prometheus.NewRegistry()), Outbound: outbound.MustPolicy(srv.Listener.Addr().String())})
 			status, _ := p.Pull(context.Background(), &feed.Feed{Name: "kpi", URL: srv.URL, Format: format, Records: records})
 			var rules []string
 			if status.Error != nil {

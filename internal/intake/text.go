@@ -39,6 +39,11 @@ func zeroWidth(r rune) bool {
 
 // trimSpace trims spaces, no-break and zero-width ones too, at both ends.
 func trimSpace(s string) string {
+	// Most values start and end with a printable ASCII byte: nothing to trim, checked
+	// without decoding runes, as this runs for every cell of a million-row import.
+	if s == "" || (s[0] > ' ' && s[0] < 0x80 && s[len(s)-1] > ' ' && s[len(s)-1] < 0x80) {
+		return s
+	}
 	return strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || invisible(r) })
 }
 
@@ -54,6 +59,9 @@ func cleanText(s string) string {
 // hidden finds a space or an invisible character inside a code: the character, named
 // as U+XXXX, and its 1-based position.
 func hidden(code string) (string, int, bool) {
+	if plainASCII(code) {
+		return "", 0, false
+	}
 	i := 0
 	for _, r := range code {
 		i++
@@ -90,6 +98,16 @@ func wordsText(s string) string {
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// plainASCII reports a string of printable ASCII without spaces: nearly every code.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
 			return false
 		}
 	}
