@@ -186,6 +186,7 @@ func TestPortalDownAlertFiresAndResolvesThroughPrometheusAndAlertmanager(t *test
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`server: {addr: "127.0.0.1:0"}
 store: {path: goc.db}
 collectors:
+  allow_internal: [%q]
   probes:
     interval: 1s
     timeout: 1s
@@ -194,7 +195,7 @@ collectors:
 alerts:
   portal_down_for: 2s
   portal_slow_seconds: 30
-`, target)), 0o600)
+`, p.addr, target)), 0o600)
 	s := startGoc(t, "serve", "--config", cfg)
 	gocAddr := strings.TrimPrefix(s.url, "http://")
 

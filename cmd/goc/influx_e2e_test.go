@@ -86,9 +86,10 @@ tokens:
 			Revision  int    `json:"revision"`
 		} `json:"observations"`
 	}
-	s.getJSON(t, "/api/v1/observations?indicator=ops_level4_share&agency=P20&from=2026-Q3&to=2026-Q3&history=true", &got)
-	// The demo history may already hold this quarter: the submission is then its next
-	// revision, and earlier ones stay.
+	// The submission waits for a reviewer, so the officer asks for its unapproved
+	// figures. The demo history may already hold this quarter: the submission is then
+	// its next revision, and earlier ones stay.
+	s.getJSONAs(t, tok, "/api/v1/observations?indicator=ops_level4_share&agency=P20&from=2026-Q3&to=2026-Q3&history=true&unapproved=true", &got)
 	if n := len(got.Observations); n == 0 || got.Observations[n-1].Submitter != "lang-son" || got.Observations[n-1].Revision != n {
 		t.Errorf("the submission read back as %+v, want it as the last revision", got.Observations)
 	}

@@ -203,7 +203,21 @@ func (s *server) post(t *testing.T, token, body string) (int, string) {
 
 func (s *server) getJSON(t *testing.T, path string, out any) {
 	t.Helper()
-	resp, err := http.Get(s.url + path)
+	s.getJSONAs(t, "", path, out)
+}
+
+// getJSONAs is getJSON with a bearer token, as that token's holder asks (none when
+// token is empty).
+func (s *server) getJSONAs(t *testing.T, token, path string, out any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
