@@ -188,33 +188,9 @@ func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
 	return allow
 }
 
-type statusRecorder struct {
-	http.ResponseWriter
-	code int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.code = code
-	r.ResponseWriter.WriteHeader(code)
-}
-
-// instrument counts requests by route pattern (never by raw path, which would let any
-// client grow the series without bound) and times them.
+// instrument counts and times a route's requests in the API's metrics.
 func (s *Server) instrument(pattern string, h http.Handler) http.Handler {
-	method, route, ok := strings.Cut(pattern, " ")
-	if !ok {
-		method, route = "", pattern
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-		h.ServeHTTP(rec, r)
-		if method == "" {
-			method = r.Method
-		}
-		s.metrics.HTTPRequests.WithLabelValues(route, method, strconv.Itoa(rec.code)).Inc()
-		s.metrics.HTTPRequestDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
-	})
+	return s.metrics.Instrument(pattern, h)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -57,7 +57,7 @@ func cleanText(s string) string {
 }
 
 // hidden finds a space or an invisible character inside a code: the character, named
-// as U+XXXX, and its 1-based position.
+// by its code point (such as U+200B), and its 1-based position.
 func hidden(code string) (string, int, bool) {
 	if plainASCII(code) {
 		return "", 0, false

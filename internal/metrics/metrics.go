@@ -4,6 +4,9 @@ package metrics
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -68,3 +71,41 @@ func New() *Metrics {
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
 }
+
+// Instrument counts requests by route pattern (never by raw path, which would let any
+// client grow the series without bound) and times them. The method label is the
+// pattern's ("GET /x"), or the request's for a pattern without one. The API and the
+// pages share it, so both count into the same series the same way.
+func (m *Metrics) Instrument(pattern string, h http.Handler) http.Handler {
+	method, route, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, route = "", pattern
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		h.ServeHTTP(rec, r)
+		// A local copy: the closure is shared by every request of the route.
+		m2 := method
+		if m2 == "" {
+			m2 = r.Method
+		}
+		m.HTTPRequests.WithLabelValues(route, m2, strconv.Itoa(rec.code)).Inc()
+		m.HTTPRequestDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	})
+}
+
+// statusRecorder keeps the status a handler wrote, for the request counter.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.code = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the writer's Flush behind the recorder,
+// which streamed exports use.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

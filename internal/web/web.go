@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -194,37 +193,13 @@ func (s *Server) switchLang(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type statusRecorder struct {
-	http.ResponseWriter
-	code int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.code = code
-	r.ResponseWriter.WriteHeader(code)
-}
-
-// instrument counts page requests by route pattern (never by raw path, which would let
-// any client grow the series without bound), in the API's metrics.
+// instrument counts page requests by route pattern in the API's metrics (nothing
+// when the pages run without metrics).
 func (s *Server) instrument(pattern string, h http.Handler) http.Handler {
 	if s.metrics == nil {
 		return h
 	}
-	method, route, ok := strings.Cut(pattern, " ")
-	if !ok {
-		method, route = "", pattern
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-		h.ServeHTTP(rec, r)
-		m := method
-		if m == "" {
-			m = r.Method
-		}
-		s.metrics.HTTPRequests.WithLabelValues(route, m, strconv.Itoa(rec.code)).Inc()
-		s.metrics.HTTPRequestDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
-	})
+	return s.metrics.Instrument(pattern, h)
 }
 
 // Combine puts the API and the pages on one port: the API keeps /api/, /healthz,
