@@ -14,6 +14,7 @@ import (
 	"github.com/g-oc/goc/collectors/schedule"
 	"github.com/g-oc/goc/internal/config"
 	"github.com/g-oc/goc/internal/outbound"
+	"github.com/g-oc/goc/internal/secret"
 )
 
 // collectorSet is the probes and feeds a running server schedules. It is built before
@@ -88,7 +89,7 @@ func feedJobs(fs []config.Feed) []schedule.FeedJob {
 	return out
 }
 
-func revealAll(m map[string]config.Secret) map[string]string {
+func revealAll(m map[string]secret.Secret) map[string]string {
 	if len(m) == 0 {
 		return nil
 	}

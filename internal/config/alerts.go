@@ -11,6 +11,8 @@ import (
 
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/g-oc/goc/internal/secret"
 )
 
 // Alerts holds the thresholds of the Prometheus alerting rules `goc alerts rules`
@@ -81,7 +83,7 @@ type SMTP struct {
 	// Addr is host:port of the relay (587 is usual for STARTTLS).
 	Addr     string
 	Username string
-	Password Secret
+	Password secret.Secret
 	// From is the sender address.
 	From string
 	// CAFile, when set, is the PEM bundle the relay's certificate is checked against
@@ -221,7 +223,7 @@ func (d *decoder) reminders(n *yaml.Node, path string, r *Reminders) {
 			d.mapping(v, p, fields{
 				"addr":     setting(d, &r.SMTP.Addr, parseAddr),
 				"username": d.text(&r.SMTP.Username),
-				"password": setting(d, &r.SMTP.Password, func(s string) (Secret, error) { return NewSecret(s), nil }),
+				"password": setting(d, &r.SMTP.Password, func(s string) (secret.Secret, error) { return secret.New(s), nil }),
 				"from":     setting(d, &r.SMTP.From, parseEmail),
 				"ca_file":  d.file(&r.SMTP.CAFile),
 			})

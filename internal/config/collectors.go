@@ -17,6 +17,7 @@ import (
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/outbound"
 	"github.com/g-oc/goc/internal/redact"
+	"github.com/g-oc/goc/internal/secret"
 )
 
 // Defaults of the collectors section.
@@ -104,10 +105,10 @@ type Feed struct {
 	// Token is sent as a bearer token; Username and Password as HTTP basic
 	// authentication; QuerySecrets are added to the URL's query when the request is
 	// made (a feed that wants ?api_key=): none of them is ever shown.
-	Token        Secret
+	Token        secret.Secret
 	Username     string
-	Password     Secret
-	QuerySecrets map[string]Secret
+	Password     secret.Secret
+	QuerySecrets map[string]secret.Secret
 	// Agency, Indicator and Period apply to records that do not name their own.
 	Agency, Indicator, Period string
 	// Records is the JSON path of the records, or the Prometheus metric name prefix.
@@ -283,10 +284,10 @@ func (d *decoder) feeds(v *yaml.Node, path string) []Feed {
 					d.add(v.Line, q, "must be a mapping of query parameter names to secrets, such as api_key: {env: KPI_KEY}")
 					return
 				}
-				f.QuerySecrets = map[string]Secret{}
+				f.QuerySecrets = map[string]secret.Secret{}
 				for i := 0; i+1 < len(v.Content); i += 2 {
 					name := v.Content[i].Value
-					var sec Secret
+					var sec secret.Secret
 					d.secret(&sec)(v.Content[i+1], q+"."+name)
 					f.QuerySecrets[name] = sec
 				}

@@ -18,6 +18,8 @@ import (
 	// Deployments such as distroless containers and Windows have no zoneinfo, and the
 	// default location must load everywhere.
 	_ "time/tzdata"
+
+	"github.com/g-oc/goc/internal/secret"
 )
 
 // Defaults of the settings that have one.
@@ -102,7 +104,7 @@ type Influx struct {
 	URL    string
 	Org    string
 	Bucket string
-	Token  Secret
+	Token  secret.Secret
 	// ProbeBucket holds probe history (typically 30 days' retention); empty means Bucket.
 	ProbeBucket string
 	// Spool is the file that keeps acknowledged writes until InfluxDB has them,

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/g-oc/goc/internal/secret"
 )
 
 // The file is walked as a yaml.Node tree rather than decoded into structs, so that every
@@ -220,7 +222,7 @@ func (d *decoder) store(n *yaml.Node, path string, s *Store) {
 				"url":          setting(d, &s.Influx.URL, parseInfluxURL),
 				"org":          d.text(&s.Influx.Org),
 				"bucket":       d.text(&s.Influx.Bucket),
-				"token":        setting(d, &s.Influx.Token, func(s string) (Secret, error) { return NewSecret(s), nil }),
+				"token":        setting(d, &s.Influx.Token, func(s string) (secret.Secret, error) { return secret.New(s), nil }),
 				"probe_bucket": d.text(&s.Influx.ProbeBucket),
 				"spool":        d.file(&s.Influx.Spool),
 				"latest_reads": setting(d, &s.Influx.LatestFromLedger, parseLatestReads),
@@ -282,7 +284,7 @@ func (d *decoder) influxFromEnv(in *Influx) {
 		in.Bucket = os.Getenv(EnvInfluxBucket)
 	}
 	if in.Token.IsZero() {
-		in.Token = NewSecret(os.Getenv(EnvInfluxToken))
+		in.Token = secret.New(os.Getenv(EnvInfluxToken))
 	}
 	if in.Spool == "" {
 		in.Spool = filepath.Join(d.baseDir, DefaultInfluxSpool)

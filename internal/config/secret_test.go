@@ -9,11 +9,13 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/g-oc/goc/internal/secret"
 )
 
 func TestSecretNeverPrintsItsValue(t *testing.T) {
 	const value = "influx-Sup3r-Secret"
-	s := NewSecret(value)
+	s := secret.New(value)
 	if s.Reveal() != value {
 		t.Fatalf("Reveal = %q", s.Reveal())
 	}
@@ -35,7 +37,7 @@ func TestSecretNeverPrintsItsValue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	y, err := yaml.Marshal(map[string]Secret{"token": s})
+	y, err := yaml.Marshal(map[string]secret.Secret{"token": s})
 	if err != nil {
 		t.Fatal(err)
 	}

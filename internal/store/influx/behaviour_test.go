@@ -16,7 +16,7 @@ import (
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
-	"github.com/g-oc/goc/internal/config"
+	"github.com/g-oc/goc/internal/secret"
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/influx/influxtest"
 )
@@ -203,14 +203,14 @@ func TestInfluxDB18WithAuthenticationTakesUserPasswordAsToken(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s := openOn(t, srv, bucket, spoolPath(t), func(o *Options) { o.Token = config.NewSecret("goc:pa:ss'word") })
+	s := openOn(t, srv, bucket, spoolPath(t), func(o *Options) { o.Token = secret.New("goc:pa:ss'word") })
 	mustWrite(t, s, obs("P20", "2025-Q2", 45))
 	flush(t, s)
 	if got, err := s.Observations(context.Background(), store.Query{History: true}); err != nil || len(got) != 1 {
 		t.Fatalf("read with credentials: %v, %v", got, err)
 	}
 	_, err := Open(context.Background(), Options{URL: srv.URL, Bucket: bucket, Spool: spoolPath(t),
-		Token: config.NewSecret("goc:wrong-password")})
+		Token: secret.New("goc:wrong-password")})
 	if err == nil {
 		t.Fatal("Open with a wrong password succeeded")
 	}

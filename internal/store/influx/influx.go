@@ -35,7 +35,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/g-oc/goc/indicators"
-	"github.com/g-oc/goc/internal/config"
+	"github.com/g-oc/goc/internal/secret"
 	"github.com/g-oc/goc/internal/store"
 )
 
@@ -56,7 +56,7 @@ type Options struct {
 	ProbeBucket string
 	// Token authenticates: an API token on InfluxDB 2, "user:password" on 1.8 with
 	// authentication on, empty with it off. It is never logged.
-	Token config.Secret
+	Token secret.Secret
 	// Spool is the spool file, created if missing.
 	Spool string
 	// Registerer receives the spool metrics; nil registers none.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
-	"github.com/g-oc/goc/internal/config"
+	"github.com/g-oc/goc/internal/secret"
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/influx/influxtest"
 )
@@ -152,11 +152,11 @@ func TestInfluxDBOutageAndRestartLoseNothingAndDuplicateNothing(t *testing.T) {
 	bucket := srv.NewDatabase(t)
 	spool := spoolPath(t)
 	var logs syncBuffer
-	const secret = "admin:s3cret-token-value"
+	const token = "admin:s3cret-token-value"
 	reg := prometheus.NewRegistry()
 	open := func() *Store {
 		s, err := Open(context.Background(), Options{URL: srv.URL, Bucket: bucket, Spool: spool,
-			Token: config.NewSecret(secret), Registerer: reg, Timeout: 5 * time.Second,
+			Token: secret.New(token), Registerer: reg, Timeout: 5 * time.Second,
 			Logger: newLogger(&logs)})
 		if err != nil {
 			t.Fatalf("Open: %v", err)
