@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -23,8 +24,21 @@ type Limits struct {
 	// that it gets 503 with Retry-After. Reading and parsing cost memory in proportion
 	// to the bytes, so this bounds the memory uploads can take together.
 	UploadBudget int64
+	// SmallUpload is the size up to which a submission that says its Content-Length
+	// counts as small (default 256 KiB: one agency's period of values is a few KB), and
+	// SmallUploadBudget the bytes kept for small submissions alone (default 16 MiB). A
+	// small submission takes its share from that reserve, never from UploadBudget, so an
+	// agency sending a few values is not kept waiting behind twenty 5 MB files.
+	SmallUpload, SmallUploadBudget int64
 	// UploadWait is how long a submission waits for budget (default 10 s).
 	UploadWait time.Duration
+	// HeavyReads is how many costly reads may run at once over the whole server:
+	// observations, exports and workbooks, completeness, probes, rankings, progress,
+	// series and cards (default the larger of 4 and GOMAXPROCS, the embedded store's
+	// reader connections). One more is answered at once with 429 and Retry-After
+	// instead of waiting: a queue of readers only adds to the time each one waits for
+	// the CPU, until they all time out, while a quick refusal keeps the others fast.
+	HeavyReads int
 	// WritesPerAddr limits submissions per client address (default 10 a second, bursts
 	// of 60); WritesPerToken per token (default 5 a second, bursts of 30).
 	WritesPerAddr, WritesPerToken limit.Options
@@ -35,15 +49,20 @@ type Limits struct {
 
 // Default limits.
 const (
-	DefaultUploadBudget = 64 << 20
-	DefaultUploadWait   = 10 * time.Second
+	DefaultUploadBudget      = 64 << 20
+	DefaultSmallUpload       = 256 << 10
+	DefaultSmallUploadBudget = 16 << 20
+	DefaultUploadWait        = 10 * time.Second
 )
 
 // guard holds the Server's limits, built once.
 type guard struct {
 	budget      *semaphore.Weighted
 	budgetBytes int64
+	small       *semaphore.Weighted // the reserve of small submissions
+	smallMax    int64               // the largest small submission
 	wait        time.Duration
+	reads       *semaphore.Weighted // heavy reads at once
 	addrWrites  *limit.Limiter
 	tokenWrites *limit.Limiter
 	authFails   *limit.Limiter
@@ -55,6 +74,16 @@ func newGuard(l Limits, now func() time.Time) *guard {
 	}
 	if l.UploadWait <= 0 {
 		l.UploadWait = DefaultUploadWait
+	}
+	if l.SmallUpload <= 0 {
+		l.SmallUpload = DefaultSmallUpload
+	}
+	if l.SmallUploadBudget <= 0 {
+		l.SmallUploadBudget = DefaultSmallUploadBudget
+	}
+	l.SmallUpload = min(l.SmallUpload, l.SmallUploadBudget)
+	if l.HeavyReads <= 0 {
+		l.HeavyReads = max(4, runtime.GOMAXPROCS(0))
 	}
 	def := func(o limit.Options, every time.Duration, burst int) limit.Options {
 		if o.Every <= 0 {
@@ -71,7 +100,10 @@ func newGuard(l Limits, now func() time.Time) *guard {
 	return &guard{
 		budget:      semaphore.NewWeighted(l.UploadBudget),
 		budgetBytes: l.UploadBudget,
+		small:       semaphore.NewWeighted(l.SmallUploadBudget),
+		smallMax:    l.SmallUpload,
 		wait:        l.UploadWait,
+		reads:       semaphore.NewWeighted(int64(l.HeavyReads)),
 		addrWrites:  limit.New(def(l.WritesPerAddr, 100*time.Millisecond, 60)),
 		tokenWrites: limit.New(def(l.WritesPerToken, 200*time.Millisecond, 30)),
 		authFails:   limit.New(def(l.AuthFailures, 6*time.Second, 10)),
@@ -131,29 +163,62 @@ func readBody(r io.Reader, length, max int64) ([]byte, error) {
 }
 
 // uploadShare takes a submission's share of the upload budget: its Content-Length, or
-// the largest submission allowed when it does not say. It returns the bytes held (to
-// give back with release) or answers 503 with Retry-After and returns 0.
-func (s *Server) uploadShare(w http.ResponseWriter, r *http.Request) int64 {
+// the largest submission allowed when it does not say. A small submission (its
+// Content-Length at most Limits.SmallUpload) takes it from the small reserve, any
+// other from the main budget. It returns the share held (to give back with
+// releaseShare), or answers 503 with Retry-After and returns a zero share.
+//
+// 503, not 429: the budget is the whole server's, not this client's allowance, and
+// the client did nothing wrong; RFC 9110 gives 503 with Retry-After for a server
+// that is temporarily overloaded. It is the only 5xx the server gives by design.
+func (s *Server) uploadShare(w http.ResponseWriter, r *http.Request) heldShare {
 	n := s.maxBytes
 	if r.ContentLength > 0 && r.ContentLength < n {
 		n = r.ContentLength
 	}
-	n = min(n, s.guard.budgetBytes)
+	sem := s.guard.budget
+	if r.ContentLength > 0 && r.ContentLength <= s.guard.smallMax {
+		sem = s.guard.small
+	} else {
+		n = min(n, s.guard.budgetBytes)
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.guard.wait)
 	defer cancel()
-	if err := s.guard.budget.Acquire(ctx, n); err != nil {
+	if err := sem.Acquire(ctx, n); err != nil {
 		s.metrics.RateLimited.WithLabelValues("upload_budget").Inc()
 		retry := max(1, int(s.guard.wait.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(retry))
 		s.reject(w, http.StatusServiceUnavailable, "busy",
 			"máy chủ đang đọc quá nhiều tệp nộp cùng lúc, thử lại sau "+strconv.Itoa(retry)+" giây / the server is reading too many submissions at once, retry after "+strconv.Itoa(retry)+" s")
-		return 0
+		return heldShare{}
 	}
-	return n
+	return heldShare{sem, n}
 }
 
-func (s *Server) releaseShare(n int64) {
-	if n > 0 {
-		s.guard.budget.Release(n)
+// heldShare is bytes held in one of the upload budgets.
+type heldShare struct {
+	sem *semaphore.Weighted
+	n   int64
+}
+
+func (s *Server) releaseShare(u heldShare) {
+	if u.sem != nil {
+		u.sem.Release(u.n)
+	}
+}
+
+// heavy runs h when one of the Limits.HeavyReads slots is free, and otherwise answers
+// 429 with Retry-After at once (see Limits.HeavyReads). 429, not 503: the server is up
+// and serving every other request; this one is refused so that it does not slow down
+// those already being read, and a client retrying after a second will be served.
+func (s *Server) heavy(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.guard.reads.TryAcquire(1) {
+			s.metrics.RateLimited.WithLabelValues("heavy_reads").Inc()
+			limit.TooMany(w, time.Second)
+			return
+		}
+		defer s.guard.reads.Release(1)
+		h(w, r)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,12 +32,10 @@ func post(t *testing.T, f *fixture, token, body string) *http.Response {
 	return resp
 }
 
-func TestSubmissionsBeyondTheUploadBudgetGet503WithRetryAfterAndGoThroughAfter(t *testing.T) {
-	const budget = 1 << 20
-	f := newFixture(t, false, func(o *api.Options) {
-		o.Limits = api.Limits{UploadBudget: budget, UploadWait: 100 * time.Millisecond}
-	})
-	// A slow upload declares the whole budget and sends its body only when told.
+// holdBudget starts an upload that declares the whole upload budget and sends its body
+// only when the returned function is called; that function waits for its answer.
+func holdBudget(t *testing.T, f *fixture, budget int64) (finish func() int) {
+	t.Helper()
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/api/v1/submissions", pr)
 	req.ContentLength = budget
@@ -51,29 +51,137 @@ func TestSubmissionsBeyondTheUploadBudgetGet503WithRetryAfterAndGoThroughAfter(t
 		resp.Body.Close()
 		slow <- resp.StatusCode
 	}()
-	// Once the slow upload holds the budget (its handler is waiting for the body), a
-	// small one waits its 100 ms and is turned away.
-	var busy *http.Response
-	for i := 0; i < 200 && busy == nil; i++ {
-		if resp := post(t, f, f.tokens["P20"], oneValue); resp.StatusCode == http.StatusServiceUnavailable {
-			busy = resp
+	return func() int {
+		// A bad body: the slow upload ends with a 4xx and its share comes back.
+		pw.Write([]byte("not,a,submission\n"))
+		pw.CloseWithError(io.ErrUnexpectedEOF)
+		return <-slow
+	}
+}
+
+// postLarge posts a CSV body of n bytes (above the test's small-submission size).
+func postLarge(t *testing.T, f *fixture, n int) *http.Response {
+	t.Helper()
+	body := "agency,period,indicator,value\n" + strings.Repeat("P20,2026-Q3,dossiers_fully_online,51\n", n/37+1)
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/api/v1/submissions", strings.NewReader(body))
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Authorization", "Bearer "+f.tokens["P20"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+// budgetFull waits until the slow upload holds the budget: a large submission is then
+// turned away with 503 and Retry-After, which it returns.
+func budgetFull(t *testing.T, f *fixture) *http.Response {
+	t.Helper()
+	for range 200 {
+		if resp := postLarge(t, f, 4<<10); resp.StatusCode == http.StatusServiceUnavailable {
+			return resp
 		}
 	}
-	if busy == nil {
-		t.Fatal("no 503 while another upload held the whole budget")
-	}
+	t.Fatal("no 503 for a large upload while another held the whole budget")
+	return nil
+}
+
+// The limits of these tests: a 1 MiB budget, submissions up to 1 KiB are small.
+var testLimits = api.Limits{UploadBudget: 1 << 20, SmallUpload: 1 << 10, SmallUploadBudget: 64 << 10, UploadWait: 100 * time.Millisecond}
+
+func TestLargeUploadsBeyondTheUploadBudgetGet503WithRetryAfterAndGoThroughAfter(t *testing.T) {
+	f := newFixture(t, false, func(o *api.Options) { o.Limits = testLimits })
+	finish := holdBudget(t, f, testLimits.UploadBudget)
+	busy := budgetFull(t, f)
 	if busy.Header.Get("Retry-After") == "" {
 		t.Error("503 without Retry-After")
 	}
-	// The slow upload ends (a bad body: 4xx), its share comes back, and the next
-	// submission is stored.
-	pw.Write([]byte("not,a,submission\n"))
-	pw.CloseWithError(io.ErrUnexpectedEOF)
-	if code := <-slow; code >= 500 && code != 0 {
+	if code := finish(); code >= 500 && code != 0 {
 		t.Errorf("slow upload: %d", code)
 	}
+	// The share came back: a large upload is read again (a 4xx or 201, not 503).
+	if resp := postLarge(t, f, 4<<10); resp.StatusCode == http.StatusServiceUnavailable {
+		t.Fatalf("after the budget came back: %d", resp.StatusCode)
+	}
+}
+
+func TestASmallSubmissionIsStoredWhileLargeUploadsHoldTheWholeBudget(t *testing.T) {
+	f := newFixture(t, false, func(o *api.Options) { o.Limits = testLimits })
+	finish := holdBudget(t, f, testLimits.UploadBudget)
+	defer finish()
+	budgetFull(t, f)
+	// The small submission has its own reserve: stored at once, no 503.
 	if resp := post(t, f, f.tokens["P20"], oneValue); resp.StatusCode != http.StatusCreated {
-		t.Fatalf("after the budget came back: %d, want 201", resp.StatusCode)
+		t.Fatalf("small submission while the upload budget is full: %d, want 201", resp.StatusCode)
+	}
+	var got struct {
+		Observations []struct {
+			Agency string  `json:"agency"`
+			Value  float64 `json:"value"`
+		} `json:"observations"`
+	}
+	f.get(t, "/api/v1/observations?indicator=dossiers_fully_online&agency=P20", &got)
+	if len(got.Observations) != 1 || got.Observations[0].Value != 51 {
+		t.Fatalf("stored after the small submission: %+v, want P20 at 51", got.Observations)
+	}
+}
+
+func TestHeavyReadsBeyondTheirLimitGet429AtOnceWhileLightReadsGoOn(t *testing.T) {
+	// The completeness handler reads the clock before the store; the gated clock holds
+	// that one read in progress until the test lets it go.
+	entered, release := make(chan struct{}), make(chan struct{})
+	var gate sync.Once
+	var armed atomic.Bool
+	clock := func() time.Time {
+		if armed.Load() {
+			gate.Do(func() {
+				close(entered)
+				<-release
+			})
+		}
+		return testNow
+	}
+	f := newFixture(t, false, func(o *api.Options) {
+		o.Now = clock
+		o.Limits = api.Limits{HeavyReads: 1}
+	})
+	armed.Store(true)
+	first := make(chan int, 1)
+	go func() {
+		resp, err := http.Get(f.srv.URL + "/api/v1/completeness?period=2025-Q3")
+		if err != nil {
+			first <- 0
+			return
+		}
+		// The whole body: its end is sent after the handler gave its slot back.
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		first <- resp.StatusCode
+	}()
+	<-entered
+	for _, path := range []string{"/api/v1/observations?history=true", "/api/v1/reports/export.csv?indicator=dossiers_fully_online", "/api/v1/probes"} {
+		resp, err := http.Get(f.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("GET %s while the one heavy slot is taken: %d Retry-After %q, want 429 with Retry-After", path, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	}
+	for _, path := range []string{"/healthz", "/api/v1/indicators", "/api/v1/agencies"} {
+		if code := f.get(t, path, nil); code != http.StatusOK {
+			t.Errorf("GET %s while the heavy slot is taken: %d, want 200", path, code)
+		}
+	}
+	close(release)
+	if code := <-first; code != http.StatusOK {
+		t.Fatalf("the held completeness read: %d, want 200", code)
+	}
+	if code := f.get(t, "/api/v1/observations?history=true", nil); code != http.StatusOK {
+		t.Errorf("observations once the slot is free: %d, want 200", code)
 	}
 }
 

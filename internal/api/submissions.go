@@ -103,7 +103,7 @@ func (s *Server) postSubmission(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	share := s.uploadShare(w, r)
-	if share == 0 {
+	if share.sem == nil {
 		return
 	}
 	defer s.releaseShare(share)

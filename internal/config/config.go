@@ -84,6 +84,14 @@ type Server struct {
 	// UploadBudget is the bytes of submissions read and parsed at once, server-wide
 	// (0: the API's default, 64 MiB); past it a submission gets 503 with Retry-After.
 	UploadBudget int64
+	// SmallUpload is the size up to which a submission is small (0: 256 KiB), and
+	// SmallUploadBudget the bytes kept for small submissions alone (0: 16 MiB), so
+	// that a few values are never kept waiting behind large files.
+	SmallUpload, SmallUploadBudget int64
+	// HeavyReads is how many costly API reads (observations, exports, completeness,
+	// probes, rankings, progress) run at once (0: the larger of 4 and the CPUs); one
+	// more gets 429 with Retry-After at once.
+	HeavyReads int
 	// WritesPerSecondPerAddress and WritesPerSecondPerToken limit submissions (0: the
 	// API's defaults, 10 and 5), with bursts of six seconds' worth.
 	WritesPerSecondPerAddress, WritesPerSecondPerToken float64
