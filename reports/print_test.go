@@ -58,7 +58,13 @@ func TestWorkbooksPrintOnA4AsTheReadmeSays(t *testing.T) {
 	q, _ := demoService(t)
 	ctx := context.Background()
 	cat := indicators.DefaultCatalogue()
-	dir := t.TempDir()
+	// GOC_PRINT_OUT keeps the workbooks and their PDFs in a folder, to look at.
+	dir := os.Getenv("GOC_PRINT_OUT")
+	if dir == "" {
+		dir = t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 
 	rep, err := q.Ranking(ctx, query.RankingRequest{
 		Group: indicators.Provinces, Period: period.Period{Kind: period.Year, Year: 2025, Index: 1},

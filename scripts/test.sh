@@ -24,10 +24,12 @@ fi
 # LibreOffice Calc (headless, no GUI) and poppler-utils (issue 15): reports' print test
 # converts the ranking workbook, a report card and a template to PDF in one soffice call
 # and reads the pages back with pdftotext and pdfinfo.
-if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1; then
-	log "installing libreoffice-calc-nogui and poppler-utils for the print test"
+# Carlito has Calibri's metrics (excelize's default font), so LibreOffice lays the sheets
+# out as Excel would; without it Calc falls back to the wider DejaVu Sans.
+if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -q Carlito; then
+	log "installing libreoffice-calc-nogui, poppler-utils and the Carlito font for the print test"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq && apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui poppler-utils fonts-dejavu-core >/dev/null
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui poppler-utils fonts-dejavu-core fonts-crosextra-carlito >/dev/null
 fi
 
 # InfluxDB 1.8.10 (issue 5): built once from the module proxy, then reused. The Go tests
