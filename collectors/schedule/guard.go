@@ -52,11 +52,7 @@ func (g *guard) enter(now time.Time) error {
 		g.mon.Overlaps.WithLabelValues(g.kind).Inc()
 		return errOverlap
 	}
-	// A timer may fire a hair before its slot on a busy machine's clock; a run that
-	// close belongs to the slot it was meant for.
-	slack := min(g.interval/10, 100*time.Millisecond)
-	elapsed := now.Sub(g.first)
-	slot := max(0, int64((elapsed+slack)/g.interval))
+	slot := g.slotAt(now)
 	if slot <= g.last {
 		g.mon.Dropped.WithLabelValues(g.kind).Inc()
 		return errServed
@@ -67,6 +63,24 @@ func (g *guard) enter(now time.Time) error {
 	g.last = slot
 	g.running = true
 	return nil
+}
+
+// slotAt is the slot a run starting at now belongs to.
+func (g *guard) slotAt(now time.Time) int64 {
+	// A timer may fire a hair before its slot on a busy machine's clock; a run that
+	// close belongs to the slot it was meant for.
+	slack := min(g.interval/10, 100*time.Millisecond)
+	return max(0, int64((now.Sub(g.first)+slack)/g.interval))
+}
+
+// cede marks a slot as served by another replica: it is neither run here nor counted
+// as missed here.
+func (g *guard) cede(slot int64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if slot > g.last {
+		g.last = slot
+	}
 }
 
 // begin is called when a run that entered its slot gets a runner and starts: how late
@@ -85,8 +99,7 @@ func (g *guard) begin(now time.Time) {
 func (g *guard) skip(now time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	slack := min(g.interval/10, 100*time.Millisecond)
-	slot := max(0, int64((now.Sub(g.first)+slack)/g.interval))
+	slot := g.slotAt(now)
 	if slot <= g.last {
 		return
 	}

@@ -38,6 +38,11 @@ type Monitor struct {
 	InFlight *prometheus.GaugeVec
 	Waiting  *prometheus.GaugeVec
 	Jobs     *prometheus.GaugeVec
+	// LockAcquired and LockLost count the slots this replica claimed, and those another
+	// replica had claimed first (or that Redis could not be asked about), when
+	// replicas share a locker.
+	LockAcquired *prometheus.CounterVec
+	LockLost     *prometheus.CounterVec
 }
 
 var (
@@ -87,7 +92,15 @@ func NewMonitor(reg prometheus.Registerer) *Monitor {
 			Help: "Scheduled jobs, by kind.",
 		}, []string{"kind"}),
 	}
-	reg.MustRegister(m.Runs, m.Duration, m.Delay, m.Overlaps, m.Missed, m.Dropped, m.InFlight, m.Waiting, m.Jobs)
+	m.LockAcquired = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "goc_collector_lock_acquired_total",
+		Help: "Slots this replica claimed through the shared locker and ran, by job kind (0 without a locker: every slot runs here).",
+	}, []string{"kind"})
+	m.LockLost = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "goc_collector_lock_lost_total",
+		Help: "Slots this replica did not run because another replica had claimed them, or because the locker (Redis) did not answer, by job kind. gocron counts each as a run with status skip.",
+	}, []string{"kind"})
+	reg.MustRegister(m.Runs, m.Duration, m.Delay, m.Overlaps, m.Missed, m.Dropped, m.InFlight, m.Waiting, m.Jobs, m.LockAcquired, m.LockLost)
 	return m
 }
 

@@ -79,6 +79,12 @@ type Options struct {
 	// Registerer is where the monitor and the probe_* gauges are registered.
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
+	// Locker, when set, is shared by every replica of G-OC (gocron-redis-lock): each
+	// slot of each job runs on the one replica that claims it (see slotLocker). It
+	// must refuse a key already held, at once (no retries), and let a claim expire
+	// before the job's next slot. Job grids are then aligned on multiples of their
+	// interval so that every replica computes the same slots.
+	Locker gocron.Locker
 	// Location is the scheduler's time zone (it matters only for logs here: every
 	// job runs on an interval).
 	Location *time.Location
@@ -97,6 +103,11 @@ type Scheduler struct {
 	// byID finds a job's guard when gocron reports that the job's slot found every
 	// runner busy. Filled before Start, read-only after.
 	byID map[uuid.UUID]*guard
+	// byName finds a job's guard from the name gocron passes to the locker. Filled
+	// before Start, read-only after.
+	byName map[string]*guard
+	// aligned puts every job's grid on multiples of its interval (with a locker).
+	aligned bool
 	// runners holds a token per run going on; gocron lets Concurrency+Pending runs
 	// past its own limit, and those beyond Concurrency wait here.
 	runners chan struct{}
@@ -154,7 +165,7 @@ func New(o Options) (*Scheduler, error) {
 	}
 	mon := NewMonitor(o.Registerer)
 	s := &Scheduler{monitor: mon, sink: o.Sink, log: o.Logger, clock: o.Clock, batch: o.BatchWindow,
-		conc: o.Concurrency, byID: map[uuid.UUID]*guard{},
+		conc: o.Concurrency, byID: map[uuid.UUID]*guard{}, byName: map[string]*guard{}, aligned: o.Locker != nil,
 		runners: make(chan struct{}, o.Concurrency), stop: make(chan struct{})}
 	if o.Sink != nil {
 		if err := o.Registerer.Register(newGauges(o.Sink)); err != nil {
@@ -169,6 +180,9 @@ func New(o Options) (*Scheduler, error) {
 		gocron.WithStopTimeout(stopTimeout(o)),
 		gocron.WithLogger(gocronLogger{o.Logger}),
 	)
+	if o.Locker != nil {
+		opts = append(opts, gocron.WithDistributedLocker(slotLocker{s: s, inner: o.Locker}))
+	}
 	cron, err := gocron.NewScheduler(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("schedule: %w", err)
@@ -231,6 +245,10 @@ func New(o Options) (*Scheduler, error) {
 			mon.Dropped.WithLabelValues(k)
 			mon.InFlight.WithLabelValues(k)
 			mon.Waiting.WithLabelValues(k)
+			if o.Locker != nil {
+				mon.LockAcquired.WithLabelValues(k)
+				mon.LockLost.WithLabelValues(k)
+			}
 		}
 	}
 	return s, nil
@@ -271,8 +289,14 @@ func (s *Scheduler) add(jobs []job) error {
 	}
 	// The grid starts a little ahead, so a large set is registered before its first
 	// slot comes; gocron takes a start in the past too and keeps the grid.
-	base := s.clock.Now().Add(time.Second).Truncate(time.Second)
+	now := s.clock.Now()
 	for g, list := range groups {
+		base := now.Add(time.Second).Truncate(time.Second)
+		if s.aligned {
+			// Replicas started at different times must agree on every slot: the grid
+			// starts at the next multiple of the interval (since Go's zero time).
+			base = now.Truncate(g.interval).Add(g.interval)
+		}
 		slices.SortFunc(list, func(a, b job) int { return strings.Compare(a.name, b.name) })
 		batch := batchWindow(s.batch, g.interval, len(list), s.conc)
 		for i, j := range list {
@@ -326,6 +350,7 @@ func (s *Scheduler) add(jobs []job) error {
 			}
 			s.guards = append(s.guards, gd)
 			s.byID[cj.ID()] = gd
+			s.byName[j.name] = gd
 		}
 	}
 	return nil

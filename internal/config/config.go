@@ -66,6 +66,9 @@ type Config struct {
 	Collectors Collectors
 	// Alerts sets the thresholds of the alerting rules and the deadline reminders.
 	Alerts Alerts
+	// Redis, when its address is set, is what several replicas share: the scheduler's
+	// lock (each job runs on one replica per slot) and the state InfluxDB cannot hold.
+	Redis Redis
 
 	// file is the name problems found after loading are reported under.
 	file string
@@ -133,6 +136,20 @@ const (
 
 // DefaultInfluxSpool is the spool file's name when store.influx.spool is empty.
 const DefaultInfluxSpool = "goc-influx-spool.db"
+
+// Redis configures the Redis server that replicas share. Without Addr a single G-OC
+// runs alone, as it always has.
+type Redis struct {
+	// Addr is host:port of the Redis server; empty means no Redis (one replica).
+	Addr string
+	// Password authenticates (Redis AUTH); empty when the server has none.
+	Password secret.Secret
+	// DB is the Redis database number (SELECT), 0 by default.
+	DB int
+	// Replica names this process in logs and in goc_replica_info; the host name when
+	// empty. Each replica must have its own.
+	Replica string
+}
 
 // Catalogue points at an optional catalogue file whose indicators override or extend
 // the built-in ones.

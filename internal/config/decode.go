@@ -68,6 +68,7 @@ func decode(ps *problems, data []byte, baseDir string) *Config {
 		"collectors":  func(v *yaml.Node, p string) { d.collectors(v, p, &c.Collectors) },
 		"submissions": func(v *yaml.Node, p string) { d.submissions(v, p, &c.Submissions) },
 		"alerts":      func(v *yaml.Node, p string) { d.alerts(v, p, &c.Alerts) },
+		"redis":       func(v *yaml.Node, p string) { d.redis(v, p, &c.Redis) },
 	})
 	d.checkStore(&c.Store)
 	return c
@@ -232,6 +233,24 @@ func (d *decoder) store(n *yaml.Node, path string, s *Store) {
 			})
 		},
 	})
+}
+
+func (d *decoder) redis(n *yaml.Node, path string, r *Redis) {
+	d.mapping(n, path, fields{
+		"addr":     setting(d, &r.Addr, parseAddr),
+		"password": setting(d, &r.Password, func(s string) (secret.Secret, error) { return secret.New(s), nil }),
+		"db":       setting(d, &r.DB, parseRedisDB),
+		"replica":  d.text(&r.Replica),
+	})
+}
+
+// parseRedisDB reads redis.db: a database number, 0 to 15 on a default server.
+func parseRedisDB(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a database number (0, 1, ...)", s)
+	}
+	return n, nil
 }
 
 // lineOf is the line of the first of the paths that was written in the file, or 0.
