@@ -139,8 +139,12 @@ func (a *app) startAlerting(q *query.Service) (*alerting.Jobs, error) {
 func (a *app) newReminder(q *query.Service) (*reminder.Reminder, error) {
 	rs := a.cfg.Alerts.Reminders
 	log, ok := a.store.(store.ReminderLog)
+	if a.shared != nil {
+		// Replicas share one record of what was sent, in Redis.
+		log, ok = a.shared, true
+	}
 	if !ok {
-		return nil, fmt.Errorf("alerts.reminders: kho %s không giữ được nhật ký thư nhắc / the %s store keeps no reminder log; use the sqlite backend for reminders",
+		return nil, fmt.Errorf("alerts.reminders: kho %s không giữ được nhật ký thư nhắc / the %s store keeps no reminder log; use the sqlite backend, or redis.addr, for reminders",
 			a.cfg.Store.Backend, a.cfg.Store.Backend)
 	}
 	sender := &reminder.SMTP{Addr: rs.SMTP.Addr, From: rs.SMTP.From, Username: rs.SMTP.Username, Password: rs.SMTP.Password.Reveal()}

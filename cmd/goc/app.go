@@ -20,6 +20,7 @@ import (
 	"github.com/g-oc/goc/internal/query"
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/influx"
+	"github.com/g-oc/goc/internal/store/redisstate"
 	"github.com/g-oc/goc/internal/store/sqlite"
 	"github.com/g-oc/goc/internal/web"
 )
@@ -30,8 +31,10 @@ type app struct {
 	catalogue *indicators.Catalogue
 	registry  *indicators.Registry
 	store     store.Store
-	metrics   *metrics.Metrics
-	log       *slog.Logger
+	// shared is the Redis that replicas share (redis.addr), or nil for one G-OC alone.
+	shared  *redisstate.State
+	metrics *metrics.Metrics
+	log     *slog.Logger
 	// selfProbe makes the collectors probe this server's own /healthz on loopback:
 	// the demo's one probe target, since it must not probe real portals.
 	selfProbe bool
@@ -81,7 +84,8 @@ func loadDomain(cfg *config.Config) (*indicators.Catalogue, *indicators.Registry
 
 // openStore opens the configured backend. The InfluxDB store registers its spool
 // metrics on m and logs to log.
-func openStore(ctx context.Context, cfg *config.Config, m *metrics.Metrics, log *slog.Logger) (store.Store, error) {
+// With shared set, sessions and idempotency keys live there instead of the spool.
+func openStore(ctx context.Context, cfg *config.Config, m *metrics.Metrics, log *slog.Logger, shared *redisstate.State) (store.Store, error) {
 	switch cfg.Store.Backend {
 	case config.BackendSQLite:
 		st, err := sqlite.Open(ctx, cfg.Store.Path, sqlite.WithAutoApprove(cfg.Submissions.AutoApprove))
@@ -91,10 +95,14 @@ func openStore(ctx context.Context, cfg *config.Config, m *metrics.Metrics, log 
 		return st, nil
 	case config.BackendInflux:
 		in := cfg.Store.Influx
-		st, err := influx.Open(ctx, influx.Options{
+		opt := influx.Options{
 			URL: in.URL, Org: in.Org, Bucket: in.Bucket, ProbeBucket: in.ProbeBucket, Token: in.Token,
 			Spool: in.Spool, LatestFromLedger: in.LatestFromLedger, AutoApprove: cfg.Submissions.AutoApprove, Registerer: m.Registry, Logger: log,
-		})
+		}
+		if shared != nil {
+			opt.Shared = shared
+		}
+		st, err := influx.Open(ctx, opt)
 		if err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
@@ -110,12 +118,19 @@ func newApp(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, er
 	}
 	m := metrics.New()
 	log := slog.New(cfg.Log.Handler(logOut))
-	st, err := openStore(ctx, cfg, m, log)
+	shared, err := openShared(ctx, cfg, m, log)
 	if err != nil {
 		return nil, err
 	}
+	st, err := openStore(ctx, cfg, m, log, shared)
+	if err != nil {
+		if shared != nil {
+			shared.Close()
+		}
+		return nil, err
+	}
 	return &app{
-		cfg: cfg, catalogue: cat, registry: reg, store: st,
+		cfg: cfg, catalogue: cat, registry: reg, store: st, shared: shared,
 		metrics: m,
 		log:     log,
 	}, nil
@@ -213,7 +228,13 @@ func figuresVersion(st store.Store) func(context.Context) (string, error) {
 	return nil
 }
 
-func (a *app) close() error { return a.store.Close() }
+func (a *app) close() error {
+	err := a.store.Close()
+	if a.shared != nil {
+		a.shared.Close()
+	}
+	return err
+}
 
 // apiLimits turns the server's load limits into the API's; zero settings keep the
 // API's defaults.

@@ -163,6 +163,20 @@ func (c *collectorSet) start(self string) error {
 		Concurrency: a.cfg.Collectors.Concurrency, Registerer: a.metrics.Registry, Logger: a.log,
 		Location: a.cfg.Server.Location,
 	}
+	if a.shared != nil && (len(probes) > 0 || len(c.feeds) > 0) {
+		shortest := time.Hour // the summary's interval
+		for _, j := range probes {
+			shortest = min(shortest, j.Interval)
+		}
+		for _, j := range c.feeds {
+			shortest = min(shortest, j.Interval)
+		}
+		l, err := slotLocker(a.shared, shortest)
+		if err != nil {
+			return err
+		}
+		o.Locker = l
+	}
 	p := a.cfg.Collectors.Probes
 	if p.Summary && len(c.probes) > 0 {
 		targets := make([]probe.Target, len(c.probes))

@@ -79,8 +79,20 @@ type Options struct {
 	// not review submissions (see store.Approvals).
 	AutoApprove bool
 
+	// Shared, when set, keeps sessions and idempotency keys instead of the spool file,
+	// so that every replica of G-OC reads them (package redisstate, on Redis).
+	Shared Shared
+
 	// maxWriteBytes caps one write request; maxWriteBytes (the constant) when zero.
 	maxWriteBytes int
+}
+
+// Shared is the state several replicas share outside InfluxDB, which cannot hold
+// state that changes in place: signed-in sessions and the API's idempotency keys.
+type Shared interface {
+	store.Sessions
+	IdempotentResponse(ctx context.Context, scope, key string) (fingerprint string, status int, body []byte, found bool, err error)
+	SaveIdempotentResponse(ctx context.Context, scope, key, fingerprint string, status int, body []byte) (string, int, []byte, error)
 }
 
 // Store is a store.Store in InfluxDB with a disk spool in front.

@@ -11,12 +11,17 @@ import (
 
 var _ store.Sessions = (*Store)(nil)
 
+// Sessions live in the spool file, or in Options.Shared when replicas share them.
+
 // SaveSession stores a signed-in session.
 func (s *Store) SaveSession(ctx context.Context, ss store.Session) error {
 	if err := s.enter("save session"); err != nil {
 		return err
 	}
 	defer s.mu.RUnlock()
+	if s.opt.Shared != nil {
+		return s.opt.Shared.SaveSession(ctx, ss)
+	}
 	if err := session.Save(ctx, s.sp.writer, ss); err != nil {
 		return fmt.Errorf("influx: %w", err)
 	}
@@ -29,6 +34,9 @@ func (s *Store) Session(ctx context.Context, idHash string) (store.Session, bool
 		return store.Session{}, false, err
 	}
 	defer s.mu.RUnlock()
+	if s.opt.Shared != nil {
+		return s.opt.Shared.Session(ctx, idHash)
+	}
 	ss, ok, err := session.Get(ctx, s.sp.readers, idHash)
 	if err != nil {
 		return ss, ok, fmt.Errorf("influx: %w", err)
@@ -42,6 +50,9 @@ func (s *Store) TouchSession(ctx context.Context, idHash string, at time.Time) e
 		return err
 	}
 	defer s.mu.RUnlock()
+	if s.opt.Shared != nil {
+		return s.opt.Shared.TouchSession(ctx, idHash, at)
+	}
 	if err := session.Touch(ctx, s.sp.writer, idHash, at); err != nil {
 		return fmt.Errorf("influx: %w", err)
 	}
@@ -54,6 +65,9 @@ func (s *Store) DeleteSession(ctx context.Context, idHash string) error {
 		return err
 	}
 	defer s.mu.RUnlock()
+	if s.opt.Shared != nil {
+		return s.opt.Shared.DeleteSession(ctx, idHash)
+	}
 	if err := session.Delete(ctx, s.sp.writer, idHash); err != nil {
 		return fmt.Errorf("influx: %w", err)
 	}
@@ -66,6 +80,9 @@ func (s *Store) DeleteSessionsSeenBefore(ctx context.Context, t time.Time) (int,
 		return 0, err
 	}
 	defer s.mu.RUnlock()
+	if s.opt.Shared != nil {
+		return s.opt.Shared.DeleteSessionsSeenBefore(ctx, t)
+	}
 	n, err := session.DeleteSeenBefore(ctx, s.sp.writer, t)
 	if err != nil {
 		return 0, fmt.Errorf("influx: %w", err)
