@@ -54,6 +54,17 @@ GOC_AMTOOL=$(command -v amtool)
 export GOC_PROMETHEUS GOC_PROMTOOL GOC_ALERTMANAGER GOC_AMTOOL
 log "prometheus: $("$GOC_PROMETHEUS" --version 2>&1 | head -1)"
 
+# Redis (issue 17): Debian's redis-server. Tests start their own on free loopback ports
+# with their own folders (internal/redistest, scripts/redis.sh); a system service the
+# package may start is left alone.
+if ! command -v redis-server >/dev/null 2>&1; then
+	log "installing redis-server for the multi-replica tests"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+GOC_REDIS_SERVER=$(command -v redis-server)
+export GOC_REDIS_SERVER
+log "redis: $("$GOC_REDIS_SERVER" --version)"
+
 # Grafana data source (issue 7): the frontend with npm (Node 20+, in the machine image;
 # `npm ci` is skipped while package-lock.json is unchanged), the backend with go. The
 # provisioning test copies this build.
