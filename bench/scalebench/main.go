@@ -251,7 +251,22 @@ func observations(ctx context.Context, path string, fraction float64, months, re
 		_, err := kept.Progress(ctx, code, "VN", 2025, "")
 		return err
 	})
-	load("card of a province, warm (its peer ranking is computed each time)", requests, func() error {
+	rankReq := query.RankingRequest{Group: indicators.Provinces, Period: period.Period{Kind: period.Year, Year: 2025, Index: 1}, Method: indicators.DefaultRankingMethod(), Trends: true}
+	load("rankings of the provinces with trends, cold (first request)", max(requests/20, 3), func() error {
+		_, err := query.New(st, cat, reg, clock).PublicView().Ranking(ctx, rankReq)
+		return err
+	})
+	load("rankings of the provinces with trends, kept", requests, func() error {
+		_, err := kept.Ranking(ctx, rankReq)
+		return err
+	})
+	withProvenance := rankReq
+	withProvenance.Provenance = true
+	load("rankings with provenance (the workbook's), computed each time", max(requests/20, 3), func() error {
+		_, err := kept.Ranking(ctx, withProvenance)
+		return err
+	})
+	load("card of a province, warm (its peer ranking kept)", requests, func() error {
 		_, err := kept.AgencyCard(ctx, "P01", indicators.DefaultRankingMethod())
 		return err
 	})

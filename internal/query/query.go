@@ -29,6 +29,8 @@ type Service struct {
 	// cache keeps rolled-up yearly figures between requests (see figureCache); copies
 	// of the Service share it.
 	cache *figureCache
+	// rankings keeps computed rankings the same way (see rankingCache).
+	rankings *rankingCache
 	// audience is whose unapproved figures reads include; the zero value is the
 	// public (see For).
 	audience Audience
@@ -39,7 +41,7 @@ func New(st Reader, cat *indicators.Catalogue, reg *indicators.Registry, now fun
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: st, catalogue: cat, registry: reg, now: now, cache: newFigureCache()}
+	return &Service{store: st, catalogue: cat, registry: reg, now: now, cache: newFigureCache(), rankings: newRankingCache()}
 }
 
 // Catalogue is the indicator catalogue in force.

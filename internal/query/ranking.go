@@ -196,6 +196,17 @@ func (s *Service) Ranking(ctx context.Context, req RankingRequest) (*RankingRepo
 	if !now.After(p.Start(nil)) {
 		return nil, &InvalidError{"period", fmt.Sprintf("kỳ %s chưa bắt đầu / period %s has not started yet", p, p)}
 	}
+	compute := func(ctx context.Context) (*RankingReport, error) { return s.computeRanking(ctx, req, now) }
+	if rep, ok, err := s.cachedRanking(ctx, req, p.Ended(now), compute); ok {
+		return rep, err
+	}
+	return compute(ctx)
+}
+
+// computeRanking reads the ranking's indicators and ranks the group (Ranking has
+// checked the request).
+func (s *Service) computeRanking(ctx context.Context, req RankingRequest, now time.Time) (*RankingReport, error) {
+	p := req.Period
 	prev := p.Prev()
 	level := req.Group.Level()
 	members := req.Group.Members(s.registry, p)

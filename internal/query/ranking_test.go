@@ -242,3 +242,62 @@ func TestChangeFromLastYearComparesTheSameIndicators(t *testing.T) {
 		}
 	}
 }
+
+// TestRankingIsKeptUntilTheFiguresChange holds the rankings page, the ranking API and
+// every province's card to one computation per data version: asked again with nothing
+// new stored, the ranking reads nothing; a new revision of one figure is in the next
+// answer. A ranking with provenance (the workbook's) is computed each time.
+func TestRankingIsKeptUntilTheFiguresChange(t *testing.T) {
+	q, st := demoRanking(t)
+	ctx := context.Background()
+	req := query.RankingRequest{Group: indicators.Provinces, Period: period.MustParse("2025"), Method: indicators.DefaultRankingMethod(), Trends: true}
+	ranking := func() (*query.RankingReport, int64) {
+		t.Helper()
+		st.reads.Store(0)
+		rep, err := q.Ranking(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep, st.reads.Load()
+	}
+
+	first, reads := ranking()
+	if reads == 0 {
+		t.Fatal("the first ranking read nothing")
+	}
+	again, reads := ranking()
+	if reads != 0 {
+		t.Errorf("the same ranking with nothing new stored read the store %d times", reads)
+	}
+	if again.Ranked != first.Ranked || again.Entries[0].Agency != first.Entries[0].Agency {
+		t.Errorf("the kept ranking differs: %d ranked, first %s; want %d, %s", again.Ranked, again.Entries[0].Agency, first.Ranked, first.Entries[0].Agency)
+	}
+
+	// A new revision of HCMC's 2025-Q4 dossier figure.
+	obs, err := st.Store.Observations(ctx, store.Query{Indicators: []string{"dossiers_fully_online"}, Agencies: []string{"N79"},
+		From: period.MustParse("2025-Q4").Start(nil), To: period.MustParse("2025-Q4").End(nil), Kinds: []period.Kind{period.Quarter}})
+	if err != nil || len(obs) != 1 {
+		t.Fatalf("N79's 2025-Q4 observation: %v, %d found", err, len(obs))
+	}
+	o := obs[0]
+	num, den := *o.Denominator/4, *o.Denominator
+	o.Numerator, o.Denominator, o.Value, o.Revision, o.ReceivedAt, o.Batch = &num, &den, 25, 0, testNow, ""
+	if _, err := st.WriteObservations(ctx, []indicators.Observation{o}); err != nil {
+		t.Fatal(err)
+	}
+	after, reads := ranking()
+	if reads == 0 {
+		t.Error("after a new revision the ranking read nothing: it answered from the old figures")
+	}
+	n79, _ := entry(after, "N79")
+	if got := n79.Values["dossiers_fully_online"].Value; got != 25 {
+		t.Errorf("N79's dossier figure after the new revision: %v, want 25", got)
+	}
+
+	req.Provenance = true
+	for range 2 {
+		if _, reads := ranking(); reads == 0 {
+			t.Error("a ranking with provenance was answered from the cache")
+		}
+	}
+}
