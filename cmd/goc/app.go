@@ -163,8 +163,15 @@ func (a *app) serve(ctx context.Context, tokens *auth.Keyring, e *env, banner fu
 	for k, v := range a.cfg.Submissions.DueDays {
 		dueDays[k] = v
 	}
-	pages, err := web.New(web.Options{Query: q.PublicView(), Metrics: a.metrics, Logger: a.log, Location: a.cfg.Server.Location,
-		Ranking: a.cfg.Ranking.Method(), DueDays: dueDays, FiguresVersion: figuresVersion(a.store), CacheFor: pageCacheFor})
+	apiHandler := srv.Handler()
+	wo := web.Options{Query: q.PublicView(), Metrics: a.metrics, Logger: a.log, Location: a.cfg.Server.Location,
+		Ranking: a.cfg.Ranking.Method(), DueDays: dueDays, FiguresVersion: figuresVersion(a.store), CacheFor: pageCacheFor,
+		Keys: tokens, API: apiHandler}
+	// Both backends keep sessions; a store without them serves the public pages only.
+	if ss, ok := a.store.(store.Sessions); ok {
+		wo.Sessions = ss
+	}
+	pages, err := web.New(wo)
 	if err != nil {
 		return err
 	}
@@ -182,7 +189,7 @@ func (a *app) serve(ctx context.Context, tokens *auth.Keyring, e *env, banner fu
 	}
 	defer col.stop()
 	hs := &http.Server{
-		Handler:           web.Combine(srv.Handler(), pages.Handler()),
+		Handler:           web.Combine(apiHandler, pages.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       a.cfg.Server.ReadTimeout,
 		WriteTimeout:      a.cfg.Server.WriteTimeout,

@@ -43,6 +43,26 @@ func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request) {
 		s.queryError(w, "template", err)
 		return
 	}
+	if v := q.Get("prefill"); v == "true" {
+		// Prefilled with what the agency sent for the period: the caller's own
+		// unapproved figures when it is signed in for that agency, else the published.
+		qs := s.query
+		if p, ok, err := s.principal(r); err == nil && ok && s.inScope(p, spec.Agency.Code) {
+			reg := s.query.Registry()
+			qs = s.query.For(AudienceOf(reg, reg.Root(), p))
+		}
+		codes := make([]string, len(spec.Indicators))
+		for i, ind := range spec.Indicators {
+			codes[i] = ind.Code
+		}
+		if spec.Current, err = qs.PreviousValues(r.Context(), spec.Agency.Code, spec.Period, codes); err != nil {
+			s.queryError(w, "template", err)
+			return
+		}
+	} else if v != "" && v != "false" {
+		writeProblems(w, http.StatusBadRequest, []Problem{{Field: "prefill", Reason: "phải là true hoặc false / must be true or false, not " + v}})
+		return
+	}
 	var b bytes.Buffer
 	if err := template.Write(&b, spec); err != nil {
 		s.log.Error("make template", "err", err)

@@ -42,7 +42,9 @@ func (l Lang) Other() Lang {
 func (l Lang) T(key string) string {
 	m, ok := messages[key]
 	if !ok {
-		return "??" + key
+		if m, ok = portalMessages[key]; !ok {
+			return "??" + key
+		}
 	}
 	if l == English {
 		return m.en

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/g-oc/goc/internal/auth"
 )
 
 //go:embed all:templates
@@ -42,6 +44,8 @@ func parseTemplates(a *assets) (*templates, error) {
 			return m, nil
 		},
 		"query": url.QueryEscape,
+		// list makes a slice of strings, for a template's fixed choices.
+		"list": func(v ...string) []string { return v },
 	}
 	pages, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -76,6 +80,11 @@ type view struct {
 	JSON string
 	// Page is the page's own data.
 	Page any
+	// Who is the signed-in principal on the signed-in pages; nil on public pages, which
+	// are the same for every reader (and cached as such).
+	Who *auth.Principal
+	// SignIn shows the sign-in link (when the server has sessions).
+	SignIn bool
 }
 
 // ToggleURL is the language toggle's link.
@@ -150,7 +159,10 @@ func (s *Server) execute(r *http.Request, o pageOpts) ([]byte, error) {
 		self += "?" + r.URL.RawQuery
 	}
 	var buf bytes.Buffer
-	v := view{L: langOf(r), Nav: o.Nav, Self: self, JSON: o.JSON, Page: o.Data}
+	v := view{L: langOf(r), Nav: o.Nav, Self: self, JSON: o.JSON, Page: o.Data, SignIn: s.sess != nil}
+	if p, ok := auth.FromContext(r.Context()); ok {
+		v.Who = &p
+	}
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		return nil, fmt.Errorf("render page %s: %w", o.Template, err)
 	}
@@ -166,6 +178,21 @@ func pageHeaders(h http.Header, l Lang) {
 	// Pages load only their own embedded assets: no inline script, no third party.
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "+
 		"frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+}
+
+// renderPrivate writes a signed-in page (or the sign-in form) with its status. It is
+// never cached, by the server or the browser: it shows one person's figures.
+func (s *Server) renderPrivate(w http.ResponseWriter, r *http.Request, status int, o pageOpts) error {
+	body, err := s.execute(r, o)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	pageHeaders(h, langOf(r))
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	return nil
 }
 
 // errorPage writes the error page with its status. If even that fails to render, a

@@ -17,6 +17,7 @@ import (
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
+	"github.com/g-oc/goc/internal/limit"
 	"github.com/g-oc/goc/internal/metrics"
 	"github.com/g-oc/goc/internal/query"
 )
@@ -46,6 +47,22 @@ type Options struct {
 	// CacheFor is how long portal status (and, without FiguresVersion, other figures)
 	// may be reused; 0 recomputes on every request.
 	CacheFor time.Duration
+
+	// Sessions keeps signed-in sessions (store.Sessions); without it, or without Keys
+	// and API, there is no sign-in and the officer's and reviewer's pages answer 404.
+	Sessions SessionStore
+	// Keys checks tokens on the sign-in form and on every signed-in request.
+	Keys Keys
+	// API is the JSON API's handler. The signed-in pages act through it in process,
+	// with the session's principal in the request's context, so an upload from the page
+	// goes through the same reading, checks, limits and storage as one sent with curl.
+	API http.Handler
+	// SessionIdle and SessionMax end a session after that long without a request, and
+	// that long after sign-in; DefaultSessionIdle and DefaultSessionMax when zero.
+	SessionIdle, SessionMax time.Duration
+	// SignInFailures bounds failed sign-ins per client address; 5 at once, then one a
+	// minute, when zero.
+	SignInFailures limit.Options
 }
 
 // Server renders the pages; build it with New.
@@ -60,6 +77,9 @@ type Server struct {
 	ranking indicators.RankingMethod
 	dueDays map[period.Kind]int
 	cache   *figureCache
+	// sess is the sign-in machinery; nil when Options give no sessions.
+	sess *sessions
+	api  http.Handler
 }
 
 // New builds the page server. It fails only if an embedded template or asset is broken,
@@ -79,6 +99,23 @@ func New(o Options) (*Server, error) {
 	}
 	if s.loc == nil {
 		s.loc = time.FixedZone("ICT", 7*3600)
+	}
+	if o.Sessions != nil && o.Keys != nil && o.API != nil {
+		s.api = o.API
+		s.sess = &sessions{store: o.Sessions, keys: o.Keys, idle: o.SessionIdle, max: o.SessionMax,
+			cop: http.NewCrossOriginProtection()}
+		if s.sess.idle <= 0 {
+			s.sess.idle = DefaultSessionIdle
+		}
+		if s.sess.max <= 0 {
+			s.sess.max = DefaultSessionMax
+		}
+		lo := o.SignInFailures
+		if lo.Every <= 0 {
+			lo.Every, lo.Burst = time.Minute, 5
+		}
+		s.sess.fails = limit.New(lo)
+		s.sess.cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
 	}
 	a, err := loadAssets()
 	if err != nil {
@@ -111,6 +148,16 @@ func (s *Server) Handler() http.Handler {
 	page("GET /status", s.status)
 	page("GET /status/{portal...}", s.portal)
 	page("GET /lang", s.switchLang)
+	if s.sess != nil {
+		// Every form (every unsafe method) is behind the cross-origin protection.
+		form := func(pattern string, h handler) {
+			mux.Handle(pattern, s.instrument(pattern, s.crossOrigin(s.serve(h))))
+		}
+		page("GET /signin", s.signInForm)
+		form("POST /signin", s.signIn)
+		form("POST /signout", s.signOut)
+		s.portalRoutes(page, form)
+	}
 	mux.Handle("GET /assets/", s.instrument("GET /assets/", http.HandlerFunc(s.assets.serve)))
 	mux.Handle("/", s.instrument("other", s.serve(func(w http.ResponseWriter, r *http.Request) error {
 		return notFound()

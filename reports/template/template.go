@@ -76,6 +76,9 @@ type Spec struct {
 	Indicators []*indicators.Indicator
 	// Previous holds the previous period's latest value of each indicator, by code.
 	Previous map[string]indicators.Observation
+	// Current, when set, prefills the input cells with what was already sent for this
+	// period, by code: an officer correcting a returned report edits only what changes.
+	Current map[string]indicators.Observation
 	// Deadline is the first instant a report counts as late; zero when not known.
 	Deadline time.Time
 	// Generated is when the template was made; Generator names the G-OC that made it.
@@ -383,6 +386,24 @@ func dataSheet(f *excelize.File, s Spec, st styles) error {
 		for _, c := range []struct{ col, style int }{{colNumerator, numStyle}, {colDenominator, denStyle}, {colValue, st.inputNum}, {colStatus, st.input}} {
 			if err := set(c.col, row, "", c.style); err != nil {
 				return err
+			}
+		}
+		if cur, ok := s.Current[ind.Code]; ok {
+			// Only the cells the officer may type in are prefilled.
+			prefill := map[int]*float64{colValue: &cur.Value}
+			if numStyle != st.disabled {
+				prefill[colNumerator] = cur.Numerator
+			}
+			if denStyle != st.disabled {
+				prefill[colDenominator] = cur.Denominator
+			}
+			for col, v := range prefill {
+				if v == nil {
+					continue
+				}
+				if err := f.SetCellFloat(sh, cell(col, row), *v, -1, 64); err != nil {
+					return err
+				}
 			}
 		}
 		if err := validations(f, ind, row); err != nil {

@@ -38,3 +38,20 @@
     });
   });
 })();
+
+// Upload forms: while a big file is sent, show that something is happening. The form
+// is a plain multipart POST and works the same without this script.
+(function () {
+  "use strict";
+  document.querySelectorAll("form[data-upload]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var bar = form.querySelector("progress");
+      if (bar) {
+        bar.removeAttribute("value");
+        bar.hidden = false;
+      }
+      var btn = form.querySelector("button[type=submit]");
+      if (btn) btn.setAttribute("aria-disabled", "true");
+    });
+  });
+})();
