@@ -34,30 +34,30 @@ func (s *Server) getCompleteness(w http.ResponseWriter, r *http.Request) {
 		f.Level = l
 	}
 	f.Within = q.Get("within")
-	status := query.ReportStatus(q.Get("status"))
-	switch status {
+	f.Status = query.ReportStatus(q.Get("status"))
+	switch f.Status {
 	case "", query.OnTime, query.Late, query.Missing, query.Pending:
 	default:
 		probs = append(probs, Problem{Field: "status", Reason: "phải là on_time, late, missing hoặc pending / must be on_time, late, missing or pending"})
 	}
 	pp := newParams(q)
-	var after string
-	limit, _ := pp.page(&after)
+	limit, _ := pp.page(&f.After)
+	f.Limit = limit
 	probs = append(probs, pp.probs...)
 	if len(probs) > 0 {
 		writeProblems(w, http.StatusBadRequest, probs)
 		return
 	}
+	// The query layer pages: it keeps one page of agencies, however many must report.
 	c, err := s.query.Completeness(r.Context(), p, s.sub.dueDays[p.Kind], s.loc, s.now(), f)
 	if err != nil {
 		s.queryError(w, "completeness", err)
 		return
 	}
-	if status != "" {
-		c.Agencies = slices.DeleteFunc(c.Agencies, func(a query.AgencyReport) bool { return a.Status != status })
-	}
 	var next string
-	c.Agencies, next = afterName(c.Agencies, func(a query.AgencyReport) string { return a.Agency }, after, limit)
+	if c.More {
+		next = encodeCursor(c.Agencies[len(c.Agencies)-1].Agency)
+	}
 	writeJSON(w, http.StatusOK, struct {
 		query.Completeness
 		pageInfo

@@ -33,12 +33,17 @@ func (s *Server) listProbes(w http.ResponseWriter, r *http.Request) {
 		writeProblems(w, http.StatusBadRequest, p.probs)
 		return
 	}
-	rep, err := s.query.LatestProbes(r.Context(), f)
+	// The query layer pages: it holds one page of portals, however many there are.
+	rep, more, err := s.query.ProbePage(r.Context(), f, after, limit)
 	if err != nil {
 		s.queryError(w, "probes", err)
 		return
 	}
-	list, next := afterName(rep.Probes, func(p query.PortalStatus) string { return p.Target }, after, limit)
+	list := rep.Probes
+	var next string
+	if more {
+		next = encodeCursor(list[len(list)-1].Target)
+	}
 	for i := range list {
 		list[i].Target = redact.URL(list[i].Target)
 		list[i].Error = redact.Text(list[i].Error)

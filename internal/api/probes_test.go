@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -199,6 +200,116 @@ func TestProbesAndFeedsAPIShowURLsWithoutCredentials(t *testing.T) {
 		}
 		if !strings.Contains(string(body), "REDACTED") {
 			t.Errorf("GET %s: no redacted URL in %s", path, body)
+		}
+	}
+}
+
+// pageRecordingStore is the real SQLite store, recording the most portal statuses one
+// read returned: what the probe list holds at once.
+type pageRecordingStore struct {
+	*sqlite.Store
+	mu       sync.Mutex
+	largest  int
+	readsAll bool
+}
+
+func (s *pageRecordingStore) ProbeStatusPage(ctx context.Context, after string, limit int) (store.ProbeStatuses, error) {
+	st, err := s.Store.ProbeStatusPage(ctx, after, limit)
+	s.mu.Lock()
+	s.largest = max(s.largest, len(st.Statuses))
+	s.mu.Unlock()
+	return st, err
+}
+
+func (s *pageRecordingStore) ProbeStatuses(ctx context.Context) (store.ProbeStatuses, error) {
+	s.mu.Lock()
+	s.readsAll = true
+	s.mu.Unlock()
+	return s.Store.ProbeStatuses(ctx)
+}
+
+func (s *pageRecordingStore) LatestProbes(ctx context.Context) ([]store.ProbeResult, error) {
+	s.mu.Lock()
+	s.readsAll = true
+	s.mu.Unlock()
+	return s.Store.LatestProbes(ctx)
+}
+
+func TestProbesAPIHoldsOnePageOfPortalsAndCountsThemAll(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "goc.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	const portals = 2600
+	var rs []store.ProbeResult
+	for i := range portals {
+		rs = append(rs, store.ProbeResult{Target: fmt.Sprintf("https://p%04d.langson.gov.vn", i), Agency: "P20",
+			Time: testNow.Add(-time.Minute), Success: i%4 != 0, HTTPStatus: 200})
+	}
+	if err := db.WriteProbeResults(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	st := &pageRecordingStore{Store: db}
+	clock := func() time.Time { return testNow }
+	s := api.New(api.Options{Query: query.New(st, indicators.DefaultCatalogue(), indicators.DefaultRegistry(), clock), Writer: st, Pinger: st, Now: clock})
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+
+	tests := []struct {
+		query         string
+		limit         int
+		want, up, dwn int
+	}{
+		{"", 1000, portals, portals * 3 / 4, portals / 4},
+		{"&up=false", 200, portals / 4, 0, portals / 4},
+		{"&agency=P20", 5000, portals, portals * 3 / 4, portals / 4},
+	}
+	for _, tt := range tests {
+		st.largest, st.readsAll = 0, false
+		var seen []string
+		next := fmt.Sprintf("/api/v1/probes?limit=%d%s", tt.limit, tt.query)
+		for pages := 0; next != ""; pages++ {
+			if pages > portals/tt.limit+1 {
+				t.Fatalf("%s: more pages than %d portals need", tt.query, tt.want)
+			}
+			var page struct {
+				Probes []struct {
+					Target string `json:"target"`
+				} `json:"probes"`
+				Count   int    `json:"count"`
+				Up      int    `json:"up"`
+				Down    int    `json:"down"`
+				NextURL string `json:"next_url"`
+			}
+			if code := getJSON(t, srv.URL+next, &page); code != http.StatusOK {
+				t.Fatalf("GET %s: %d", next, code)
+			}
+			if len(page.Probes) > tt.limit {
+				t.Fatalf("GET %s: %d portals, more than the limit %d", next, len(page.Probes), tt.limit)
+			}
+			if page.Count != tt.want || page.Up != tt.up || page.Down != tt.dwn {
+				t.Errorf("GET %s: count %d up %d down %d, want %d %d %d on every page", next, page.Count, page.Up, page.Down, tt.want, tt.up, tt.dwn)
+			}
+			for _, p := range page.Probes {
+				seen = append(seen, p.Target)
+			}
+			next = page.NextURL
+		}
+		if len(seen) != tt.want {
+			t.Errorf("%s: %d portals over every page, want %d", tt.query, len(seen), tt.want)
+		}
+		for i := 1; i < len(seen); i++ {
+			if seen[i] <= seen[i-1] {
+				t.Fatalf("%s: %s after %s: pages out of order or repeated", tt.query, seen[i], seen[i-1])
+			}
+		}
+		if st.readsAll {
+			t.Errorf("%s: the probe list read every portal at once", tt.query)
+		}
+		if most := max(tt.limit+1, 500); st.largest > most {
+			t.Errorf("%s: one read held %d portals, want at most %d (a page of %d and one more)", tt.query, st.largest, most, tt.limit)
 		}
 	}
 }

@@ -67,14 +67,30 @@ type Completeness struct {
 	ReportingRate float64        `json:"reporting_rate"`
 	OnTimeRate    float64        `json:"on_time_rate"`
 	Agencies      []AgencyReport `json:"agencies"`
+	// More is true when the filter's Limit cut the list: more agencies follow the last.
+	More bool `json:"-"`
 }
 
-// CompletenessFilter narrows the agencies listed; counts follow the filter.
+// CompletenessFilter narrows the agencies listed; counts follow Level and Within.
 type CompletenessFilter struct {
 	// Level keeps agencies of one level; Within keeps an agency and those below it.
 	Level  indicators.Level
 	Within string
+	// Status keeps agencies of one status in the list; the counts still cover every
+	// agency Level and Within keep.
+	Status ReportStatus
+	// After and Limit page the list, in the registry's order: the agencies after the
+	// one coded After (from the start when empty; when that agency has gone, those whose
+	// code sorts after it), at most Limit of them (every one when 0). Completeness.More
+	// says whether more follow.
+	After string
+	Limit int
 }
+
+// completenessChunk is how many agencies' reports are read from the store at once: the
+// memory of a completeness read is one chunk of reports and one page of the list,
+// whatever the number of agencies or the size of the store.
+const completenessChunk = 500
 
 // Deadline is the first late instant for a period's reports, due dueDays after it ends.
 func Deadline(p period.Period, dueDays int, loc *time.Location) time.Time {
@@ -85,7 +101,12 @@ func Deadline(p period.Period, dueDays int, loc *time.Location) time.Time {
 // must report when it existed on the period's last day and its level reports at least
 // one indicator of p's periodicity. Its report is received when at least one of those
 // indicators has a value from a report source; it is on time when that first value
-// arrived before the deadline. Two reads of the store, whatever the number of agencies.
+// arrived before the deadline.
+//
+// The reports are read from the store for completenessChunk agencies at a time, by
+// their codes, so the read holds one chunk of reports and one page of the list: it
+// does not grow with the history, with the agencies the store holds beyond the
+// registry, or with the registry. The counts cover every expected agency.
 func (s *Service) Completeness(ctx context.Context, p period.Period, dueDays int, loc *time.Location, now time.Time, f CompletenessFilter) (Completeness, error) {
 	if f.Within != "" {
 		if _, ok := s.registry.Get(f.Within); !ok {
@@ -126,27 +147,81 @@ func (s *Service) Completeness(ctx context.Context, p period.Period, dueDays int
 	if len(expected) == 0 {
 		return out, nil
 	}
+	// The page starts after the agency coded f.After; when it has gone from the
+	// registry, at the agencies whose code sorts after it.
+	inPage := func(i int) bool { return true }
+	if f.After != "" {
+		if at := slices.IndexFunc(expected, func(a *indicators.Agency) bool { return a.Code == f.After }); at >= 0 {
+			inPage = func(i int) bool { return i > at }
+		} else {
+			inPage = func(i int) bool { return expected[i].Code > f.After }
+		}
+	}
 
 	q := store.Query{Indicators: codes, From: p.Start(nil), To: p.End(nil), Kinds: []period.Kind{p.Kind}, Sources: ReportSources}
+	for start := 0; start < len(expected); start += completenessChunk {
+		chunk := expected[start:min(len(expected), start+completenessChunk)]
+		reports, err := s.reportsOf(ctx, q, p, chunk)
+		if err != nil {
+			return Completeness{}, err
+		}
+		for j, a := range chunk {
+			r := reportOf(a, byLevel[a.Level()], reports[a.Code], deadline, now, loc)
+			switch r.Status {
+			case OnTime:
+				out.OnTime++
+			case Late:
+				out.Late++
+			case Pending:
+				out.Pending++
+			default:
+				out.Missing++
+			}
+			if !inPage(start+j) || (f.Status != "" && r.Status != f.Status) {
+				continue
+			}
+			if f.Limit > 0 && len(out.Agencies) == f.Limit {
+				out.More = true
+				continue
+			}
+			out.Agencies = append(out.Agencies, r)
+		}
+	}
+	out.Expected = len(expected)
+	out.Received = out.OnTime + out.Late
+	out.ReportingRate = float64(out.Received) / float64(out.Expected)
+	out.OnTimeRate = float64(out.OnTime) / float64(out.Expected)
+	return out, nil
+}
+
+// received is what the store holds of one agency's report for a period.
+type received struct {
+	indicators map[string]bool
+	first      time.Time
+	revised    bool
+}
+
+// reportsOf reads the reports of a chunk of agencies for p: which indicators each has
+// sent and when its first value arrived.
+func (s *Service) reportsOf(ctx context.Context, q store.Query, p period.Period, chunk []*indicators.Agency) (map[string]*received, error) {
+	q.Agencies = make([]string, len(chunk))
+	for i, a := range chunk {
+		q.Agencies[i] = a.Code
+	}
 	// Completeness is about receipt: a report counts once received, approved or not,
 	// so it reads the stored figures whoever asks.
 	latest, err := s.store.Observations(ctx, q)
 	if err != nil {
-		return Completeness{}, fmt.Errorf("read reports for %s: %w", p, err)
+		return nil, fmt.Errorf("read reports for %s: %w", p, err)
 	}
-	type got struct {
-		indicators map[string]bool
-		first      time.Time
-		revised    bool
-	}
-	reports := map[string]*got{}
+	reports := map[string]*received{}
 	for _, o := range latest {
 		if o.Period != p {
 			continue
 		}
 		g := reports[o.Agency]
 		if g == nil {
-			g = &got{indicators: map[string]bool{}}
+			g = &received{indicators: map[string]bool{}}
 			reports[o.Agency] = g
 		}
 		g.indicators[o.Indicator] = true
@@ -169,7 +244,7 @@ func (s *Service) Completeness(ctx context.Context, p period.Period, dueDays int
 		hq.Agencies, hq.History = revised, true
 		hist, err := s.store.Observations(ctx, hq)
 		if err != nil {
-			return Completeness{}, fmt.Errorf("read report history for %s: %w", p, err)
+			return nil, fmt.Errorf("read report history for %s: %w", p, err)
 		}
 		for _, o := range hist {
 			if g := reports[o.Agency]; g != nil && o.Period == p && o.ReceivedAt.Before(g.first) {
@@ -177,37 +252,33 @@ func (s *Service) Completeness(ctx context.Context, p period.Period, dueDays int
 			}
 		}
 	}
+	return reports, nil
+}
 
-	for _, a := range expected {
-		want := byLevel[a.Level()]
-		r := AgencyReport{Agency: a.Code, NameVI: a.NameVI, NameEN: a.NameEN, Kind: a.Kind, IndicatorsExpected: len(want)}
-		g := reports[a.Code]
-		for _, c := range want {
-			if g != nil && g.indicators[c] {
-				r.IndicatorsReceived++
-			} else {
-				r.MissingIndicators = append(r.MissingIndicators, c)
-			}
+// reportOf is one agency's report: what it sent of the indicators its level reports,
+// and its status against the deadline.
+func reportOf(a *indicators.Agency, want []string, g *received, deadline, now time.Time, loc *time.Location) AgencyReport {
+	r := AgencyReport{Agency: a.Code, NameVI: a.NameVI, NameEN: a.NameEN, Kind: a.Kind, IndicatorsExpected: len(want)}
+	for _, c := range want {
+		if g != nil && g.indicators[c] {
+			r.IndicatorsReceived++
+		} else {
+			r.MissingIndicators = append(r.MissingIndicators, c)
 		}
-		switch {
-		case r.IndicatorsReceived > 0 && g.first.Before(deadline):
-			r.Status, out.OnTime = OnTime, out.OnTime+1
-		case r.IndicatorsReceived > 0:
-			r.Status, out.Late = Late, out.Late+1
-		case now.Before(deadline):
-			r.Status, out.Pending = Pending, out.Pending+1
-		default:
-			r.Status, out.Missing = Missing, out.Missing+1
-		}
-		if r.IndicatorsReceived > 0 {
-			t := g.first.In(loc)
-			r.ReceivedAt = &t
-		}
-		out.Agencies = append(out.Agencies, r)
 	}
-	out.Expected = len(expected)
-	out.Received = out.OnTime + out.Late
-	out.ReportingRate = float64(out.Received) / float64(out.Expected)
-	out.OnTimeRate = float64(out.OnTime) / float64(out.Expected)
-	return out, nil
+	switch {
+	case r.IndicatorsReceived > 0 && g.first.Before(deadline):
+		r.Status = OnTime
+	case r.IndicatorsReceived > 0:
+		r.Status = Late
+	case now.Before(deadline):
+		r.Status = Pending
+	default:
+		r.Status = Missing
+	}
+	if r.IndicatorsReceived > 0 {
+		t := g.first.In(loc)
+		r.ReceivedAt = &t
+	}
+	return r
 }

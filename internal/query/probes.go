@@ -84,31 +84,110 @@ func (s *Service) LatestProbes(ctx context.Context, f ProbeFilter) (*ProbesRepor
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
 	out := &ProbesReport{Probes: all[:0], WindowsAsOf: asOf}
 	for _, r := range all {
-		if f.Agency != "" && !s.registry.Within(r.Agency, f.Agency) {
-			continue
-		}
-		if f.Up != nil && r.Success != *f.Up {
-			continue
-		}
-		if !r.CertExpiry.IsZero() {
-			d := int(math.Floor(r.CertExpiry.Sub(now).Hours() / 24))
-			r.CertDays = &d
-		}
-		out.Probes = append(out.Probes, r)
-		if r.Success {
-			out.Up++
-		} else {
-			out.Down++
+		if r, ok := s.keepPortal(r, f); ok {
+			out.Probes = append(out.Probes, r)
+			out.count(r)
 		}
 	}
-	out.Count = len(out.Probes)
 	if out.Probes == nil {
 		out.Probes = []PortalStatus{}
 	}
 	return out, nil
+}
+
+// keepPortal reports whether a portal passes the filter, with its certificate's days
+// left filled in.
+func (s *Service) keepPortal(r PortalStatus, f ProbeFilter) (PortalStatus, bool) {
+	if f.Agency != "" && !s.registry.Within(r.Agency, f.Agency) {
+		return r, false
+	}
+	if f.Up != nil && r.Success != *f.Up {
+		return r, false
+	}
+	if !r.CertExpiry.IsZero() {
+		d := int(math.Floor(r.CertExpiry.Sub(s.now()).Hours() / 24))
+		r.CertDays = &d
+	}
+	return r, true
+}
+
+func (rep *ProbesReport) count(r PortalStatus) {
+	rep.Count++
+	if r.Success {
+		rep.Up++
+	} else {
+		rep.Down++
+	}
+}
+
+// probeChunk is the fewest portals ProbePage reads from the store at once.
+const probeChunk = 500
+
+// ProbePage is one page of LatestProbes: the portals that pass the filter and whose
+// target sorts after `after`, at most limit of them, and whether more follow; Count,
+// Up and Down still cover every portal that passes the filter. On a store that reads
+// statuses a page at a time (store.ProbeStatusPager) it walks the portals in pages of
+// max(limit+1, probeChunk), keeping only the page asked for, so its memory is one
+// store page and one answer page however many portals there are; on another store it
+// reads them all and cuts the page.
+func (s *Service) ProbePage(ctx context.Context, f ProbeFilter, after string, limit int) (*ProbesReport, bool, error) {
+	if limit <= 0 {
+		return nil, false, fmt.Errorf("probe page: limit %d, want at least 1", limit)
+	}
+	pager, ok := s.store.(store.ProbeStatusPager)
+	if !ok {
+		rep, err := s.LatestProbes(ctx, f)
+		if err != nil {
+			return nil, false, err
+		}
+		i := 0
+		for i < len(rep.Probes) && rep.Probes[i].Target <= after {
+			i++
+		}
+		rep.Probes = rep.Probes[i:]
+		more := len(rep.Probes) > limit
+		if more {
+			rep.Probes = rep.Probes[:limit]
+		}
+		return rep, more, nil
+	}
+	if f.Agency != "" {
+		if _, ok := s.registry.Get(f.Agency); !ok {
+			return nil, false, &NotFoundError{"agency", f.Agency}
+		}
+	}
+	out := &ProbesReport{Probes: []PortalStatus{}}
+	more := false
+	chunk := max(limit+1, probeChunk)
+	for from := ""; ; {
+		st, err := pager.ProbeStatusPage(ctx, from, chunk)
+		if err != nil {
+			return nil, false, fmt.Errorf("read probe statuses: %w", err)
+		}
+		if out.WindowsAsOf.IsZero() || st.AsOf.After(out.WindowsAsOf) {
+			out.WindowsAsOf = st.AsOf
+		}
+		for _, p := range st.Statuses {
+			r, ok := s.keepPortal(PortalStatus{ProbeResult: p.Latest, Day: portalWindow(p.Day), Week: portalWindow(p.Week), Month: portalWindow(p.Month)}, f)
+			if !ok {
+				continue
+			}
+			out.count(r)
+			switch {
+			case r.Target <= after:
+			case len(out.Probes) < limit:
+				out.Probes = append(out.Probes, r)
+			default:
+				more = true
+			}
+		}
+		if len(st.Statuses) < chunk {
+			return out, more, nil
+		}
+		from = st.Statuses[len(st.Statuses)-1].Latest.Target
+	}
 }
 
 // portalStatuses reads every portal's status in one store call: with its windows when

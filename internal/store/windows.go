@@ -93,6 +93,14 @@ type ProbeStatusReader interface {
 	ProbeStatuses(ctx context.Context) (ProbeStatuses, error)
 }
 
+// ProbeStatusPager is the optional capability of a store that reads portal statuses a
+// page at a time: the portals whose target sorts after `after`, at most limit of them,
+// in target order. The probe list reads through it so that it holds one page, however
+// many portals there are.
+type ProbeStatusPager interface {
+	ProbeStatusPage(ctx context.Context, after string, limit int) (ProbeStatuses, error)
+}
+
 // WindowBounds gives, for windows as of the hour asOf, the first hour of the day
 // window and the first days of the week and month windows (all UTC).
 func WindowBounds(asOf time.Time) (dayFrom, weekFrom, monthFrom time.Time) {

@@ -11,7 +11,10 @@ import (
 	"github.com/g-oc/goc/internal/store"
 )
 
-var _ store.ProbeStatusReader = (*Store)(nil)
+var (
+	_ store.ProbeStatusReader = (*Store)(nil)
+	_ store.ProbeStatusPager  = (*Store)(nil)
+)
 
 // maxAhead is how far past the store's clock a probe result may be and still move the
 // uptime windows; one further ahead (a bad clock) goes to history only, so it cannot
@@ -300,14 +303,34 @@ func (s *Store) ProbeStatuses(ctx context.Context) (store.ProbeStatuses, error) 
 		return store.ProbeStatuses{}, err
 	}
 	defer s.mu.RUnlock()
-	out, err := s.probeStatuses(ctx)
+	out, err := s.probeStatuses(ctx, "", -1)
 	if err != nil {
 		return store.ProbeStatuses{}, fmt.Errorf("sqlite: probe statuses: %w", err)
 	}
 	return out, nil
 }
 
-func (s *Store) probeStatuses(ctx context.Context) (store.ProbeStatuses, error) {
+// ProbeStatusPage returns at most limit portals whose target sorts after `after`, as
+// ProbeStatuses does every portal: a seek in probe_latest's primary key, so a deep
+// page costs what the first does.
+func (s *Store) ProbeStatusPage(ctx context.Context, after string, limit int) (store.ProbeStatuses, error) {
+	if err := s.enter("probe status page"); err != nil {
+		return store.ProbeStatuses{}, err
+	}
+	defer s.mu.RUnlock()
+	if limit <= 0 {
+		return store.ProbeStatuses{}, fmt.Errorf("sqlite: probe status page: limit %d, want at least 1", limit)
+	}
+	out, err := s.probeStatuses(ctx, after, limit)
+	if err != nil {
+		return store.ProbeStatuses{}, fmt.Errorf("sqlite: probe status page: %w", err)
+	}
+	return out, nil
+}
+
+// probeStatuses reads the portals after `after` (all when empty), at most limit (all
+// when negative).
+func (s *Store) probeStatuses(ctx context.Context, after string, limit int) (store.ProbeStatuses, error) {
 	// One read transaction, so the windows, their hour and the latest results agree.
 	tx, err := s.readers.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -323,12 +346,15 @@ func (s *Store) probeStatuses(ctx context.Context) (store.ProbeStatuses, error) 
 	default:
 		out.AsOf = time.Unix(asOf, 0).UTC()
 	}
-	var n int
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM probe_latest").Scan(&n); err != nil {
-		return out, err
+	n := limit // a page's size, or the count of every portal
+	if limit < 0 {
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM probe_latest").Scan(&n); err != nil {
+			return out, err
+		}
 	}
 	rows, err := tx.QueryContext(ctx, "SELECT "+prefixed("l.", probeColumns)+", "+prefixed("w.", windowColumns)+`
-		FROM probe_latest l LEFT JOIN probe_windows w ON w.target = l.target ORDER BY l.target`)
+		FROM probe_latest l LEFT JOIN probe_windows w ON w.target = l.target
+		WHERE l.target > ? ORDER BY l.target LIMIT ?`, after, limit)
 	if err != nil {
 		return out, err
 	}
