@@ -303,6 +303,7 @@ tokens:
 	sampling.Wait()
 	peak := procKB(cmd.Process.Pid, "VmHWM")
 	rssEnd := procKB(cmd.Process.Pid, "VmRSS")
+	goMem := goMemory(base)
 	cmd.Process.Signal(os.Interrupt)
 	cmd.Wait()
 
@@ -332,6 +333,8 @@ tokens:
 	stats.print(os.Stdout, values, duration, nReaders, nUploaders, nSubmitters)
 	fmt.Printf("\nserver RSS: %d MiB at start, peak (VmHWM) %d MiB, %d MiB at the end; samples every 0.5 s, max %d MiB\n",
 		rssStart>>10, peak>>10, rssEnd>>10, slices.Max(append(samples, 0))>>10)
+	fmt.Printf("at the end, from /metrics: Go heap in use %d MiB, Go runtime total (go_memstats_sys_bytes) %d MiB; the rest of RSS is outside Go's heap (SQLite's page caches)\n",
+		int64(goMem["go_memstats_heap_inuse_bytes"])>>20, int64(goMem["go_memstats_sys_bytes"])>>20)
 	fmt.Printf("acknowledged submissions (201): %d; found in the store after: %d; missing: %d\n",
 		ackCount.Load(), ackCount.Load()-int64(missing), missing)
 	if missing > 0 {
@@ -430,6 +433,27 @@ func waitReady(base string, limit time.Duration) error {
 	return errors.New("goc serve did not become ready")
 }
 
+// goMemory reads the Go runtime's memory gauges from the server's /metrics.
+func goMemory(base string) map[string]float64 {
+	out := map[string]float64{}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return out
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		name, v, ok := strings.Cut(line, " ")
+		if !ok || !strings.HasPrefix(name, "go_memstats_") {
+			continue
+		}
+		if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+			out[name] = f
+		}
+	}
+	return out
+}
+
 // procKB reads a kB field (VmRSS, VmHWM) of /proc/PID/status.
 func procKB(pid int, field string) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -448,6 +472,7 @@ func procKB(pid int, field string) int64 {
 type endpoint struct {
 	codes     map[int]int
 	latencies []time.Duration
+	ok        []time.Duration // latencies of 2xx answers
 	errors    map[string]int
 }
 
@@ -468,6 +493,9 @@ func (s *stats) add(name string, code int, lat time.Duration, err string) {
 	}
 	e.codes[code]++
 	e.latencies = append(e.latencies, lat)
+	if code >= 200 && code < 300 {
+		e.ok = append(e.ok, lat)
+	}
 	if err != "" && code == 0 {
 		if len(err) > 80 {
 			err = err[:80]
@@ -482,37 +510,51 @@ func (s *stats) print(w io.Writer, values int, d time.Duration, readers, uploade
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	total, fivexx, noAnswer := 0, 0, 0
+	total, noAnswer := 0, 0
+	fivexx := map[string]int{} // by kind of client
 	fmt.Fprintf(w, "%d stored values; %s; %d readers, %d uploaders (5 MB CSV), %d JSON submitters\n\n", values, d, readers, uploaders, submitters)
-	fmt.Fprintln(w, "| endpoint | requests | p50 | p99 | max | status codes |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| endpoint | requests | p50 | p99 | p99 of 2xx | max | status codes |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---|")
+	quantile := func(l []time.Duration, p float64) string {
+		if len(l) == 0 {
+			return "-"
+		}
+		return l[min(len(l)-1, int(p*float64(len(l))))].Round(time.Millisecond).String()
+	}
 	for _, n := range names {
 		e := s.by[n]
 		slices.Sort(e.latencies)
-		q := func(p float64) time.Duration {
-			return e.latencies[min(len(e.latencies)-1, int(p*float64(len(e.latencies))))]
-		}
+		slices.Sort(e.ok)
 		var codes []string
 		keys := make([]int, 0, len(e.codes))
 		for c := range e.codes {
 			keys = append(keys, c)
 		}
 		slices.Sort(keys)
+		kind := "readers"
+		switch {
+		case strings.Contains(n, "5 MB"):
+			kind = "5 MB uploads"
+		case strings.Contains(n, "small JSON"):
+			kind = "small JSON submissions"
+		}
 		for _, c := range keys {
 			codes = append(codes, fmt.Sprintf("%d×%d", c, e.codes[c]))
 			total += e.codes[c]
 			if c >= 500 {
-				fivexx += e.codes[c]
+				fivexx[kind] += e.codes[c]
 			}
 			if c == 0 {
 				noAnswer += e.codes[c]
 			}
 		}
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s |\n", n, len(e.latencies), q(0.5).Round(time.Millisecond),
-			q(0.99).Round(time.Millisecond), e.latencies[len(e.latencies)-1].Round(time.Millisecond), strings.Join(codes, ", "))
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s |\n", n, len(e.latencies), quantile(e.latencies, 0.5),
+			quantile(e.latencies, 0.99), quantile(e.ok, 0.99), quantile(e.latencies, 1), strings.Join(codes, ", "))
 		for msg, k := range e.errors {
-			fmt.Fprintf(w, "|   no answer: %s | %d | | | | |\n", msg, k)
+			fmt.Fprintf(w, "|   no answer: %s | %d | | | | | |\n", msg, k)
 		}
 	}
-	fmt.Fprintf(w, "\nrequests: %d; 5xx: %d; no answer (client timeout or error): %d\n", total, fivexx, noAnswer)
+	all := fivexx["readers"] + fivexx["small JSON submissions"] + fivexx["5 MB uploads"]
+	fmt.Fprintf(w, "\nrequests: %d; 5xx: %d (readers %d, small JSON submissions %d, 5 MB uploads %d); no answer (client timeout or error): %d\n",
+		total, all, fivexx["readers"], fivexx["small JSON submissions"], fivexx["5 MB uploads"], noAnswer)
 }

@@ -87,10 +87,10 @@ type CompletenessFilter struct {
 	Limit int
 }
 
-// completenessChunk is how many agencies' reports are read from the store at once: the
-// memory of a completeness read is one chunk of reports and one page of the list,
-// whatever the number of agencies or the size of the store.
-const completenessChunk = 500
+// defaultCompletenessChunk is how many agencies' reports are read from the store at
+// once: the memory of a completeness read is one chunk of reports and one page of the
+// list, whatever the number of agencies or the size of the store.
+const defaultCompletenessChunk = 500
 
 // Deadline is the first late instant for a period's reports, due dueDays after it ends.
 func Deadline(p period.Period, dueDays int, loc *time.Location) time.Time {
@@ -103,7 +103,7 @@ func Deadline(p period.Period, dueDays int, loc *time.Location) time.Time {
 // indicators has a value from a report source; it is on time when that first value
 // arrived before the deadline.
 //
-// The reports are read from the store for completenessChunk agencies at a time, by
+// The reports are read from the store for 500 agencies at a time, by
 // their codes, so the read holds one chunk of reports and one page of the list: it
 // does not grow with the history, with the agencies the store holds beyond the
 // registry, or with the registry. The counts cover every expected agency.
@@ -159,8 +159,9 @@ func (s *Service) Completeness(ctx context.Context, p period.Period, dueDays int
 	}
 
 	q := store.Query{Indicators: codes, From: p.Start(nil), To: p.End(nil), Kinds: []period.Kind{p.Kind}, Sources: ReportSources}
-	for start := 0; start < len(expected); start += completenessChunk {
-		chunk := expected[start:min(len(expected), start+completenessChunk)]
+	step := max(1, s.completenessChunk)
+	for start := 0; start < len(expected); start += step {
+		chunk := expected[start:min(len(expected), start+step)]
 		reports, err := s.reportsOf(ctx, q, p, chunk)
 		if err != nil {
 			return Completeness{}, err

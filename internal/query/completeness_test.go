@@ -2,12 +2,15 @@ package query
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
+	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/sqlite"
 )
 
@@ -87,5 +90,128 @@ func TestCompletenessSaysWhoIsOnTimeLateAndMissing(t *testing.T) {
 	}
 	if before.Pending != before.Expected-2 {
 		t.Errorf("before the deadline: %d pending of %d", before.Pending, before.Expected)
+	}
+}
+
+// agencyRecordingStore is the real SQLite store, recording what each observation read
+// asked for and returned.
+type agencyRecordingStore struct {
+	*sqlite.Store
+	reads    int
+	unscoped int // reads that named no agencies: they would read every agency's rows
+	most     int // the most agencies one read named
+	foreign  int // rows returned for agencies outside the registry
+	reg      *indicators.Registry
+}
+
+func (s *agencyRecordingStore) Observations(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
+	s.reads++
+	if len(q.Agencies) == 0 {
+		s.unscoped++
+	}
+	s.most = max(s.most, len(q.Agencies))
+	obs, err := s.Store.Observations(ctx, q)
+	for _, o := range obs {
+		if _, ok := s.reg.Get(o.Agency); !ok {
+			s.foreign++
+		}
+	}
+	return obs, err
+}
+
+func TestCompletenessReadsReportsByChunksOfAgenciesAndPagesTheList(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "goc.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cat, reg := indicators.DefaultCatalogue(), indicators.DefaultRegistry()
+	loc := time.FixedZone("ICT", 7*3600)
+	p := period.MustParse("2026-Q2")
+	deadline := Deadline(p, 15, loc)
+	// Reports from P20 (on time) and N79 (late), and from 300 agencies the registry
+	// does not know (a store grown beyond it): those must not be read.
+	var obs []indicators.Observation
+	add := func(agency string, at time.Time) {
+		obs = append(obs, indicators.Observation{
+			SeriesKey: indicators.SeriesKey{Indicator: "dossiers_fully_online", Agency: agency, Period: p},
+			Value:     50, Numerator: indicators.F(50), Denominator: indicators.F(100),
+			Source: indicators.FromSubmission, Submitter: "test", ReceivedAt: at,
+		})
+	}
+	add("P20", deadline.Add(-time.Hour))
+	add("N79", deadline.Add(time.Hour))
+	for i := range 300 {
+		add(fmt.Sprintf("U%05d", i), deadline.Add(-time.Hour))
+	}
+	if _, err := db.WriteObservations(ctx, obs); err != nil {
+		t.Fatal(err)
+	}
+	st := &agencyRecordingStore{Store: db, reg: reg}
+	q := New(st, cat, reg, nil)
+	q.completenessChunk = 7
+	now := deadline.Add(30 * 24 * time.Hour)
+	whole, err := q.Completeness(ctx, p, 15, loc, now, CompletenessFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole.More || whole.OnTime != 1 || whole.Late != 1 || whole.Missing != whole.Expected-2 {
+		t.Fatalf("whole list: more %t, on time %d, late %d, missing %d of %d", whole.More, whole.OnTime, whole.Late, whole.Missing, whole.Expected)
+	}
+	if st.unscoped > 0 || st.most > 7 || st.foreign > 0 {
+		t.Errorf("store reads: %d without agencies, at most %d agencies in one (want 7), %d rows of agencies outside the registry",
+			st.unscoped, st.most, st.foreign)
+	}
+	if want := (whole.Expected + 6) / 7; st.reads != want {
+		t.Errorf("%d store reads for %d agencies, want one per chunk of 7: %d", st.reads, whole.Expected, want)
+	}
+
+	tests := []struct {
+		name   string
+		status ReportStatus
+		limit  int
+	}{
+		{"pages of 10", "", 10},
+		{"missing, pages of 9", Missing, 9},
+		{"late, pages of 1", Late, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var want []string
+			for _, a := range whole.Agencies {
+				if tt.status == "" || a.Status == tt.status {
+					want = append(want, a.Agency)
+				}
+			}
+			var got []string
+			after := ""
+			for pages := 0; ; pages++ {
+				if pages > len(want) {
+					t.Fatal("more pages than agencies")
+				}
+				c, err := q.Completeness(ctx, p, 15, loc, now, CompletenessFilter{Status: tt.status, After: after, Limit: tt.limit})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(c.Agencies) > tt.limit {
+					t.Fatalf("page of %d agencies, limit %d", len(c.Agencies), tt.limit)
+				}
+				if c.Expected != whole.Expected || c.OnTime != whole.OnTime || c.Missing != whole.Missing {
+					t.Errorf("counts on a page: expected %d on time %d missing %d, want the whole list's %d %d %d",
+						c.Expected, c.OnTime, c.Missing, whole.Expected, whole.OnTime, whole.Missing)
+				}
+				for _, a := range c.Agencies {
+					got = append(got, a.Agency)
+				}
+				if !c.More {
+					break
+				}
+				after = c.Agencies[len(c.Agencies)-1].Agency
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("pages gave %d agencies %v…, want %d in registry order", len(got), got[:min(5, len(got))], len(want))
+			}
+		})
 	}
 }

@@ -34,6 +34,8 @@ type Service struct {
 	// audience is whose unapproved figures reads include; the zero value is the
 	// public (see For).
 	audience Audience
+	// completenessChunk is how many agencies' reports Completeness reads at once.
+	completenessChunk int
 }
 
 // New builds a Service. now is the clock (time.Now in production).
@@ -41,7 +43,8 @@ func New(st Reader, cat *indicators.Catalogue, reg *indicators.Registry, now fun
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: st, catalogue: cat, registry: reg, now: now, cache: newFigureCache(), rankings: newRankingCache()}
+	return &Service{store: st, catalogue: cat, registry: reg, now: now, cache: newFigureCache(), rankings: newRankingCache(),
+		completenessChunk: defaultCompletenessChunk}
 }
 
 // Catalogue is the indicator catalogue in force.
