@@ -11,7 +11,6 @@ import (
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/query"
-	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/reports"
 )
 
@@ -112,9 +111,9 @@ func TestReportCardSummarisesPortalUptimeFromProbeResults(t *testing.T) {
 	q, st := demoService(t)
 	ctx := context.Background()
 	target := "https://langson.gov.vn/"
-	var rs []store.ProbeResult
+	var rs []indicators.ProbeResult
 	for i := range 10 {
-		r := store.ProbeResult{
+		r := indicators.ProbeResult{
 			Target: target, Agency: "P20", Time: testNow.Add(-time.Duration(i+1) * time.Hour), Success: i != 3,
 			HTTPStatus: 200, Phases: map[string]float64{"total": 0.1 * float64(i+1)}, IPv6: true, DNSSEC: "signed-valid",
 			CertValid: true, CertExpiry: testNow.AddDate(0, 2, 0), TLSVersion: "TLS 1.3",

@@ -35,7 +35,6 @@ import (
 	"github.com/g-oc/goc/internal/demo"
 	"github.com/g-oc/goc/internal/metrics"
 	"github.com/g-oc/goc/internal/query"
-	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/sqlite"
 	"github.com/g-oc/goc/internal/web"
 )
@@ -132,7 +131,7 @@ func writeProbes(ctx context.Context, st *sqlite.Store, reg *indicators.Registry
 	from := now.Add(-time.Duration(days) * 24 * time.Hour)
 	steps := int(now.Sub(from) / interval)
 	const batch = 20000
-	buf := make([]store.ProbeResult, 0, batch)
+	buf := make([]indicators.ProbeResult, 0, batch)
 	total := 0
 	flush := func() error {
 		if len(buf) == 0 {
@@ -152,7 +151,7 @@ func writeProbes(ctx context.Context, st *sqlite.Store, reg *indicators.Registry
 		for i := 0; i < n; i++ {
 			a := agencies[i%len(agencies)]
 			down := (i%50 == 0 && hour%24 == i%24) || (i%100 == 1 && s >= steps-2)
-			r := store.ProbeResult{Target: fmt.Sprintf("https://p%05d.portal.gov.vn/", i), Agency: a.Code, Time: at.Add(time.Duration(i%60) * time.Second),
+			r := indicators.ProbeResult{Target: fmt.Sprintf("https://p%05d.portal.gov.vn/", i), Agency: a.Code, Time: at.Add(time.Duration(i%60) * time.Second),
 				Success: !down, HTTPStatus: 200, Phases: map[string]float64{"total": 0.05 + float64(i%20)*0.01},
 				TLSVersion: "TLS 1.3", CertExpiry: now.AddDate(0, 0, 10+i%300), CertValid: true, HTTPSRedirect: i%3 != 0,
 				IPv6: i%2 == 0, DNSSEC: "unsigned", Mobile: i%5 != 0}

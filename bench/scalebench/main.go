@@ -89,14 +89,14 @@ func probes(ctx context.Context, path string, n, days int, every time.Duration, 
 	start := end.AddDate(0, 0, -days)
 	rng := rand.New(rand.NewPCG(1, 2))
 	t0 := time.Now()
-	var batch []store.ProbeResult
+	var batch []indicators.ProbeResult
 	written := 0
 	// Each portal's results are spread over the interval, as the scheduler spreads them.
 	for at := start; at.Before(end); at = at.Add(every) {
 		for i := range n {
-			r := store.ProbeResult{Target: fmt.Sprintf("https://p%05d.gov.vn/", i), Agency: "VN",
+			r := indicators.ProbeResult{Target: fmt.Sprintf("https://p%05d.gov.vn/", i), Agency: "VN",
 				Time: at.Add(time.Duration(int64(every) * int64(i) / int64(n))), Success: rng.IntN(50) != 0, HTTPStatus: 200,
-				Phases: map[string]float64{"dns": 0.002, "connect": 0.01, "tls": 0.03, "first_byte": 0.05, "total": 0.05 + rng.Float64()*0.5}}
+				Phases: map[string]float64{"resolve": 0.002, "connect": 0.01, "tls": 0.03, "processing": 0.05, "total": 0.05 + rng.Float64()*0.5}}
 			if !r.Success {
 				r.HTTPStatus, r.Error, r.Phases = 0, "timeout", nil
 			}

@@ -151,9 +151,9 @@ func TestHealthyTLSPortalReportsEveryField(t *testing.T) {
 	if len(r.Checks) != 4 {
 		t.Errorf("checks = %v, want all four", r.Checks)
 	}
-	sr := r.StoreResult()
+	sr := r.ProbeResult()
 	if !sr.Success || !sr.CertValid || !sr.IPv6 || !sr.HTTPSRedirect || sr.DNSSEC != "signed-valid" || !sr.Mobile ||
-		sr.TLSVersion != "TLS 1.3" || sr.Phases["first_byte"] != ph.Processing || sr.Phases["dns"] != ph.Resolve {
+		sr.TLSVersion != "TLS 1.3" || sr.Phases["processing"] != ph.Processing || sr.Phases["resolve"] != ph.Resolve {
 		t.Errorf("store result = %+v", sr)
 	}
 }

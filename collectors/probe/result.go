@@ -3,7 +3,7 @@ package probe
 import (
 	"time"
 
-	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/indicators"
 )
 
 // Result is everything one probe found. Its JSON is what `goc probe --json` prints.
@@ -44,7 +44,8 @@ type Result struct {
 
 // Phases are durations in seconds, named as blackbox_exporter names them in
 // probe_http_duration_seconds{phase}, with DNS as "resolve" and time to first byte
-// as "processing".
+// as "processing": the names of indicators.PhaseResolve and its siblings, which every
+// surface uses.
 type Phases struct {
 	// Resolve is the DNS lookup of the host (0 for an IP address).
 	Resolve float64 `json:"resolve"`
@@ -125,14 +126,15 @@ type CheckStatus struct {
 	Seconds float64 `json:"seconds"`
 }
 
-// StoreResult is the result as the store keeps it.
-func (r *Result) StoreResult() store.ProbeResult {
-	out := store.ProbeResult{
+// ProbeResult is the result as the domain knows it: what is stored and served.
+func (r *Result) ProbeResult() indicators.ProbeResult {
+	out := indicators.ProbeResult{
 		Target: r.Target, Agency: r.Agency, Time: r.Time, Success: r.Success, Error: r.Error,
 		HTTPStatus: r.HTTPStatus,
 		Phases: map[string]float64{
-			"dns": r.Phases.Resolve, "connect": r.Phases.Connect, "tls": r.Phases.TLS,
-			"first_byte": r.Phases.Processing, "total": r.Phases.Total,
+			indicators.PhaseResolve: r.Phases.Resolve, indicators.PhaseConnect: r.Phases.Connect,
+			indicators.PhaseTLS: r.Phases.TLS, indicators.PhaseProcessing: r.Phases.Processing,
+			indicators.PhaseTransfer: r.Phases.Transfer, indicators.PhaseTotal: r.Phases.Total,
 		},
 		BodyBytes:     r.BodyBytes,
 		Redirects:     r.Redirects,

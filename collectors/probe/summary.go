@@ -7,7 +7,6 @@ import (
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
-	"github.com/g-oc/goc/internal/store"
 )
 
 // The catalogue codes of the indicators probes feed (indicators/data/catalogue.yaml).
@@ -49,15 +48,15 @@ type Tally struct {
 	latency                                        []uint32
 	// last is the portal's latest probe that reached it (or its latest probe when none
 	// did); only a single portal's tally has one.
-	last *store.ProbeResult
+	last *indicators.ProbeResult
 }
 
 // Add counts one probe of the portal. Results must come oldest first.
-func (t *Tally) Add(r *store.ProbeResult) {
+func (t *Tally) Add(r *indicators.ProbeResult) {
 	t.Probes++
 	if r.Success {
 		t.Successes++
-		if v, ok := r.Phases["total"]; ok && v > 0 {
+		if v, ok := r.Phases[indicators.PhaseTotal]; ok && v > 0 {
 			if t.latency == nil {
 				t.latency = make([]uint32, latBuckets)
 			}

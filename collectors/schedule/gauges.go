@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/g-oc/goc/collectors/probe"
+	"github.com/g-oc/goc/indicators"
 )
 
 // gauges exposes the latest probe of every portal under the names blackbox_exporter
@@ -75,8 +76,9 @@ func (g *gauges) Collect(ch chan<- prometheus.Metric) {
 		for _, p := range []struct {
 			name string
 			v    float64
-		}{{"resolve", r.Phases.Resolve}, {"connect", r.Phases.Connect}, {"tls", r.Phases.TLS},
-			{"processing", r.Phases.Processing}, {"transfer", r.Phases.Transfer}} {
+		}{{indicators.PhaseResolve, r.Phases.Resolve}, {indicators.PhaseConnect, r.Phases.Connect},
+			{indicators.PhaseTLS, r.Phases.TLS}, {indicators.PhaseProcessing, r.Phases.Processing},
+			{indicators.PhaseTransfer, r.Phases.Transfer}} {
 			gauge(g.phase, p.v, a, t, p.name)
 		}
 		gauge(g.status, float64(r.HTTPStatus), a, t)

@@ -11,12 +11,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/g-oc/goc/collectors/probe"
-	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/indicators"
 )
 
 // ProbeWriter is what the sink needs from a store.
 type ProbeWriter interface {
-	WriteProbeResults(ctx context.Context, rs []store.ProbeResult) error
+	WriteProbeResults(ctx context.Context, rs []indicators.ProbeResult) error
 }
 
 // Sink takes every probe result: it keeps the newest of each target in memory for
@@ -29,7 +29,7 @@ type Sink struct {
 	every     time.Duration
 	batchSize int
 
-	in   chan store.ProbeResult
+	in   chan indicators.ProbeResult
 	done chan struct{}
 
 	mu     sync.RWMutex
@@ -46,7 +46,7 @@ func NewSink(w ProbeWriter, every time.Duration, storeErrors *prometheus.Counter
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Sink{w: w, log: log, errs: storeErrors, every: every, batchSize: 2000,
-		in: make(chan store.ProbeResult, 20000), done: make(chan struct{}), latest: map[string]*probe.Result{}}
+		in: make(chan indicators.ProbeResult, 20000), done: make(chan struct{}), latest: map[string]*probe.Result{}}
 	go s.run()
 	return s
 }
@@ -57,7 +57,7 @@ func (s *Sink) Record(ctx context.Context, r *probe.Result) {
 	s.mu.Lock()
 	s.latest[r.Target] = r
 	s.mu.Unlock()
-	sr := r.StoreResult()
+	sr := r.ProbeResult()
 	select { // a free slot is taken even when ctx is done: the probe did happen
 	case s.in <- sr:
 		return
@@ -85,7 +85,7 @@ func (s *Sink) run() {
 	defer close(s.done)
 	tick := time.NewTicker(s.every)
 	defer tick.Stop()
-	var batch []store.ProbeResult
+	var batch []indicators.ProbeResult
 	flush := func() {
 		if len(batch) == 0 {
 			return

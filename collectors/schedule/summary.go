@@ -16,7 +16,7 @@ import (
 
 // SummaryStore is what the monthly summary needs from a store.
 type SummaryStore interface {
-	ProbeResults(ctx context.Context, target string, from, to time.Time) ([]store.ProbeResult, error)
+	ProbeResults(ctx context.Context, target string, from, to time.Time) ([]indicators.ProbeResult, error)
 	Observations(ctx context.Context, q store.Query) ([]indicators.Observation, error)
 	WriteObservations(ctx context.Context, obs []indicators.Observation) ([]indicators.Observation, error)
 }

@@ -22,13 +22,13 @@ type portal struct {
 	url, agency string
 	probes, ok  int
 	seconds     float64
-	last        store.ProbeResult // the features of the portal's last probe
+	last        indicators.ProbeResult // the features of the portal's last probe
 }
 
 func writeMonth(t *testing.T, st *sqlite.Store, p portal) {
 	t.Helper()
 	start := time.Date(2026, 10, 1, 0, 0, 0, 0, ict)
-	var rs []store.ProbeResult
+	var rs []indicators.ProbeResult
 	for i := range p.probes {
 		r := p.last
 		r.Target, r.Agency = p.url, p.agency
@@ -50,12 +50,12 @@ func TestMonthlySummaryWritesPortalIndicatorsForEverySubtreeOnce(t *testing.T) {
 	st := openStore(t)
 	portals := []portal{
 		{"https://langson.gov.vn", "P20", 100, 90, 0.2,
-			store.ProbeResult{TLSVersion: "TLS 1.3", CertValid: true, HTTPSRedirect: true, DNSSEC: "signed-valid", Mobile: true}},
+			indicators.ProbeResult{TLSVersion: "TLS 1.3", CertValid: true, HTTPSRedirect: true, DNSSEC: "signed-valid", Mobile: true}},
 		{"https://tamthanh.langson.gov.vn", "P20-C01", 100, 100, 0.4,
-			store.ProbeResult{TLSVersion: "TLS 1.2", IPv6: true, DNSSEC: "unsigned"}},
-		{"http://mof.gov.vn", "BTC", 50, 25, 0.8, store.ProbeResult{Mobile: true}},
+			indicators.ProbeResult{TLSVersion: "TLS 1.2", IPv6: true, DNSSEC: "unsigned"}},
+		{"http://mof.gov.vn", "BTC", 50, 25, 0.8, indicators.ProbeResult{Mobile: true}},
 		// Bắc Giang (P24) merged into another province on 1 July 2025.
-		{"https://bacgiang.gov.vn", "P24", 10, 10, 0.1, store.ProbeResult{}},
+		{"https://bacgiang.gov.vn", "P24", 10, 10, 0.1, indicators.ProbeResult{}},
 	}
 	var targets []probe.Target
 	for _, p := range portals {
@@ -63,7 +63,7 @@ func TestMonthlySummaryWritesPortalIndicatorsForEverySubtreeOnce(t *testing.T) {
 		targets = append(targets, probe.Target{URL: p.url, Agency: p.agency})
 	}
 	// Just outside October in Hà Nội time: must not count.
-	outside := []store.ProbeResult{
+	outside := []indicators.ProbeResult{
 		{Target: portals[0].url, Agency: "P20", Time: time.Date(2026, 9, 30, 23, 30, 0, 0, ict)},
 		{Target: portals[0].url, Agency: "P20", Time: time.Date(2026, 11, 1, 0, 0, 0, 0, ict)},
 		{Target: portals[0].url, Agency: "P20", Time: time.Date(2026, 8, 1, 0, 0, 0, 0, ict)}, // for pruning

@@ -58,10 +58,10 @@ func getJSON(t testing.TB, url string, out any) int {
 func TestProbesAPIGivesTheLatestStateOfEachPortal(t *testing.T) {
 	srv, st, _ := collectorServer(t)
 	at := testNow.Add(-time.Minute)
-	rs := []store.ProbeResult{
+	rs := []indicators.ProbeResult{
 		{Target: "https://langson.gov.vn", Agency: "P20", Time: at.Add(-time.Minute), Success: false, HTTPStatus: 503, Error: "HTTP status 503"},
 		{Target: "https://langson.gov.vn", Agency: "P20", Time: at, Success: true, HTTPStatus: 200, TLSVersion: "TLS 1.3", CertValid: true,
-			CertExpiry: testNow.AddDate(0, 2, 0), Phases: map[string]float64{"dns": 0.01, "total": 0.3}, DNSSEC: "signed-valid", Mobile: true},
+			CertExpiry: testNow.AddDate(0, 2, 0), Phases: map[string]float64{"resolve": 0.01, "total": 0.3}, DNSSEC: "signed-valid", Mobile: true},
 		{Target: "https://tamthanh.langson.gov.vn", Agency: "P20-C01", Time: at, Success: false, Error: "timed out after 10s"},
 		{Target: "https://mof.gov.vn", Agency: "BTC", Time: at, Success: true, HTTPStatus: 200},
 	}
@@ -156,11 +156,11 @@ func TestFeedsAPIShowsAMalformedFeedsReasonAndEveryProblem(t *testing.T) {
 // design asks for the latest state of every portal in well under 100 ms.
 func BenchmarkProbesAPI10000Portals(b *testing.B) {
 	srv, st, _ := collectorServer(b)
-	rs := make([]store.ProbeResult, 10000)
+	rs := make([]indicators.ProbeResult, 10000)
 	for i := range rs {
-		rs[i] = store.ProbeResult{Target: fmt.Sprintf("https://xa%05d.gov.vn/", i), Agency: "P20-C01", Time: testNow,
+		rs[i] = indicators.ProbeResult{Target: fmt.Sprintf("https://xa%05d.gov.vn/", i), Agency: "P20-C01", Time: testNow,
 			Success: i%17 != 0, HTTPStatus: 200, TLSVersion: "TLS 1.3", CertValid: true, CertExpiry: testNow.AddDate(0, 3, 0),
-			Phases:    map[string]float64{"dns": 0.002, "connect": 0.01, "tls": 0.02, "first_byte": 0.1, "total": 0.2},
+			Phases:    map[string]float64{"resolve": 0.002, "connect": 0.01, "tls": 0.02, "processing": 0.1, "total": 0.2},
 			BodyBytes: 48213, DNSSEC: "unsigned", Mobile: true}
 	}
 	if err := st.WriteProbeResults(context.Background(), rs); err != nil {
@@ -181,7 +181,7 @@ func BenchmarkProbesAPI10000Portals(b *testing.B) {
 func TestProbesAndFeedsAPIShowURLsWithoutCredentials(t *testing.T) {
 	srv, st, puller := collectorServer(t)
 	// A row stored before redaction existed, as an upgraded store may hold.
-	if err := st.WriteProbeResults(context.Background(), []store.ProbeResult{{Target: "https://admin:hunter2@langson.gov.vn/?api_key=topsecret",
+	if err := st.WriteProbeResults(context.Background(), []indicators.ProbeResult{{Target: "https://admin:hunter2@langson.gov.vn/?api_key=topsecret",
 		Agency: "P20", Time: testNow.Add(-time.Minute), Error: `Get "https://admin:hunter2@langson.gov.vn/?api_key=topsecret": EOF`}}); err != nil {
 		t.Fatal(err)
 	}

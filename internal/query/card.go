@@ -67,8 +67,8 @@ type CardRank struct {
 
 // PortalUptime summarises one probed portal of the agency.
 type PortalUptime struct {
-	Target string            `json:"target"`
-	Latest store.ProbeResult `json:"latest"`
+	Target string                 `json:"target"`
+	Latest indicators.ProbeResult `json:"latest"`
 	// Probes and Successes count the results in the window; Uptime is their ratio in
 	// percent, absent when there were none.
 	Probes    int      `json:"probes"`

@@ -7,6 +7,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/store"
 )
 
@@ -14,7 +15,7 @@ import (
 // latest-result table, one scan however many portals there are. A store that also
 // keeps uptime windows (store.ProbeStatusReader) gives them in the same read.
 type latestProbeReader interface {
-	LatestProbes(ctx context.Context) ([]store.ProbeResult, error)
+	LatestProbes(ctx context.Context) ([]indicators.ProbeResult, error)
 }
 
 // ProbeFilter selects portals. Empty fields do not filter.
@@ -43,7 +44,7 @@ func portalWindow(w store.ProbeWindow) PortalWindow {
 // PortalStatus is one portal's newest probe result (its fields stay at the top level of
 // the JSON, as /api/v1/probes always gave them) with its uptime windows.
 type PortalStatus struct {
-	store.ProbeResult
+	indicators.ProbeResult
 	// Day, Week and Month cover the hour of the store's newest result and the 23 hours
 	// before it, that hour's UTC day and the 6 before it, and that day and the 29
 	// before it (see store.WindowBounds). All zero on a store that keeps no windows.

@@ -104,7 +104,7 @@ func PortalSlug(target string) string {
 
 // probeHistoryReader is what a portal's history needs from a store.
 type probeHistoryReader interface {
-	ProbeResults(ctx context.Context, target string, from, to time.Time) ([]store.ProbeResult, error)
+	ProbeResults(ctx context.Context, target string, from, to time.Time) ([]indicators.ProbeResult, error)
 }
 
 // PortalHistory is one portal's status, its results bucketed by hour over a window,
@@ -191,7 +191,7 @@ func (s *Service) PortalHistory(ctx context.Context, slug string, window time.Du
 		cur.Probes++
 		if r.Success {
 			cur.Successes++
-			if d, ok := r.Phases["total"]; ok {
+			if d, ok := r.Phases[indicators.PhaseTotal]; ok {
 				lat.Add(d)
 			}
 			if open != nil {

@@ -54,7 +54,7 @@ func CheckObservation(o *indicators.Observation) error {
 
 // CheckProbeResult refuses a probe result a store cannot keep faithfully, alike in
 // every backend.
-func CheckProbeResult(r *ProbeResult) error {
+func CheckProbeResult(r *indicators.ProbeResult) error {
 	switch {
 	case strings.TrimSpace(r.Target) == "":
 		return errors.New("empty target")

@@ -49,8 +49,8 @@ func TestCheckObservationRefusesWhatNoBackendCanKeep(t *testing.T) {
 
 func TestCheckProbeResultRefusesWhatNoBackendCanKeep(t *testing.T) {
 	at := time.Date(2025, 11, 3, 7, 0, 0, 0, time.UTC)
-	good := func() ProbeResult {
-		return ProbeResult{Target: "https://hue.gov.vn/a b", Agency: "P46", Time: at,
+	good := func() indicators.ProbeResult {
+		return indicators.ProbeResult{Target: "https://hue.gov.vn/a b", Agency: "P46", Time: at,
 			Error: "said \"no\"\n", Phases: map[string]float64{"total": 0.4, "redirect": 0}}
 	}
 	if r := good(); CheckProbeResult(&r) != nil {
@@ -58,16 +58,16 @@ func TestCheckProbeResultRefusesWhatNoBackendCanKeep(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		bad  func(*ProbeResult)
+		bad  func(*indicators.ProbeResult)
 	}{
-		{"empty target", func(r *ProbeResult) { r.Target = "" }},
-		{"line break in target", func(r *ProbeResult) { r.Target = "https://a\r\n.gov.vn" }},
-		{"backslash in target", func(r *ProbeResult) { r.Target = `https://a.gov.vn\` }},
-		{"tab in agency", func(r *ProbeResult) { r.Agency = "P\t46" }},
-		{"no time", func(r *ProbeResult) { r.Time = time.Time{} }},
-		{"time in 2300", func(r *ProbeResult) { r.Time = time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC) }},
-		{"NaN phase", func(r *ProbeResult) { r.Phases["total"] = math.NaN() }},
-		{"unnamed phase", func(r *ProbeResult) { r.Phases[""] = 0.1 }},
+		{"empty target", func(r *indicators.ProbeResult) { r.Target = "" }},
+		{"line break in target", func(r *indicators.ProbeResult) { r.Target = "https://a\r\n.gov.vn" }},
+		{"backslash in target", func(r *indicators.ProbeResult) { r.Target = `https://a.gov.vn\` }},
+		{"tab in agency", func(r *indicators.ProbeResult) { r.Agency = "P\t46" }},
+		{"no time", func(r *indicators.ProbeResult) { r.Time = time.Time{} }},
+		{"time in 2300", func(r *indicators.ProbeResult) { r.Time = time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC) }},
+		{"NaN phase", func(r *indicators.ProbeResult) { r.Phases["total"] = math.NaN() }},
+		{"unnamed phase", func(r *indicators.ProbeResult) { r.Phases[""] = 0.1 }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

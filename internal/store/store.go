@@ -29,11 +29,11 @@ type Store interface {
 	// kind and revision.
 	Observations(ctx context.Context, q Query) ([]indicators.Observation, error)
 	// WriteProbeResults stores probe results durably.
-	WriteProbeResults(ctx context.Context, rs []ProbeResult) error
+	WriteProbeResults(ctx context.Context, rs []indicators.ProbeResult) error
 	// LatestProbes returns the newest result of every probe target, ordered by target.
-	LatestProbes(ctx context.Context) ([]ProbeResult, error)
+	LatestProbes(ctx context.Context) ([]indicators.ProbeResult, error)
 	// ProbeResults returns the results of one target in [From, To), oldest first.
-	ProbeResults(ctx context.Context, target string, from, to time.Time) ([]ProbeResult, error)
+	ProbeResults(ctx context.Context, target string, from, to time.Time) ([]indicators.ProbeResult, error)
 	// Ping checks that the backend answers: what /readyz reports.
 	Ping(ctx context.Context) error
 	// Close releases the backend.
@@ -122,30 +122,4 @@ func (k Key) Compare(o Key, history bool) int {
 // keyset filter for backends that filter in Go.
 func (q Query) Follows(o indicators.Observation) bool {
 	return q.After == nil || KeyOf(o).Compare(*q.After, q.History) > 0
-}
-
-// ProbeResult is the outcome of one probe of one portal.
-type ProbeResult struct {
-	Target  string    `json:"target"` // the URL probed
-	Agency  string    `json:"agency"`
-	Time    time.Time `json:"time"`
-	Success bool      `json:"success"`
-	Error   string    `json:"error,omitempty"`
-	// HTTPStatus is 0 when no response came back.
-	HTTPStatus int `json:"http_status"`
-	// Phases are durations in seconds: dns, connect, tls, first_byte (time to first
-	// byte after the request was sent), total.
-	Phases map[string]float64 `json:"phases"`
-	// BodyBytes is how much of the body was read (capped by the prober).
-	BodyBytes int64 `json:"body_bytes"`
-	Redirects int   `json:"redirects"`
-	// TLS facts; empty when the portal was not reached over TLS.
-	TLSVersion    string    `json:"tls_version,omitempty"`
-	CertExpiry    time.Time `json:"cert_expiry,omitzero"`
-	CertValid     bool      `json:"cert_valid"`
-	HTTPSRedirect bool      `json:"https_redirect"`
-	IPv6          bool      `json:"ipv6"`
-	DNSSEC        string    `json:"dnssec,omitempty"` // "signed-valid", "unsigned", "bogus", ""
-	Mobile        bool      `json:"mobile_ready"`
-	ContentMatch  *bool     `json:"content_match,omitempty"`
 }

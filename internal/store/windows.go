@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/g-oc/goc/indicators"
 )
 
 // The uptime windows every portal's status carries. They are kept by the store as
@@ -54,11 +56,11 @@ func (w ProbeWindow) MedianSeconds() *float64 {
 }
 
 // Add counts one result.
-func (w *ProbeWindow) Add(r *ProbeResult) {
+func (w *ProbeWindow) Add(r *indicators.ProbeResult) {
 	w.Probes++
 	if r.Success {
 		w.Successes++
-		if d, ok := r.Phases["total"]; ok {
+		if d, ok := r.Phases[indicators.PhaseTotal]; ok {
 			w.Latency.Add(d)
 		}
 	}
@@ -73,7 +75,7 @@ func (w *ProbeWindow) Merge(o ProbeWindow, sign int) {
 
 // ProbeStatus is one portal's newest result and its uptime windows.
 type ProbeStatus struct {
-	Latest ProbeResult
+	Latest indicators.ProbeResult
 	Day    ProbeWindow
 	Week   ProbeWindow
 	Month  ProbeWindow

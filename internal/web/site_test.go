@@ -20,7 +20,6 @@ import (
 	"github.com/g-oc/goc/internal/demo"
 	"github.com/g-oc/goc/internal/metrics"
 	"github.com/g-oc/goc/internal/query"
-	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/sqlite"
 	"github.com/g-oc/goc/internal/web"
 	"github.com/g-oc/goc/internal/web/webtest"
@@ -82,8 +81,8 @@ func newSiteWith(t testing.TB, cache bool) *site {
 // probeHistory is 30 days of hourly results for every portal in the registry, as the
 // collectors would have stored them, with outages on a few: the status pages' data.
 // No portal is contacted; the results are written to the store directly.
-func probeHistory(reg *indicators.Registry) []store.ProbeResult {
-	var out []store.ProbeResult
+func probeHistory(reg *indicators.Registry) []indicators.ProbeResult {
+	var out []indicators.ProbeResult
 	start := testNow.Add(-30 * 24 * time.Hour).Truncate(time.Hour)
 	n := 0
 	for _, a := range reg.All() {
@@ -95,7 +94,7 @@ func probeHistory(reg *indicators.Registry) []store.ProbeResult {
 			at := start.Add(time.Duration(h)*time.Hour + 5*time.Minute)
 			// Every fifth portal loses a few hours every ten days; every eleventh is down now.
 			down := (n%5 == 0 && h%240 < 3) || (n%11 == 0 && h >= 30*24-2)
-			r := store.ProbeResult{Target: a.Portal, Agency: a.Code, Time: at, Success: !down, HTTPStatus: 200,
+			r := indicators.ProbeResult{Target: a.Portal, Agency: a.Code, Time: at, Success: !down, HTTPStatus: 200,
 				Phases:     map[string]float64{"total": 0.08 + float64(n%7)*0.05 + float64(h%24)*0.002},
 				TLSVersion: "TLS 1.3", CertExpiry: testNow.AddDate(0, 0, 20+n*3), CertValid: true,
 				HTTPSRedirect: n%3 != 0, IPv6: n%2 == 0, DNSSEC: map[bool]string{true: "signed-valid", false: "unsigned"}[n%4 == 0],

@@ -102,7 +102,7 @@ func TestNewSpoolLearnsRevisionsFromTheBucket(t *testing.T) {
 	bucket := server.NewDatabase(t)
 	a := openOn(t, server, bucket, spoolPath(t))
 	mustWrite(t, a, obs("P20", "2025-Q2", 45), obs("P20", "2025-Q2", 46))
-	if err := a.WriteProbeResults(context.Background(), []store.ProbeResult{
+	if err := a.WriteProbeResults(context.Background(), []indicators.ProbeResult{
 		{Target: "https://langson.gov.vn", Agency: "P20", Time: time.Date(2025, 11, 3, 7, 0, 0, 0, time.UTC), Success: true}}); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestNewSpoolLearnsRevisionsFromTheBucket(t *testing.T) {
 		t.Errorf("a correction gave revision %d, want 3", got[0].Revision)
 	}
 	// A result older than the target's newest stays out of the latest state.
-	if err := b.WriteProbeResults(context.Background(), []store.ProbeResult{
+	if err := b.WriteProbeResults(context.Background(), []indicators.ProbeResult{
 		{Target: "https://langson.gov.vn", Agency: "P20", Time: time.Date(2025, 11, 3, 6, 0, 0, 0, time.UTC)}}); err != nil {
 		t.Fatal(err)
 	}

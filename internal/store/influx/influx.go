@@ -249,7 +249,7 @@ func (s *Store) WriteObservations(ctx context.Context, obs []indicators.Observat
 }
 
 // WriteProbeResults spools the results durably; see WriteObservations.
-func (s *Store) WriteProbeResults(ctx context.Context, rs []store.ProbeResult) error {
+func (s *Store) WriteProbeResults(ctx context.Context, rs []indicators.ProbeResult) error {
 	if err := s.enter("write probe results"); err != nil {
 		return err
 	}

@@ -99,7 +99,7 @@ func (f flushing) WriteObservations(ctx context.Context, obs []indicators.Observ
 	return out, err
 }
 
-func (f flushing) WriteProbeResults(ctx context.Context, rs []store.ProbeResult) error {
+func (f flushing) WriteProbeResults(ctx context.Context, rs []indicators.ProbeResult) error {
 	err := f.Store.WriteProbeResults(ctx, rs)
 	if err == nil {
 		return f.Store.Flush(ctx)

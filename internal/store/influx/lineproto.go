@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/g-oc/goc/indicators"
-	"github.com/g-oc/goc/internal/store"
 )
 
 // The measurements G-OC writes. README.md ("InfluxDB") documents them for people who
@@ -99,7 +98,7 @@ func timestamp(b *strings.Builder, ns int64) {
 
 // probeLines appends the line protocol for r, whose JSON is record: its history
 // point to history and, when latest, its point in measProbeLatest to latestB.
-func probeLines(history, latestB *strings.Builder, r *store.ProbeResult, record string, latest bool) {
+func probeLines(history, latestB *strings.Builder, r *indicators.ProbeResult, record string, latest bool) {
 	b := history
 	b.WriteString(measProbe)
 	if r.Agency != "" {
@@ -129,7 +128,7 @@ func probeLines(history, latestB *strings.Builder, r *store.ProbeResult, record 
 	timestamp(b, 0)
 }
 
-// phasePrefix names probe phase fields: phase_dns, phase_total, ...
+// phasePrefix names probe phase fields: phase_resolve, phase_total, ...
 const phasePrefix = "phase_"
 
 // tag writes ",key=value" with line-protocol escapes. Empty values are left out by
@@ -217,8 +216,8 @@ func decodeObservation(record string) (indicators.Observation, error) {
 }
 
 // encodeProbe is the JSON kept for a probe result in the spool and in
-// measProbeLatest: store.ProbeResult's own JSON, times in UTC.
-func encodeProbe(r *store.ProbeResult) (string, error) {
+// measProbeLatest: indicators.ProbeResult's own JSON, times in UTC.
+func encodeProbe(r *indicators.ProbeResult) (string, error) {
 	c := *r
 	c.Time = c.Time.UTC()
 	if len(c.Phases) == 0 {
@@ -234,14 +233,22 @@ func encodeProbe(r *store.ProbeResult) (string, error) {
 	return string(b), nil
 }
 
-func decodeProbe(s string) (store.ProbeResult, error) {
-	var r store.ProbeResult
+func decodeProbe(s string) (indicators.ProbeResult, error) {
+	var r indicators.ProbeResult
 	if err := json.Unmarshal([]byte(s), &r); err != nil {
 		return r, fmt.Errorf("decode probe result: %w", err)
 	}
 	r.Time = r.Time.UTC()
 	if !r.CertExpiry.IsZero() {
 		r.CertExpiry = r.CertExpiry.UTC()
+	}
+	// Results written before every surface took blackbox_exporter's phase names read
+	// back under the new names, so that a bucket's history speaks one vocabulary.
+	for old, name := range map[string]string{"dns": indicators.PhaseResolve, "first_byte": indicators.PhaseProcessing} {
+		if v, ok := r.Phases[old]; ok {
+			delete(r.Phases, old)
+			r.Phases[name] = v
+		}
 	}
 	return r, nil
 }

@@ -24,7 +24,7 @@ type traffic struct {
 	mu     sync.Mutex
 	acked  map[revKey]indicators.Observation // every new revision acknowledged
 	latest map[indicators.SeriesKey]indicators.Observation
-	probes map[string]store.ProbeResult // target@time acknowledged
+	probes map[string]indicators.ProbeResult // target@time acknowledged
 	round  int
 	// probeRound numbers probe rounds; each is one second after the last.
 	probeRound int
@@ -38,7 +38,7 @@ type revKey struct {
 
 func newTraffic() *traffic {
 	return &traffic{acked: map[revKey]indicators.Observation{}, latest: map[indicators.SeriesKey]indicators.Observation{},
-		probes: map[string]store.ProbeResult{}}
+		probes: map[string]indicators.ProbeResult{}}
 }
 
 // run writes until stop is closed, then returns.
@@ -94,9 +94,9 @@ func (tr *traffic) run(t *testing.T, s store.Store, stop <-chan struct{}) {
 			tr.probeRound++
 			tr.mu.Unlock()
 			at := time.Date(2025, 11, 3, 7, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Second)
-			var rs []store.ProbeResult
+			var rs []indicators.ProbeResult
 			for p := range 5 {
-				rs = append(rs, store.ProbeResult{Target: fmt.Sprintf("https://xa-%d.gov.vn", p), Agency: "X", Time: at,
+				rs = append(rs, indicators.ProbeResult{Target: fmt.Sprintf("https://xa-%d.gov.vn", p), Agency: "X", Time: at,
 					Success: n%3 != 0, HTTPStatus: 200, Phases: map[string]float64{"total": float64(n) / 100}})
 			}
 			err := s.WriteProbeResults(ctx, rs)
@@ -119,7 +119,7 @@ func (tr *traffic) run(t *testing.T, s store.Store, stop <-chan struct{}) {
 	tr.failures = nil
 }
 
-func probeID(r store.ProbeResult) string {
+func probeID(r indicators.ProbeResult) string {
 	return r.Target + "@" + r.Time.UTC().Format(time.RFC3339Nano)
 }
 
@@ -302,7 +302,7 @@ func TestInfluxDBOutageAndRestartLoseNothingAndDuplicateNothing(t *testing.T) {
 	}
 }
 
-func latestProbesOf(probes map[string]store.ProbeResult) map[string]int {
+func latestProbesOf(probes map[string]indicators.ProbeResult) map[string]int {
 	out := map[string]int{}
 	for _, r := range probes {
 		out[r.Target]++

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/store"
 )
 
@@ -15,11 +16,11 @@ func TestStatusGivesUptimeOverTheLastDayWeekAndMonthFromInfluxDB(t *testing.T) {
 	ctx := context.Background()
 	end := time.Date(2026, 11, 30, 12, 30, 0, 0, time.UTC)
 	target := "https://langson.gov.vn/"
-	var rs []store.ProbeResult
+	var rs []indicators.ProbeResult
 	for h := 40 * 24; h >= 0; h-- {
 		at := end.Add(-time.Duration(h) * time.Hour)
 		down := (!at.Before(end.AddDate(0, 0, -10)) && at.Before(end.AddDate(0, 0, -9))) || h == 1 || h == 2
-		r := store.ProbeResult{Target: target, Agency: "P20", Time: at, Success: !down, HTTPStatus: 200,
+		r := indicators.ProbeResult{Target: target, Agency: "P20", Time: at, Success: !down, HTTPStatus: 200,
 			Phases: map[string]float64{"total": 0.2}}
 		if down {
 			r.HTTPStatus, r.Error, r.Phases = 0, "connection refused", nil

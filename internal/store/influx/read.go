@@ -350,7 +350,7 @@ func (s *Store) fluxRows(ctx context.Context, flux string, each func(*query.Flux
 
 // LatestProbes returns each target's newest result from measProbeLatest, merged with
 // the spool; from the ledger while InfluxDB is away.
-func (s *Store) LatestProbes(ctx context.Context) ([]store.ProbeResult, error) {
+func (s *Store) LatestProbes(ctx context.Context) ([]indicators.ProbeResult, error) {
 	if err := s.enter("latest probes"); err != nil {
 		return nil, err
 	}
@@ -366,8 +366,8 @@ func (s *Store) LatestProbes(ctx context.Context) ([]store.ProbeResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("influx: latest probes: read spool: %w", err)
 	}
-	var got []store.ProbeResult
-	err = s.fluxLatestProbes(ctx, func(r store.ProbeResult) error {
+	var got []indicators.ProbeResult
+	err = s.fluxLatestProbes(ctx, func(r indicators.ProbeResult) error {
 		got = append(got, r)
 		return nil
 	})
@@ -395,11 +395,11 @@ func (s *Store) LatestProbes(ctx context.Context) ([]store.ProbeResult, error) {
 			got[i] = r
 		}
 	}
-	slices.SortFunc(got, func(a, b store.ProbeResult) int { return strings.Compare(a.Target, b.Target) })
+	slices.SortFunc(got, func(a, b indicators.ProbeResult) int { return strings.Compare(a.Target, b.Target) })
 	return got, nil
 }
 
-func (s *Store) fluxLatestProbes(ctx context.Context, each func(store.ProbeResult) error) error {
+func (s *Store) fluxLatestProbes(ctx context.Context, each func(indicators.ProbeResult) error) error {
 	pred := []string{`r._measurement == ` + fluxString(measProbeLatest), `r._field == ` + fluxString(recordField)}
 	return s.fluxRecords(ctx, s.opt.Bucket, time.Unix(0, 0), time.Unix(1, 0), pred, func(record string) error {
 		r, err := decodeProbe(record)
@@ -412,7 +412,7 @@ func (s *Store) fluxLatestProbes(ctx context.Context, each func(store.ProbeResul
 
 // ProbeResults returns one target's results in [from, to) from measProbe, merged with
 // the spool, oldest first.
-func (s *Store) ProbeResults(ctx context.Context, target string, from, to time.Time) ([]store.ProbeResult, error) {
+func (s *Store) ProbeResults(ctx context.Context, target string, from, to time.Time) ([]indicators.ProbeResult, error) {
 	if err := s.enter("probe results"); err != nil {
 		return nil, err
 	}
@@ -425,7 +425,7 @@ func (s *Store) ProbeResults(ctx context.Context, target string, from, to time.T
 		stop = to
 	}
 	if !start.Before(stop) {
-		return []store.ProbeResult{}, nil
+		return []indicators.ProbeResult{}, nil
 	}
 	pending, err := s.sp.pendingProbes(ctx, target, start.UnixNano(), stop.UnixNano())
 	if err != nil {
@@ -453,9 +453,9 @@ func (s *Store) ProbeResults(ctx context.Context, target string, from, to time.T
 	if err != nil {
 		return nil, fmt.Errorf("influx: probe results of %s: %w", target, err)
 	}
-	slices.SortStableFunc(got, func(a, b store.ProbeResult) int { return a.Time.Compare(b.Time) })
+	slices.SortStableFunc(got, func(a, b indicators.ProbeResult) int { return a.Time.Compare(b.Time) })
 	if got == nil {
-		got = []store.ProbeResult{}
+		got = []indicators.ProbeResult{}
 	}
 	return got, nil
 }
@@ -498,9 +498,9 @@ func (s *Store) syncLedger(ctx context.Context) error {
 	if err == nil {
 		err = s.sp.loadLedger(ctx, obs, nil)
 	}
-	var probes []store.ProbeResult
+	var probes []indicators.ProbeResult
 	if err == nil {
-		err = s.fluxLatestProbes(ctx, func(r store.ProbeResult) error {
+		err = s.fluxLatestProbes(ctx, func(r indicators.ProbeResult) error {
 			probes = append(probes, r)
 			return nil
 		})

@@ -2,6 +2,7 @@ package influx
 
 import (
 	"context"
+	"maps"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,7 +24,7 @@ func TestAwkwardCodesAndTextsRoundTripThroughInfluxDB(t *testing.T) {
 		`${interpolation}`, `Sở Thông tin và Truyền thông`,
 	}
 	var obs []indicators.Observation
-	var probes []store.ProbeResult
+	var probes []indicators.ProbeResult
 	at := time.Date(2025, 11, 3, 7, 0, 0, 0, time.UTC)
 	for i, code := range awkward {
 		obs = append(obs, indicators.Observation{
@@ -32,7 +33,7 @@ func TestAwkwardCodesAndTextsRoundTripThroughInfluxDB(t *testing.T) {
 			Source:    indicators.FromFeed,
 			Submitter: "feed: " + code + "\nsecond line",
 		})
-		probes = append(probes, store.ProbeResult{
+		probes = append(probes, indicators.ProbeResult{
 			Target: "https://x.gov.vn/" + code, Agency: code, Time: at.Add(time.Duration(i) * time.Second),
 			Error: "said \"no\"\nthen " + code, Phases: map[string]float64{"total": 0.5, "odd phase,=": 0.25},
 		})
@@ -126,3 +127,18 @@ func ptrString(f *float64) string {
 
 // spoolPath is a new spool file in the test's temporary folder.
 func spoolPath(t testing.TB) string { return filepath.Join(t.TempDir(), "spool.db") }
+
+// A bucket written before the phases took blackbox_exporter's names holds records with
+// "dns" and "first_byte"; they must read back as resolve and processing, so that the
+// API and the pages show one vocabulary over old and new history alike.
+func TestProbeRecordsWithOldPhaseNamesReadBackUnderBlackboxNames(t *testing.T) {
+	r, err := decodeProbe(`{"target":"https://hue.gov.vn","time":"2026-05-01T00:00:00Z","success":true,` +
+		`"phases":{"dns":0.01,"connect":0.02,"first_byte":0.3,"total":0.5}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{"resolve": 0.01, "connect": 0.02, "processing": 0.3, "total": 0.5}
+	if !maps.Equal(r.Phases, want) {
+		t.Fatalf("phases = %v, want %v", r.Phases, want)
+	}
+}

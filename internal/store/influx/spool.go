@@ -83,7 +83,7 @@ CREATE TABLE IF NOT EXISTS pending_probes (
 	target TEXT    NOT NULL,
 	time   INTEGER NOT NULL, -- unix nanoseconds
 	latest INTEGER NOT NULL, -- 1 when it was the target's newest result when written
-	result TEXT    NOT NULL, -- JSON of store.ProbeResult
+	result TEXT    NOT NULL, -- JSON of indicators.ProbeResult
 	PRIMARY KEY (seq, ord)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS pending_probes_target ON pending_probes (target, time);
@@ -349,7 +349,7 @@ func newBatchRow(ctx context.Context, tx *sql.Tx, kind int, now time.Time) (int6
 
 // enqueueProbes queues probe results durably and moves each target's newest result
 // in the ledger. A result older than its target's newest is history only.
-func (sp *spool) enqueueProbes(ctx context.Context, rs []store.ProbeResult, now time.Time) error {
+func (sp *spool) enqueueProbes(ctx context.Context, rs []indicators.ProbeResult, now time.Time) error {
 	encoded := make([]string, len(rs))
 	for i := range rs {
 		js, err := encodeProbe(&rs[i])
@@ -449,24 +449,24 @@ func (sp *spool) observations(ctx context.Context, query string, args []any) ([]
 
 // pendingProbes returns queued results of target in [from, to), or, with target
 // empty, every queued result that was its target's newest when written.
-func (sp *spool) pendingProbes(ctx context.Context, target string, from, to int64) ([]store.ProbeResult, error) {
+func (sp *spool) pendingProbes(ctx context.Context, target string, from, to int64) ([]indicators.ProbeResult, error) {
 	if target == "" {
 		return sp.probes(ctx, "SELECT result FROM pending_probes WHERE latest = 1")
 	}
 	return sp.probes(ctx, "SELECT result FROM pending_probes WHERE target = ? AND time >= ? AND time < ?", target, from, to)
 }
 
-func (sp *spool) ledgerProbes(ctx context.Context) ([]store.ProbeResult, error) {
+func (sp *spool) ledgerProbes(ctx context.Context) ([]indicators.ProbeResult, error) {
 	return sp.probes(ctx, "SELECT result FROM probe_ledger ORDER BY target")
 }
 
-func (sp *spool) probes(ctx context.Context, query string, args ...any) ([]store.ProbeResult, error) {
+func (sp *spool) probes(ctx context.Context, query string, args ...any) ([]indicators.ProbeResult, error) {
 	rows, err := sp.readers.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []store.ProbeResult
+	var out []indicators.ProbeResult
 	for rows.Next() {
 		var js string
 		if err := rows.Scan(&js); err != nil {
@@ -493,7 +493,7 @@ type chunk struct {
 }
 
 type pendingProbe struct {
-	result store.ProbeResult
+	result indicators.ProbeResult
 	json   string
 	latest bool
 }
@@ -668,7 +668,7 @@ func (sp *spool) publishedRevisions(ctx context.Context, q store.Query) (map[pub
 }
 
 // loadLedger adds rows read from InfluxDB's latest measurements.
-func (sp *spool) loadLedger(ctx context.Context, obs []indicators.Observation, probes []store.ProbeResult) error {
+func (sp *spool) loadLedger(ctx context.Context, obs []indicators.Observation, probes []indicators.ProbeResult) error {
 	tx, err := sp.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return err

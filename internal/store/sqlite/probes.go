@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/store"
 )
 
@@ -23,13 +24,17 @@ const probeColumns = `target, agency, time, success, error, http_status,
 const probeParams = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
 
 // phaseColumns are the phases with a column of their own, in probeColumns order from
-// the seventh column; any other phase goes to phases_other as JSON.
-var phaseColumns = [...]string{"dns", "connect", "tls", "first_byte", "total"}
+// the seventh column; any other phase goes to phases_other as JSON. The columns keep
+// the names they were created with (phase_dns holds resolve, phase_first_byte holds
+// processing), so files written before the phases took blackbox_exporter's names read
+// back under the new names without a migration.
+var phaseColumns = [...]string{indicators.PhaseResolve, indicators.PhaseConnect, indicators.PhaseTLS,
+	indicators.PhaseProcessing, indicators.PhaseTotal}
 
 // WriteProbeResults stores results in one transaction, all or none, and keeps each
 // target's newest result in probe_latest. A result older than the target's newest
 // (a late arrival) goes into history only.
-func (s *Store) WriteProbeResults(ctx context.Context, rs []store.ProbeResult) error {
+func (s *Store) WriteProbeResults(ctx context.Context, rs []indicators.ProbeResult) error {
 	if err := s.enter("write probe results"); err != nil {
 		return err
 	}
@@ -40,7 +45,7 @@ func (s *Store) WriteProbeResults(ctx context.Context, rs []store.ProbeResult) e
 	return nil
 }
 
-func (s *Store) writeProbeResults(ctx context.Context, rs []store.ProbeResult) error {
+func (s *Store) writeProbeResults(ctx context.Context, rs []indicators.ProbeResult) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -80,7 +85,7 @@ func (s *Store) writeProbeResults(ctx context.Context, rs []store.ProbeResult) e
 }
 
 // probeArgs checks r and returns its bind arguments in probeColumns order.
-func probeArgs(r *store.ProbeResult) ([]any, error) {
+func probeArgs(r *indicators.ProbeResult) ([]any, error) {
 	if err := store.CheckProbeResult(r); err != nil {
 		return nil, err
 	}
@@ -133,7 +138,7 @@ func clampNanos(t, lo, hi time.Time) int64 {
 
 // LatestProbes returns the newest result of every target, ordered by target: one
 // scan of probe_latest in primary-key order.
-func (s *Store) LatestProbes(ctx context.Context) ([]store.ProbeResult, error) {
+func (s *Store) LatestProbes(ctx context.Context) ([]indicators.ProbeResult, error) {
 	if err := s.enter("latest probes"); err != nil {
 		return nil, err
 	}
@@ -148,7 +153,7 @@ func (s *Store) LatestProbes(ctx context.Context) ([]store.ProbeResult, error) {
 
 // ProbeResults returns the results of one target with from <= time < to, oldest
 // first. A zero from or to leaves that side open.
-func (s *Store) ProbeResults(ctx context.Context, target string, from, to time.Time) ([]store.ProbeResult, error) {
+func (s *Store) ProbeResults(ctx context.Context, target string, from, to time.Time) ([]indicators.ProbeResult, error) {
 	if err := s.enter("probe results"); err != nil {
 		return nil, err
 	}
@@ -197,7 +202,7 @@ func (s *Store) PruneProbeResults(ctx context.Context, before time.Time) (int64,
 	}
 }
 
-func (s *Store) probes(ctx context.Context, count, query string, args ...any) ([]store.ProbeResult, error) {
+func (s *Store) probes(ctx context.Context, count, query string, args ...any) ([]indicators.ProbeResult, error) {
 	var n int
 	if err := s.readers.QueryRowContext(ctx, count, args...).Scan(&n); err != nil {
 		return nil, err
@@ -207,7 +212,7 @@ func (s *Store) probes(ctx context.Context, count, query string, args ...any) ([
 		return nil, err
 	}
 	defer rows.Close()
-	out := make([]store.ProbeResult, 0, n) // n is a size hint, as in Observations
+	out := make([]indicators.ProbeResult, 0, n) // n is a size hint, as in Observations
 	var c [22]any
 	dst := make([]any, len(c))
 	for i := range c {
@@ -290,8 +295,8 @@ func (w *writeStmts) close() error {
 }
 
 // probeFromColumns builds a result from the 22 probeColumns of one row.
-func probeFromColumns(c []any) (store.ProbeResult, error) {
-	r := store.ProbeResult{
+func probeFromColumns(c []any) (indicators.ProbeResult, error) {
+	r := indicators.ProbeResult{
 		Target:        asString(c[0]),
 		Agency:        asString(c[1]),
 		Time:          utcNanos(asInt(c[2])),

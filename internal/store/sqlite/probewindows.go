@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/store"
 )
 
@@ -34,7 +35,7 @@ type windowDelta struct{ day, week, month store.ProbeWindow }
 // up to date with rs, inside the transaction that writes rs to history: first it moves
 // the windows to the hour of the newest result (subtracting the buckets that leave
 // them), then it adds each result to its buckets and to the windows it falls in.
-func (s *Store) rollUpProbes(ctx context.Context, tx *sql.Tx, rs []store.ProbeResult) error {
+func (s *Store) rollUpProbes(ctx context.Context, tx *sql.Tx, rs []indicators.ProbeResult) error {
 	var asOfSec int64
 	started := true
 	err := tx.QueryRowContext(ctx, "SELECT hour FROM probe_windows_state WHERE id = 1").Scan(&asOfSec)
@@ -460,9 +461,9 @@ func (s *Store) rebuildProbeWindows(ctx context.Context) error {
 			}
 		}
 		target = t
-		r := store.ProbeResult{Target: t, Time: utcNanos(at), Success: ok != 0}
+		r := indicators.ProbeResult{Target: t, Time: utcNanos(at), Success: ok != 0}
 		if total.Valid {
-			r.Phases = map[string]float64{"total": total.Float64}
+			r.Phases = map[string]float64{indicators.PhaseTotal: total.Float64}
 		}
 		h, d := store.HourOf(r.Time), store.DayOf(r.Time)
 		if deltas[t] == nil {
@@ -491,7 +492,7 @@ func (s *Store) rebuildProbeWindows(ctx context.Context) error {
 	return tx.Commit()
 }
 
-func addTo(m map[bucketKey]*store.ProbeWindow, k bucketKey, r *store.ProbeResult) {
+func addTo(m map[bucketKey]*store.ProbeWindow, k bucketKey, r *indicators.ProbeResult) {
 	w := m[k]
 	if w == nil {
 		w = &store.ProbeWindow{}

@@ -7,11 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/store"
 )
 
-func windowResult(target string, at time.Time, ok bool, total float64) store.ProbeResult {
-	r := store.ProbeResult{Target: target, Agency: "P20", Time: at, Success: ok, HTTPStatus: 200,
+func windowResult(target string, at time.Time, ok bool, total float64) indicators.ProbeResult {
+	r := indicators.ProbeResult{Target: target, Agency: "P20", Time: at, Success: ok, HTTPStatus: 200,
 		Phases: map[string]float64{"total": total}}
 	if !ok {
 		r.HTTPStatus, r.Error, r.Phases = 0, "connection refused", nil
@@ -24,7 +25,7 @@ func TestStatusGivesUptimeOverTheLastDayWeekAndMonth(t *testing.T) {
 	s, _ := openTemp(t, WithClock(func() time.Time { return end }))
 	ctx := context.Background()
 	target := "https://langson.gov.vn/"
-	var rs []store.ProbeResult
+	var rs []indicators.ProbeResult
 	// One probe an hour for 40 days; down for the whole of the 10th day back, and for
 	// the two hours before the last one.
 	for h := 40 * 24; h >= 0; h-- {
@@ -86,11 +87,11 @@ func TestIncrementalProbeWindowsEqualRecomputed(t *testing.T) {
 	for i := range targets {
 		targets[i] = fmt.Sprintf("https://p%02d.gov.vn/", i)
 	}
-	var written []store.ProbeResult
+	var written []indicators.ProbeResult
 	now := start
 	for step := 0; now.Before(end); step++ {
 		now = now.Add(time.Duration(rng.IntN(7*60)) * time.Minute) // up to 7 h between batches
-		var batch []store.ProbeResult
+		var batch []indicators.ProbeResult
 		for range 1 + rng.IntN(40) {
 			at := now.Add(-time.Duration(rng.IntN(30)) * time.Minute)
 			switch rng.IntN(20) {
@@ -118,7 +119,7 @@ func TestIncrementalProbeWindowsEqualRecomputed(t *testing.T) {
 }
 
 // compareWindows checks the store's windows against a count over every result written.
-func compareWindows(t *testing.T, when string, s *Store, written []store.ProbeResult, clock time.Time) {
+func compareWindows(t *testing.T, when string, s *Store, written []indicators.ProbeResult, clock time.Time) {
 	t.Helper()
 	limit := clock.Add(maxAhead)
 	var cur time.Time

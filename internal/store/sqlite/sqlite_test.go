@@ -244,7 +244,7 @@ func TestPruneProbeResultsKeepsLatestState(t *testing.T) {
 	start := time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC)
 	// More than one pruning slice of 5,000: 3,000 portals, four daily rounds.
 	rs := storetest.BulkProbes(3000, 4, start, 24*time.Hour)
-	rs = append(rs, store.ProbeResult{Target: "https://gone.gov.vn", Time: start})
+	rs = append(rs, indicators.ProbeResult{Target: "https://gone.gov.vn", Time: start})
 	if err := s.WriteProbeResults(ctx, rs); err != nil {
 		t.Fatal(err)
 	}

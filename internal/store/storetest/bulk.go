@@ -77,21 +77,21 @@ func Load(tb testing.TB, s store.Store, obs []indicators.Observation, size int) 
 
 // BulkProbes returns rounds of results for targets portals, one round every interval
 // from start, about one in twenty failing: the shape of a minute-by-minute probe run.
-func BulkProbes(targets, rounds int, start time.Time, every time.Duration) []store.ProbeResult {
+func BulkProbes(targets, rounds int, start time.Time, every time.Duration) []indicators.ProbeResult {
 	rng := rand.New(rand.NewPCG(uint64(targets), uint64(rounds)))
-	out := make([]store.ProbeResult, 0, targets*rounds)
+	out := make([]indicators.ProbeResult, 0, targets*rounds)
 	for r := range rounds {
 		at := start.Add(time.Duration(r) * every)
 		for i := range targets {
 			ok := rng.IntN(20) != 0
-			res := store.ProbeResult{
+			res := indicators.ProbeResult{
 				Target:  fmt.Sprintf("https://portal-%05d.gov.vn", i),
 				Agency:  AgencyCode(i % 3400),
 				Time:    at.Add(time.Duration(rng.IntN(int(every/time.Millisecond)+1)) * time.Millisecond / 2),
 				Success: ok,
 				Phases: map[string]float64{
-					"dns": rng.Float64() / 50, "connect": rng.Float64() / 20, "tls": rng.Float64() / 10,
-					"first_byte": rng.Float64() / 2, "total": rng.Float64(),
+					"resolve": rng.Float64() / 50, "connect": rng.Float64() / 20, "tls": rng.Float64() / 10,
+					"processing": rng.Float64() / 2, "total": rng.Float64(),
 				},
 				HTTPStatus:    200,
 				BodyBytes:     int64(rng.IntN(1 << 20)),

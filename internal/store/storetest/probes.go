@@ -18,8 +18,8 @@ import (
 
 var probeEpoch = time.Date(2025, 11, 3, 7, 0, 0, 0, time.UTC)
 
-func probe(target string, at time.Time, ok bool) store.ProbeResult {
-	r := store.ProbeResult{Target: target, Agency: agencyOf(target), Time: at, Success: ok, HTTPStatus: 200}
+func probe(target string, at time.Time, ok bool) indicators.ProbeResult {
+	r := indicators.ProbeResult{Target: target, Agency: agencyOf(target), Time: at, Success: ok, HTTPStatus: 200}
 	if !ok {
 		r.HTTPStatus, r.Error = 503, "HTTP 503"
 	}
@@ -31,18 +31,18 @@ func agencyOf(target string) string {
 	return strings.ToUpper(strings.SplitN(host, ".", 2)[0])
 }
 
-func writeProbes(t *testing.T, s store.Store, rs ...store.ProbeResult) {
+func writeProbes(t *testing.T, s store.Store, rs ...indicators.ProbeResult) {
 	t.Helper()
 	if err := s.WriteProbeResults(context.Background(), rs); err != nil {
 		t.Fatalf("WriteProbeResults: %v", err)
 	}
 }
 
-func probeKey(r store.ProbeResult) string {
+func probeKey(r indicators.ProbeResult) string {
 	return fmt.Sprintf("%s@%s", r.Target, r.Time.UTC().Format("15:04:05.000"))
 }
 
-func probeKeys(rs []store.ProbeResult) []string {
+func probeKeys(rs []indicators.ProbeResult) []string {
 	out := make([]string, len(rs))
 	for i, r := range rs {
 		out[i] = probeKey(r)
@@ -78,7 +78,7 @@ func testLatestProbes(t *testing.T, open Opener) {
 
 func testProbeRange(t *testing.T, open Opener) {
 	s := open(t)
-	var rs []store.ProbeResult
+	var rs []indicators.ProbeResult
 	for i := range 5 {
 		at := probeEpoch.Add(time.Duration(i) * time.Minute)
 		rs = append(rs, probe("https://hue.gov.vn", at, i%2 == 0), probe("https://danang.gov.vn", at, true))
@@ -106,16 +106,16 @@ func testProbeRange(t *testing.T, open Opener) {
 func testProbeRoundTrip(t *testing.T, open Opener) {
 	s := open(t)
 	match := false
-	full := store.ProbeResult{
+	full := indicators.ProbeResult{
 		Target:     "https://dichvucong.gov.vn",
 		Agency:     "VPCP",
 		Time:       probeEpoch.Add(123456789 * time.Nanosecond),
 		Success:    true,
 		HTTPStatus: 200,
-		// The five phases named by store.ProbeResult, one a prober may add, and a
+		// The five phases named by indicators.ProbeResult, one a prober may add, and a
 		// phase that took no time at all (present, not absent).
 		Phases: map[string]float64{
-			"dns": 0.0123, "connect": 0.045, "tls": 0.081, "first_byte": 0.2345678, "total": 0.4,
+			"resolve": 0.0123, "connect": 0.045, "tls": 0.081, "processing": 0.2345678, "total": 0.4,
 			"transfer": 0.0871, "redirect": 0,
 		},
 		BodyBytes:     524288,
@@ -130,7 +130,7 @@ func testProbeRoundTrip(t *testing.T, open Opener) {
 		ContentMatch:  &match,
 	}
 	// Plain HTTP that failed: no TLS facts, no phases, content not checked.
-	bare := store.ProbeResult{
+	bare := indicators.ProbeResult{
 		Target: "http://xa-abc.gov.vn",
 		Agency: "X00001",
 		Time:   probeEpoch.In(time.FixedZone("ICT", 7*3600)),
@@ -158,7 +158,7 @@ func testProbeRoundTrip(t *testing.T, open Opener) {
 	checkProbe(t, "history full", hist[0], full)
 }
 
-func checkProbe(t *testing.T, what string, got, want store.ProbeResult) {
+func checkProbe(t *testing.T, what string, got, want indicators.ProbeResult) {
 	t.Helper()
 	if !sameTime(got.Time, want.Time) || !sameTime(got.CertExpiry, want.CertExpiry) {
 		t.Errorf("%s: time %s, cert expiry %s; want %s, %s", what, got.Time, got.CertExpiry, want.Time, want.CertExpiry)
@@ -184,17 +184,17 @@ func checkProbe(t *testing.T, what string, got, want store.ProbeResult) {
 func testProbeAllOrNothing(t *testing.T, open Opener) {
 	tests := []struct {
 		name string
-		bad  func(*store.ProbeResult)
+		bad  func(*indicators.ProbeResult)
 	}{
-		{"empty target", func(r *store.ProbeResult) { r.Target = "" }},
-		{"NaN phase", func(r *store.ProbeResult) { r.Phases = map[string]float64{"total": math.NaN()} }},
+		{"empty target", func(r *indicators.ProbeResult) { r.Target = "" }},
+		{"NaN phase", func(r *indicators.ProbeResult) { r.Phases = map[string]float64{"total": math.NaN()} }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
 			bad := probe("https://hue.gov.vn", probeEpoch, true)
 			tc.bad(&bad)
-			err := s.WriteProbeResults(context.Background(), []store.ProbeResult{
+			err := s.WriteProbeResults(context.Background(), []indicators.ProbeResult{
 				probe("https://danang.gov.vn", probeEpoch, true), bad})
 			if err == nil {
 				t.Fatalf("batch with %s was accepted", tc.name)
@@ -248,7 +248,7 @@ func testConcurrentWriters(t *testing.T, open Opener) {
 					return
 				}
 				target := fmt.Sprintf("https://w%02d.gov.vn", w)
-				if err := s.WriteProbeResults(ctx, []store.ProbeResult{probe(target, probeEpoch.Add(time.Duration(b)*time.Minute), true)}); err != nil {
+				if err := s.WriteProbeResults(ctx, []indicators.ProbeResult{probe(target, probeEpoch.Add(time.Duration(b)*time.Minute), true)}); err != nil {
 					errs <- fmt.Errorf("writer %d probe %d: %w", w, b, err)
 					return
 				}
@@ -296,7 +296,7 @@ func testCancelled(t *testing.T, open Opener) {
 	if got, err := s.WriteObservations(ctx, []indicators.Observation{ob("I1", "A1", "2025-01", 1)}); err == nil {
 		t.Errorf("WriteObservations with a cancelled context succeeded with %v", keys(got))
 	}
-	if err := s.WriteProbeResults(ctx, []store.ProbeResult{probe("https://hue.gov.vn", probeEpoch, true)}); err == nil {
+	if err := s.WriteProbeResults(ctx, []indicators.ProbeResult{probe("https://hue.gov.vn", probeEpoch, true)}); err == nil {
 		t.Error("WriteProbeResults with a cancelled context succeeded")
 	}
 	if got := query(t, s, store.Query{History: true}); len(got) != 0 {
@@ -326,7 +326,7 @@ func testClose(t *testing.T, open Opener) {
 		},
 		"Observations": func() error { _, err := s.Observations(ctx, store.Query{}); return err },
 		"WriteProbeResults": func() error {
-			return s.WriteProbeResults(ctx, []store.ProbeResult{probe("https://hue.gov.vn", probeEpoch, true)})
+			return s.WriteProbeResults(ctx, []indicators.ProbeResult{probe("https://hue.gov.vn", probeEpoch, true)})
 		},
 		"LatestProbes": func() error { _, err := s.LatestProbes(ctx); return err },
 		"ProbeResults": func() error {

@@ -87,7 +87,7 @@ func queryProbes(ctx context.Context, c *client, q models.Query, _ backend.TimeR
 		probed                                                  []time.Time
 		up, certValid, https, ipv6, mobile                      []bool
 		httpStatus                                              []*int64
-		total, firstByte, daysLeft                              []*float64
+		total, processing, daysLeft                             []*float64
 		expiry                                                  []*time.Time
 	)
 	for _, p := range ans.Probes {
@@ -102,7 +102,7 @@ func queryProbes(ctx context.Context, c *client, q models.Query, _ backend.TimeR
 		}
 		httpStatus = append(httpStatus, intPtr(p.HTTPStatus, p.HTTPStatus != 0))
 		total = append(total, phase(p.Phases, "total"))
-		firstByte = append(firstByte, phase(p.Phases, "first_byte"))
+		processing = append(processing, phase(p.Phases, "processing"))
 		if p.CertExpiry.IsZero() {
 			expiry = append(expiry, nil)
 			daysLeft = append(daysLeft, nil)
@@ -138,7 +138,7 @@ func queryProbes(ctx context.Context, c *client, q models.Query, _ backend.TimeR
 			Thresholds: &data.ThresholdsConfig{Mode: data.ThresholdsModeAbsolute, Steps: []data.Threshold{
 				{Value: data.ConfFloat64(math.Inf(-1)), Color: "green"}, {Value: 1, Color: "yellow"}, {Value: 3, Color: "red"}}},
 			Custom: map[string]any{"cellOptions": map[string]any{"type": "color-text"}}}),
-		data.NewField("first_byte", nil, firstByte).SetConfig(&data.FieldConfig{DisplayNameFromDS: "Byte đầu tiên / first byte", Unit: "s", Decimals: decimals(3)}),
+		data.NewField("processing", nil, processing).SetConfig(&data.FieldConfig{DisplayNameFromDS: "Đến byte đầu tiên / processing (to first byte)", Unit: "s", Decimals: decimals(3)}),
 		named(data.NewField("cert_expiry", nil, expiry), "Chứng thư hết hạn / certificate expiry"),
 		data.NewField("cert_days_left", nil, daysLeft).SetConfig(&data.FieldConfig{DisplayNameFromDS: "Số ngày còn lại / days left", Unit: "d", Decimals: decimals(0),
 			Thresholds: &data.ThresholdsConfig{Mode: data.ThresholdsModeAbsolute, Steps: []data.Threshold{
