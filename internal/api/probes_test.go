@@ -228,7 +228,7 @@ func (s *pageRecordingStore) ProbeStatuses(ctx context.Context) (store.ProbeStat
 	return s.Store.ProbeStatuses(ctx)
 }
 
-func (s *pageRecordingStore) LatestProbes(ctx context.Context) ([]store.ProbeResult, error) {
+func (s *pageRecordingStore) LatestProbes(ctx context.Context) ([]indicators.ProbeResult, error) {
 	s.mu.Lock()
 	s.readsAll = true
 	s.mu.Unlock()
@@ -243,9 +243,9 @@ func TestProbesAPIHoldsOnePageOfPortalsAndCountsThemAll(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	const portals = 2600
-	var rs []store.ProbeResult
+	var rs []indicators.ProbeResult
 	for i := range portals {
-		rs = append(rs, store.ProbeResult{Target: fmt.Sprintf("https://p%04d.langson.gov.vn", i), Agency: "P20",
+		rs = append(rs, indicators.ProbeResult{Target: fmt.Sprintf("https://p%04d.langson.gov.vn", i), Agency: "P20",
 			Time: testNow.Add(-time.Minute), Success: i%4 != 0, HTTPStatus: 200})
 	}
 	if err := db.WriteProbeResults(ctx, rs); err != nil {
