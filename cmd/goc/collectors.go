@@ -163,19 +163,8 @@ func (c *collectorSet) start(self string) error {
 		Concurrency: a.cfg.Collectors.Concurrency, Registerer: a.metrics.Registry, Logger: a.log,
 		Location: a.cfg.Server.Location,
 	}
-	if a.shared != nil && (len(probes) > 0 || len(c.feeds) > 0) {
-		shortest := time.Hour // the summary's interval
-		for _, j := range probes {
-			shortest = min(shortest, j.Interval)
-		}
-		for _, j := range c.feeds {
-			shortest = min(shortest, j.Interval)
-		}
-		l, err := slotLocker(a.shared, shortest)
-		if err != nil {
-			return err
-		}
-		o.Locker = l
+	if a.shared != nil {
+		o.Locker = slotLocker(a.shared)
 	}
 	p := a.cfg.Collectors.Probes
 	if p.Summary && len(c.probes) > 0 {

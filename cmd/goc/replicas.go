@@ -55,14 +55,20 @@ func replicaName(r config.Redis) string {
 	return "goc"
 }
 
-// slotLocker is gocron's Redis locker as the scheduler needs it (see
+// slotLocker makes gocron's Redis locker as the scheduler needs it (see
 // collectors/schedule, slotLocker): one try, since a slot held by another replica is
-// that replica's to run, and claims that expire within the shortest interval.
-func slotLocker(shared *redisstate.State, shortest time.Duration) (gocron.Locker, error) {
-	expiry := max(time.Second, shortest/2)
-	l, err := redislock.NewRedisLocker(shared.Client(), redislock.WithTries(1), redislock.WithExpiry(expiry))
-	if err != nil {
-		return nil, fmt.Errorf("redis locker: %w", err)
+// that replica's to run, and claims that live for expiry, the jobs' interval.
+//
+// redsync gives Redis expiry × timeout factor to answer, 5% by default, which a busy
+// machine exceeds now and then; a claim that times out is given up by every replica
+// at once (the slot is missed). A fifth of the interval is still well inside the
+// slot, and go-redis's own read timeout (3 s) bounds it for long intervals.
+func slotLocker(shared *redisstate.State) func(time.Duration) (gocron.Locker, error) {
+	return func(expiry time.Duration) (gocron.Locker, error) {
+		l, err := redislock.NewRedisLocker(shared.Client(), redislock.WithTries(1), redislock.WithExpiry(expiry), redislock.WithTimeoutFactor(0.2))
+		if err != nil {
+			return nil, fmt.Errorf("redis locker: %w", err)
+		}
+		return l, nil
 	}
-	return l, nil
 }

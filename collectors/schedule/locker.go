@@ -16,8 +16,7 @@ import (
 // after the first replica's run has ended from running the same slot again. So the
 // scheduler asks for the slot, not the job: the key is the job's name and the start
 // of its slot on a grid every replica shares (offsets from multiples of the interval,
-// see add), and the claim is never released, only left to expire (the locker's
-// expiry, shorter than the interval). The replica that claims a slot runs it; the
+// see add), and the claim is never released, only left to expire. The replica that claims a slot runs it; the
 // others count it as lost and treat it as served.
 //
 // With a locker, a slot no replica could claim (Redis unreachable) runs nowhere: G-OC
@@ -26,11 +25,13 @@ import (
 
 // slotLocker turns gocron's per-job locks into per-slot claims.
 type slotLocker struct {
-	s     *Scheduler
-	inner gocron.Locker
+	s    *Scheduler
+	make func(expiry time.Duration) (gocron.Locker, error)
+	// by holds a locker per job interval, made before Start, read-only after.
+	by map[time.Duration]gocron.Locker
 }
 
-var _ gocron.Locker = slotLocker{}
+var _ gocron.Locker = (*slotLocker)(nil)
 
 // kept is a claimed slot: unlocking it does nothing, the claim expires by itself, so
 // that no replica runs the slot again after this run ends.
@@ -39,15 +40,14 @@ type kept struct{}
 func (kept) Unlock(context.Context) error { return nil }
 
 // Lock claims the current slot of the job named name.
-func (l slotLocker) Lock(ctx context.Context, name string) (gocron.Lock, error) {
+func (l *slotLocker) Lock(ctx context.Context, name string) (gocron.Lock, error) {
 	g := l.s.byName[name]
-	if g == nil {
-		// Not one of ours: gocron's ordinary per-job lock.
-		return l.inner.Lock(ctx, name)
+	if g == nil || l.by[g.interval] == nil {
+		return nil, fmt.Errorf("schedule: lock %s: not a job of this scheduler", name)
 	}
 	slot := g.slotAt(l.s.clock.Now())
 	key := fmt.Sprintf("goc:slot:%s@%d", name, g.first.Add(g.interval*time.Duration(slot)).UnixMilli())
-	if _, err := l.inner.Lock(ctx, key); err != nil {
+	if _, err := l.by[g.interval].Lock(ctx, key); err != nil {
 		l.s.monitor.LockLost.WithLabelValues(g.kind).Inc()
 		g.cede(slot)
 		return nil, fmt.Errorf("slot of %s: %w", name, err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	redislock "github.com/go-co-op/gocron-redis-lock/v2"
+	"github.com/go-co-op/gocron/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
@@ -42,9 +43,8 @@ func TestTwoReplicasProbeEachTargetOncePerSlot(t *testing.T) {
 	for range 2 {
 		client := redis.NewClient(&redis.Options{Addr: rs.Addr})
 		t.Cleanup(func() { client.Close() })
-		locker, err := redislock.NewRedisLocker(client, redislock.WithTries(1), redislock.WithExpiry(interval/2))
-		if err != nil {
-			t.Fatal(err)
+		locker := func(expiry time.Duration) (gocron.Locker, error) {
+			return redislock.NewRedisLocker(client, redislock.WithTries(1), redislock.WithExpiry(expiry))
 		}
 		prober, err := probe.New(probe.Options{Timeout: time.Second, Checks: []string{probe.CheckHTTP}, Outbound: loopbackAllowed})
 		if err != nil {

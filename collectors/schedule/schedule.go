@@ -79,12 +79,13 @@ type Options struct {
 	// Registerer is where the monitor and the probe_* gauges are registered.
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
-	// Locker, when set, is shared by every replica of G-OC (gocron-redis-lock): each
-	// slot of each job runs on the one replica that claims it (see slotLocker). It
-	// must refuse a key already held, at once (no retries), and let a claim expire
-	// before the job's next slot. Job grids are then aligned on multiples of their
-	// interval so that every replica computes the same slots.
-	Locker gocron.Locker
+	// Locker, when set, makes the locks shared by every replica of G-OC (gocron's
+	// Redis locker): each slot of each job runs on the one replica that claims it (see
+	// slotLocker). It is called once per distinct job interval with that interval as
+	// the claim's lifetime; its locker must refuse a key already held at once (no
+	// retries). Job grids are then aligned on multiples of their interval, so that
+	// every replica computes the same slots.
+	Locker func(expiry time.Duration) (gocron.Locker, error)
 	// Location is the scheduler's time zone (it matters only for logs here: every
 	// job runs on an interval).
 	Location *time.Location
@@ -108,6 +109,8 @@ type Scheduler struct {
 	byName map[string]*guard
 	// aligned puts every job's grid on multiples of its interval (with a locker).
 	aligned bool
+	// locks claims slots when replicas share a locker; nil otherwise.
+	locks *slotLocker
 	// runners holds a token per run going on; gocron lets Concurrency+Pending runs
 	// past its own limit, and those beyond Concurrency wait here.
 	runners chan struct{}
@@ -181,7 +184,8 @@ func New(o Options) (*Scheduler, error) {
 		gocron.WithLogger(gocronLogger{o.Logger}),
 	)
 	if o.Locker != nil {
-		opts = append(opts, gocron.WithDistributedLocker(slotLocker{s: s, inner: o.Locker}))
+		s.locks = &slotLocker{s: s, make: o.Locker, by: map[time.Duration]gocron.Locker{}}
+		opts = append(opts, gocron.WithDistributedLocker(s.locks))
 	}
 	cron, err := gocron.NewScheduler(opts...)
 	if err != nil {
@@ -292,6 +296,13 @@ func (s *Scheduler) add(jobs []job) error {
 	now := s.clock.Now()
 	for g, list := range groups {
 		base := now.Add(time.Second).Truncate(time.Second)
+		if s.locks != nil && s.locks.by[g.interval] == nil {
+			l, err := s.locks.make(g.interval)
+			if err != nil {
+				return fmt.Errorf("schedule: locker for jobs every %s: %w", g.interval, err)
+			}
+			s.locks.by[g.interval] = l
+		}
 		if s.aligned {
 			// Replicas started at different times must agree on every slot: the grid
 			// starts at the next multiple of the interval (since Go's zero time).
