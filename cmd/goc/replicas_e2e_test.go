@@ -1,0 +1,374 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/g-oc/goc/internal/auth"
+	"github.com/g-oc/goc/internal/redistest"
+	"github.com/g-oc/goc/internal/store/influx/influxtest"
+)
+
+// farm is a loopback web server standing in for thousands of portals: one listener,
+// one path per portal, and the time of every request each portal receives.
+type farm struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	hits [][]time.Time // by portal index
+	// by is the requests by the replica named in the User-Agent (goc-probe/NAME).
+	by map[string]int
+}
+
+func newFarm(t *testing.T, n int) *farm {
+	f := &farm{hits: make([][]time.Time, n), by: map[string]int{}}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		i, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/portal/"))
+		if err != nil || i < 0 || i >= n {
+			http.NotFound(w, r)
+			return
+		}
+		f.mu.Lock()
+		f.hits[i] = append(f.hits[i], now)
+		f.by[strings.TrimPrefix(r.UserAgent(), "goc-probe/")]++
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<!doctype html><html><head><meta name="viewport" content="width=device-width"></head><body>cổng</body></html>`)
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *farm) url(i int) string { return fmt.Sprintf("%s/portal/%04d", f.srv.URL, i) }
+
+// The proof of issue 17: three replicas of `goc serve` over one real influxd and one
+// real redis-server probe 3,000 portals on a loopback farm every interval; one replica
+// is killed with SIGKILL in the middle of the third interval and started again. The
+// farm counts the requests each portal gets in each interval.
+//
+// Real processes run on the real clock (a fake clock cannot reach into three other
+// processes), so the interval is short (5 s) and the test waits for it.
+func TestThreeReplicasProbeEachPortalOncePerIntervalThroughAKill9(t *testing.T) {
+	const (
+		portals   = 3000
+		interval  = 5 * time.Second
+		intervals = 5
+	)
+	influx := influxtest.Start(t)
+	bucket := influx.NewDatabase(t)
+	rs := redistest.Start(t, "redis-e2e-pass")
+	f := newFarm(t, portals)
+	farmHost := strings.TrimPrefix(f.srv.URL, "http://")
+	officer, err := auth.NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var targets strings.Builder
+	for i := range portals {
+		fmt.Fprintf(&targets, "      - {url: %q, agency: P20}\n", f.url(i))
+	}
+	configs := map[string]string{}
+	for _, name := range []string{"a", "b", "c"} {
+		dir := filepath.Join(t.TempDir(), name)
+		os.MkdirAll(dir, 0o750)
+		cfg := filepath.Join(dir, "goc.yaml")
+		// Each replica its own spool (its own disk), one InfluxDB and one Redis.
+		if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`server:
+  addr: 127.0.0.1:0
+store:
+  backend: influx
+  influx: {url: %s, bucket: %s, spool: spool.db}
+redis:
+  addr: %s
+  password: ${GOC_TEST_REDIS_PASSWORD}
+  replica: goc-%s
+tokens:
+  - {name: lang-son, agency: P20, sha256: %s}
+collectors:
+  allow_internal: [%q]
+  probes:
+    interval: %s
+    timeout: 2s
+    user_agent: goc-probe/%s
+    checks: [http]
+    summary: false
+    targets:
+%s`, influx.URL, bucket, rs.Addr, name, auth.Hash(officer), farmHost, interval, name, targets.String())), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		configs[name] = cfg
+	}
+	t.Setenv("GOC_TEST_REDIS_PASSWORD", "redis-e2e-pass")
+
+	replicas := map[string]*server{}
+	for _, name := range []string{"a", "b", "c"} {
+		replicas[name] = startGoc(t, "serve", "--config", configs[name])
+	}
+	// Intervals are counted on the grid every replica shares: multiples of the
+	// interval, each portal at its share of it (portal i at i/n of the interval, in
+	// name order, which the zero-padded paths keep).
+	grid := time.Now().Truncate(interval)
+	slotOf := func(i int, at time.Time) int {
+		offset := time.Duration(int64(interval) * int64(i) / portals)
+		return int(math.Round(float64(at.Sub(grid)-offset) / float64(interval)))
+	}
+	// The first counted interval starts once every replica has had a full one to
+	// settle in; the replica dies halfway through the third.
+	first := int(time.Since(grid)/interval) + 2
+	startOf := func(k int) time.Time { return grid.Add(time.Duration(k) * interval) }
+	killed := first + 2
+
+	// Submissions go round-robin to the three replicas all through the run, one every
+	// 200 ms, each for its own quarter, while the probes run and while replica c is
+	// dead; those sent to the dead replica fail, and every acknowledged one must be
+	// readable afterwards. urls is guarded because c comes back on a new port.
+	type ack struct{ period, replica string }
+	var (
+		mu     sync.Mutex
+		acks   []ack
+		failed int
+		urls   = map[string]string{"a": replicas["a"].url, "b": replicas["b"].url, "c": replicas["c"].url}
+	)
+	submit := func(n int) {
+		name := []string{"a", "b", "c"}[n%3]
+		mu.Lock()
+		base := urls[name]
+		mu.Unlock()
+		q := fmt.Sprintf("%d-Q%d", 2001+n/4, 1+n%4)
+		body := fmt.Sprintf(`{"agency":"P20","period":%q,"values":[{"indicator":"ops_level4_share","numerator":%d,"denominator":400}]}`, q, 100+n)
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/submissions", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+officer)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+		if err != nil {
+			mu.Lock()
+			failed++
+			mu.Unlock()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Errorf("submission %s to replica %s: %d %s", q, name, resp.StatusCode, b)
+			return
+		}
+		mu.Lock()
+		acks = append(acks, ack{q, name})
+		mu.Unlock()
+	}
+	end := startOf(first + intervals).Add(time.Second)
+	var posting sync.WaitGroup
+	posting.Go(func() {
+		for n := 0; n < 100 && time.Now().Before(end); n++ {
+			submit(n)
+			time.Sleep(200 * time.Millisecond)
+		}
+	})
+
+	time.Sleep(time.Until(startOf(killed).Add(interval / 2)))
+	c := replicas["c"]
+	if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	c.cmd.Wait()
+	killedAt := time.Now()
+	replicas["c"] = startGoc(t, "serve", "--config", configs["c"])
+	mu.Lock()
+	urls["c"] = replicas["c"].url
+	mu.Unlock()
+	t.Logf("replica c killed at %s (interval %d, %.1f s in) and serving again %.1f s later",
+		killedAt.Format("15:04:05.000"), killed-first+1, killedAt.Sub(startOf(killed)).Seconds(), time.Since(killedAt).Seconds())
+	time.Sleep(time.Until(end))
+	posting.Wait()
+
+	// Count at the farm: every portal once in every interval.
+	f.mu.Lock()
+	counts := make([][intervals]int, portals)
+	var early, late int
+	for i, hs := range f.hits {
+		for _, at := range hs {
+			k := slotOf(i, at) - first
+			switch {
+			case k < 0:
+				early++
+			case k >= intervals:
+				late++
+			default:
+				counts[i][k]++
+			}
+		}
+	}
+	f.mu.Unlock()
+	var probes, doubles int
+	missed := make([]int, intervals)
+	for i := range counts {
+		for k, n := range counts[i] {
+			probes += n
+			switch {
+			case n == 0:
+				missed[k]++
+			case n > 1:
+				doubles += n - 1
+				if doubles <= 5 {
+					t.Errorf("portal %d probed %d times in interval %d", i, n, k+1)
+				}
+			}
+		}
+	}
+	t.Logf("%d portals × %d intervals of %s on 3 replicas: %d probes counted at the farm (want %d), double probes %d, missed per interval %v (replica c killed in interval %d); %d probes before and %d after the counted intervals",
+		portals, intervals, interval, probes, portals*intervals, doubles, missed, killed-first+1, early, late)
+	if doubles != 0 {
+		t.Errorf("%d double probes: two replicas ran one slot", doubles)
+	}
+	for k, n := range missed {
+		if n > 0 && k != killed-first {
+			t.Errorf("interval %d: %d portals not probed; only the interval in which a replica died may miss any", k+1, n)
+		}
+	}
+	// A replica killed mid-probe loses the probes it had claimed and not yet sent:
+	// at most its share of the runs going on at once, a few dozen at worst.
+	if n := missed[killed-first]; n > 100 {
+		t.Errorf("interval %d: %d portals not probed after the kill; the surviving replicas should take every slot the dead one no longer claims", killed-first+1, n)
+	}
+
+	// Every replica's metrics: which replica ran how many probes, and the slots each
+	// claimed or found claimed.
+	var claimed float64
+	for _, name := range []string{"a", "b", "c"} {
+		m := scrape(t, replicas[name].url)
+		var runs []string
+		for k, v := range m {
+			if strings.HasPrefix(k, "goc_collector_runs_total{") {
+				runs = append(runs, fmt.Sprintf("%s=%.0f", k[len("goc_collector_runs_total"):], v))
+			}
+		}
+		t.Logf("replica %s: runs %v, missed %.0f, dropped %.0f, overlapping %.0f", name, runs, m["goc_collector_missed_runs_total"], m["goc_collector_dropped_runs_total"], m["goc_collector_overlapping_runs_total"])
+		a, l := m["goc_collector_lock_acquired_total"], m["goc_collector_lock_lost_total"]
+		t.Logf("replica %s (since its last start): %.0f slots claimed, %.0f lost to another replica", name, a, l)
+		if m["goc_replica_info"] != 1 {
+			t.Errorf("replica %s exports no goc_replica_info", name)
+		}
+		claimed += a
+		if name != "c" {
+			// Runs are counted when they end, requests when they arrive: the
+			// difference is what is in flight, a few at most on loopback.
+			ran := m["goc_collector_runs_total"] - m[`goc_collector_runs_total{kind="probe",status="skip"}`]
+			f.mu.Lock()
+			got := f.by[name]
+			f.mu.Unlock()
+			t.Logf("replica %s: %.0f probe runs in its metrics, %d requests from it at the farm", name, ran, got)
+			if math.Abs(ran-float64(got)) > 50 {
+				t.Errorf("replica %s: its metrics count %.0f probe runs but the farm got %d requests from it", name, ran, got)
+			}
+		}
+		if a == 0 {
+			t.Errorf("replica %s claimed no slot", name)
+		}
+	}
+
+	// Every acknowledged submission is readable from every replica, the restarted one
+	// included (its spool drained on restart), once InfluxDB has it: reads across
+	// replicas go through InfluxDB, so allow the spools a few seconds to flush.
+	t.Logf("submissions: %d acknowledged, %d refused while replica c was down", len(acks), failed)
+	if len(acks) < 50 {
+		t.Errorf("only %d submissions acknowledged", len(acks))
+	}
+	for _, name := range []string{"a", "b", "c"} {
+		var missing []string
+		for try := 0; try < 40; try++ {
+			var got struct {
+				Observations []struct {
+					Period    string `json:"period"`
+					Revision  int    `json:"revision"`
+					Submitter string `json:"submitter"`
+				} `json:"observations"`
+			}
+			replicas[name].getJSONAs(t, officer, "/api/v1/observations?indicator=ops_level4_share&agency=P20&from=2001-Q1&to=2025-Q4&unapproved=true", &got)
+			have := map[string]bool{}
+			for _, o := range got.Observations {
+				if o.Submitter == "lang-son" && o.Revision == 1 {
+					have[o.Period] = true
+				}
+			}
+			missing = missing[:0]
+			for _, a := range acks {
+				if !have[a.period] {
+					missing = append(missing, a.period+" (posted to "+a.replica+")")
+				}
+			}
+			if len(missing) == 0 {
+				break
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		if len(missing) > 0 {
+			t.Errorf("replica %s does not show %d acknowledged submissions: %v", name, len(missing), missing)
+		}
+	}
+
+	// An Idempotency-Key used on replica a answers the same on replica b: the key
+	// lives in Redis, not in a's spool.
+	post := func(s *server, key string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, s.url+"/api/v1/submissions?confirm_outliers=true",
+			strings.NewReader(`{"agency":"P20","period":"2026-Q1","values":[{"indicator":"ops_level4_share","numerator":300,"denominator":400}]}`))
+		req.Header.Set("Authorization", "Bearer "+officer)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code1, body1 := post(replicas["a"], "e2e-key-1")
+	code2, body2 := post(replicas["b"], "e2e-key-1")
+	if code1 != http.StatusCreated || code2 != code1 || body2 != body1 {
+		t.Errorf("the same Idempotency-Key on replicas a then b: %d %s, then %d %s; want the first answer repeated", code1, body1, code2, body2)
+	}
+}
+
+// scrape reads a replica's /metrics into sums by metric name (every label summed).
+func scrape(t *testing.T, base string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	out := map[string]float64{}
+	for line := range bytes.Lines(b) {
+		s := strings.TrimSpace(string(line))
+		if s == "" || s[0] == '#' {
+			continue
+		}
+		sp := strings.LastIndexByte(s, ' ')
+		name := s[:sp]
+		if i := strings.IndexByte(name, '{'); i >= 0 {
+			name = name[:i]
+		}
+		v, err := strconv.ParseFloat(s[sp+1:], 64)
+		if err == nil {
+			out[name] += v
+			if name == "goc_collector_runs_total" {
+				out[s[:sp]] = v
+			}
+		}
+	}
+	return out
+}
