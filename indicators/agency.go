@@ -1,6 +1,7 @@
 package indicators
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -69,6 +70,28 @@ func (d *Date) UnmarshalText(b []byte) error {
 	}
 	*d = v
 	return nil
+}
+
+// MarshalJSON writes "YYYY-MM-DD", as the API's description says. Without it the
+// embedded time.Time's MarshalJSON wins over MarshalText and writes a timestamp.
+func (d Date) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads "YYYY-MM-DD", or the RFC 3339 timestamp servers wrote before
+// MarshalJSON existed, so a client reads both.
+func (d *Date) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("date: %w", err)
+	}
+	if s == "" {
+		*d = Date{}
+		return nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		*d = Date{time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)}
+		return nil
+	}
+	return d.UnmarshalText([]byte(s))
 }
 
 // Agency is one state body that reports or is monitored.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	spec "github.com/g-oc/goc/api"
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/auth"
@@ -158,6 +159,11 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/v1/reports/export.csv", s.heavy(s.getExport))
 	route("GET /api/v1/series", s.heavy(s.getSeries))
 	route("GET /api/v1/whoami", s.whoami)
+	// The contract: the OpenAPI description and the page that renders it.
+	contract := spec.Handler()
+	route("GET /api/v1/openapi.yaml", contract.ServeHTTP)
+	route("GET /api/docs", contract.ServeHTTP)
+	route("GET /api/docs/", contract.ServeHTTP)
 	// The catch-all "/" matches every method, so without it ServeMux would answer a wrong
 	// method with 405 itself; with it, the mux hands a PUT on a GET route here. This
 	// handler asks the mux which methods the path has, to answer 405 with Allow then.

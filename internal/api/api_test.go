@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/g-oc/goc/api/contract"
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/api"
 	"github.com/g-oc/goc/internal/auth"
@@ -85,7 +86,7 @@ func newFixtureWith(t *testing.T, withDemo bool, stOpts []sqlite.Option, opts ..
 		f(&o)
 	}
 	s := api.New(o)
-	srv := httptest.NewServer(s.Handler())
+	srv := httptest.NewServer(contract.Check(t, s.Handler())) // every exchange is checked against api/openapi.yaml
 	t.Cleanup(srv.Close)
 	return &fixture{srv: srv, store: st, tokens: raw}
 }

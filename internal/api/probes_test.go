@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/g-oc/goc/api/contract"
 	"github.com/g-oc/goc/collectors/feed"
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/api"
@@ -37,7 +38,7 @@ func collectorServer(t testing.TB) (*httptest.Server, *sqlite.Store, *feed.Pulle
 	puller := feed.NewPuller(feed.PullerOptions{Checker: feed.NewChecker(cat, reg, nil, clock), Writer: st,
 		Metrics: feed.NewMetrics(m.Registry), Outbound: outbound.MustPolicy("127.0.0.1/32")}) // the test feeds are on loopback
 	s := api.New(api.Options{Query: query.New(st, cat, reg, clock), Writer: st, Pinger: st, Metrics: m, Now: clock, Feeds: puller})
-	srv := httptest.NewServer(s.Handler())
+	srv := httptest.NewServer(contract.Check(t, s.Handler())) // every exchange is checked against api/openapi.yaml
 	t.Cleanup(srv.Close)
 	return srv, st, puller
 }
