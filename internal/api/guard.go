@@ -34,10 +34,12 @@ type Limits struct {
 	UploadWait time.Duration
 	// HeavyReads is how many costly reads may run at once over the whole server:
 	// observations, exports and workbooks, completeness, probes, rankings, progress,
-	// series and cards (default the larger of 4 and GOMAXPROCS, the embedded store's
-	// reader connections). One more is answered at once with 429 and Retry-After
-	// instead of waiting: a queue of readers only adds to the time each one waits for
-	// the CPU, until they all time out, while a quick refusal keeps the others fast.
+	// series and cards (default half the CPUs, at least 2: the other reader
+	// connections of the embedded store, 4 or one per CPU, stay free for the checks of
+	// submissions, /metrics and the pages). One more is answered at once with 429 and
+	// Retry-After instead of waiting: a queue of readers only adds to the time each one
+	// waits for the CPU, until they all time out, while a quick refusal keeps the
+	// others fast.
 	HeavyReads int
 	// WritesPerAddr limits submissions per client address (default 10 a second, bursts
 	// of 60); WritesPerToken per token (default 5 a second, bursts of 30).
@@ -83,7 +85,7 @@ func newGuard(l Limits, now func() time.Time) *guard {
 	}
 	l.SmallUpload = min(l.SmallUpload, l.SmallUploadBudget)
 	if l.HeavyReads <= 0 {
-		l.HeavyReads = max(4, runtime.GOMAXPROCS(0))
+		l.HeavyReads = max(2, runtime.GOMAXPROCS(0)/2)
 	}
 	def := func(o limit.Options, every time.Duration, burst int) limit.Options {
 		if o.Every <= 0 {

@@ -202,7 +202,12 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("export failed after the response started", "err", err)
 		return
 	}
+	// The server's write timeout bounds a whole response; a large export that keeps
+	// sending gets exportIdle more after each page, so a client that reads is served to
+	// the end and one that stops reading is still cut off.
+	rc := http.NewResponseController(w)
 	for !done {
+		_ = rc.SetWriteDeadline(time.Now().Add(exportIdle)) // unsupported only behind a writer without Unwrap
 		var obs []indicators.Observation
 		obs, done, err = pages.Next(r.Context())
 		if err == nil {
@@ -224,6 +229,9 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 
 // exportPageSize is how many observations an export reads from the store at a time.
 const exportPageSize = 2000
+
+// exportIdle is how long an export may take to send one page before it is cut off.
+const exportIdle = 60 * time.Second
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

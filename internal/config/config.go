@@ -92,7 +92,7 @@ type Server struct {
 	// that a few values are never kept waiting behind large files.
 	SmallUpload, SmallUploadBudget int64
 	// HeavyReads is how many costly API reads (observations, exports, completeness,
-	// probes, rankings, progress) run at once (0: the larger of 4 and the CPUs); one
+	// probes, rankings, progress) run at once (0: half the CPUs, at least 2); one
 	// more gets 429 with Retry-After at once.
 	HeavyReads int
 	// WritesPerSecondPerAddress and WritesPerSecondPerToken limit submissions (0: the
