@@ -97,6 +97,9 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 
+# The published contracts: the OpenAPI description linted (npm tools pinned in the script).
+scripts/contracts.sh
+
 # --- tests ----------------------------------------------------------------------------
 log "go test"
 go test -count=1 -timeout 25m ./...

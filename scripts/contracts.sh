@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The published contracts, checked with the tools their readers use (issue 19):
+# - api/openapi.yaml linted by @redocly/cli (Redocly's recommended rules, each an error:
+#   redocly.yaml; what is left out on purpose: .redocly.lint-ignore.yaml).
+# The npm tools are pinned and installed once into .tools/ (GOC_TOOLS); a run with the
+# pinned versions already there installs nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+REDOCLY_CLI=2.77.0
+
+tools=${GOC_TOOLS:-$PWD/.tools}
+log() { printf '== %s\n' "$*" >&2; }
+
+# need PACKAGE VERSION BIN: install PACKAGE@VERSION into $tools unless it is there.
+need() {
+	local have
+	have=$(node -p "try { require('$tools/node_modules/$1/package.json').version } catch { '' }" 2>/dev/null || true)
+	if [ "$have" != "$2" ]; then
+		log "installing $1@$2 into $tools"
+		mkdir -p "$tools"
+		npm install --silent --no-audit --no-fund --prefix "$tools" "$1@$2" >/dev/null
+	fi
+}
+
+need @redocly/cli "$REDOCLY_CLI"
+log "lint api/openapi.yaml with @redocly/cli $REDOCLY_CLI"
+# Redocly would otherwise send usage data and check for updates; CI has no network.
+# Its Node version banner is boxed in ║ ╔ ╚ lines: left out of the log.
+rc=0
+out=$(REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+	"$tools/node_modules/.bin/redocly" lint --format=stylish api/openapi.yaml 2>&1) || rc=$?
+printf '%s\n' "$out" | grep -v '[║╔╚]' | grep -v '^[[:space:]]*$' || true
+if [ "$rc" -ne 0 ]; then
+	echo "api/openapi.yaml: the lint failed (exit $rc)" >&2
+	exit 1
+fi
