@@ -227,9 +227,7 @@ const pageCacheFor = 10 * time.Second
 // figuresVersion is the store's figures version when it keeps one (SQLite), so that
 // pages reuse computed figures exactly until a submission or approval changes them.
 func figuresVersion(st store.Store) func(context.Context) (string, error) {
-	if v, ok := st.(interface {
-		FiguresVersion(ctx context.Context) (string, error)
-	}); ok {
+	if v, ok := st.(store.FiguresVersioner); ok {
 		return v.FiguresVersion
 	}
 	return nil

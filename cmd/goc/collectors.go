@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/url"
@@ -12,9 +13,12 @@ import (
 	"github.com/g-oc/goc/collectors/feed"
 	"github.com/g-oc/goc/collectors/probe"
 	"github.com/g-oc/goc/collectors/schedule"
+	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/config"
 	"github.com/g-oc/goc/internal/outbound"
 	"github.com/g-oc/goc/internal/secret"
+	"github.com/g-oc/goc/internal/store"
 )
 
 // collectorSet is the probes and feeds a running server schedules. It is built before
@@ -172,9 +176,12 @@ func (c *collectorSet) start(self string) error {
 		for i, j := range c.probes {
 			targets[i] = j.Target
 		}
-		o.Summarizer = &schedule.Summarizer{Store: a.store, Catalogue: a.catalogue, Registry: a.registry,
+		o.Summarizer = &schedule.Summarizer{Store: summaryStore{a.store}, Catalogue: a.catalogue, Registry: a.registry,
 			Location: a.cfg.Server.Location, Targets: targets, Retention: p.Retention,
 			Written: a.metrics.ObservationsWritten, Logger: a.log}
+		if pr, ok := a.store.(store.ProbePruner); ok {
+			o.Summarizer.Pruner = pr
+		}
 	}
 	s, err := schedule.New(o)
 	if err != nil {
@@ -206,4 +213,16 @@ func checkCollectors(cfg *config.Config) error {
 		return err
 	}
 	return nil
+}
+
+// summaryStore answers the monthly probe summary's question in the store's terms, so
+// that collectors/schedule need not know how a store is queried.
+type summaryStore struct{ store.Store }
+
+// Summarised reports whether month p has observations of indicator from the probes.
+func (s summaryStore) Summarised(ctx context.Context, indicator string, p period.Period) (bool, error) {
+	done, err := s.Observations(ctx, store.Query{Indicators: []string{indicator},
+		From: p.Start(nil), To: p.End(nil), Kinds: []period.Kind{period.Month},
+		Sources: []indicators.Source{indicators.FromProbe}, Limit: 1})
+	return len(done) > 0, err
 }

@@ -271,7 +271,7 @@ func storeName(cfg *config.Config) string {
 // flushDemo waits until a spooling store (InfluxDB) has sent what was loaded, so that
 // --load-only ends with the history in InfluxDB, not only in the spool.
 func flushDemo(ctx context.Context, a *app, e *env) error {
-	f, ok := a.store.(interface{ Flush(context.Context) error })
+	f, ok := a.store.(store.Flusher)
 	if ok {
 		fmt.Fprintln(e.stderr, "đang gửi vào kho / sending to the store...")
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)

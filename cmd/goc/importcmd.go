@@ -12,7 +12,7 @@ import (
 	"github.com/g-oc/goc/internal/config"
 	"github.com/g-oc/goc/internal/intake"
 	"github.com/g-oc/goc/internal/progress"
-	"github.com/g-oc/goc/internal/store/sqlite"
+	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/submission"
 )
 
@@ -105,7 +105,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	}
 	// The embedded store loads the whole file in one transaction; other stores get the
 	// file checked in full first, then written in chunks.
-	if st, ok := a.store.(*sqlite.Store); ok {
+	if st, ok := a.store.(store.BulkLoader); ok {
 		opt.Begin = func(ctx context.Context) (submission.Loader, error) { return st.BeginBulk(ctx) }
 	}
 	barDone := false

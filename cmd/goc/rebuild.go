@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/g-oc/goc/internal/config"
+	"github.com/g-oc/goc/internal/store"
 )
 
 const rebuildUsage = `goc rebuild --config FILE
@@ -16,11 +17,6 @@ Recomputes from the history what the store keeps ready for reads: each portal's 
 The store keeps these as results are written; a test checks that what it keeps equals
 what this recomputes. Yearly figures of indicators are kept in memory by the server
 and recomputed on their own when the data change.`
-
-// probeWindowRebuilder is a store that keeps portal uptime windows as it writes.
-type probeWindowRebuilder interface {
-	RebuildProbeWindows(ctx context.Context) error
-}
 
 func runRebuild(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "rebuild", rebuildUsage)
@@ -40,7 +36,7 @@ func runRebuild(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.close()
-	rb, ok := a.store.(probeWindowRebuilder)
+	rb, ok := a.store.(store.ProbeWindowRebuilder)
 	if !ok {
 		fmt.Fprintln(e.stdout, "kho này không giữ sẵn gì để tính lại / this store keeps nothing to recompute (InfluxDB computes uptime on the server)")
 		return nil

@@ -11,18 +11,21 @@ import (
 	"github.com/g-oc/goc/collectors/probe"
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
-	"github.com/g-oc/goc/internal/store"
 )
 
-// SummaryStore is what the monthly summary needs from a store.
+// SummaryStore is what the monthly summary needs from a store. It is asked in the
+// domain's words, so that a collector does not know how a store is queried; cmd/goc
+// adapts a store.Store to it.
 type SummaryStore interface {
 	ProbeResults(ctx context.Context, target string, from, to time.Time) ([]indicators.ProbeResult, error)
-	Observations(ctx context.Context, q store.Query) ([]indicators.Observation, error)
+	// Summarised reports whether month p already has observations of indicator from
+	// the probes.
+	Summarised(ctx context.Context, indicator string, p period.Period) (bool, error)
 	WriteObservations(ctx context.Context, obs []indicators.Observation) ([]indicators.Observation, error)
 }
 
-// Pruner is implemented by stores that can drop old probe history (the SQLite store
-// does); the summary job prunes after it has summarised.
+// Pruner drops probe history older than a time (store.ProbePruner; the SQLite store
+// is one); the summary job prunes after it has summarised.
 type Pruner interface {
 	PruneProbeResults(ctx context.Context, before time.Time) (int64, error)
 }
@@ -30,7 +33,10 @@ type Pruner interface {
 // Summarizer writes the portal indicators of each month that has ended, once, from
 // that month's probe history.
 type Summarizer struct {
-	Store     SummaryStore
+	Store SummaryStore
+	// Pruner drops history older than Retention; nil when the store cannot, and then
+	// history is kept.
+	Pruner    Pruner
 	Catalogue *indicators.Catalogue
 	Registry  *indicators.Registry
 	// Location is where months begin and end.
@@ -64,13 +70,11 @@ func (s *Summarizer) Run(ctx context.Context, now time.Time) error {
 		if s.Retention > 0 && p.Start(loc).Before(now.Add(-s.Retention)) {
 			continue
 		}
-		done, err := s.Store.Observations(ctx, store.Query{Indicators: []string{probe.IndUptime},
-			From: p.Start(nil), To: p.End(nil), Kinds: []period.Kind{period.Month},
-			Sources: []indicators.Source{indicators.FromProbe}})
+		done, err := s.Store.Summarised(ctx, probe.IndUptime, p)
 		if err != nil {
 			return fmt.Errorf("summary of %s: %w", p, err)
 		}
-		if len(done) > 0 {
+		if done {
 			continue
 		}
 		n, err := s.month(ctx, p, loc, now, log)
@@ -81,8 +85,8 @@ func (s *Summarizer) Run(ctx context.Context, now time.Time) error {
 			log.Info("đã tổng hợp chỉ số cổng thông tin / portal indicators summarised", "period", p.String(), "observations", n)
 		}
 	}
-	if pr, ok := s.Store.(Pruner); ok && s.Retention > 0 {
-		n, err := pr.PruneProbeResults(ctx, now.Add(-s.Retention))
+	if s.Pruner != nil && s.Retention > 0 {
+		n, err := s.Pruner.PruneProbeResults(ctx, now.Add(-s.Retention))
 		if err != nil {
 			return fmt.Errorf("prune probe history: %w", err)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/g-oc/goc/collectors/probe"
 	"github.com/g-oc/goc/collectors/schedule"
 	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/sqlite"
 )
@@ -46,6 +47,16 @@ func writeMonth(t *testing.T, st *sqlite.Store, p portal) {
 	}
 }
 
+// summaryStore is the adapter cmd/goc wires, over a real SQLite store.
+type summaryStore struct{ *sqlite.Store }
+
+func (s summaryStore) Summarised(ctx context.Context, indicator string, p period.Period) (bool, error) {
+	done, err := s.Observations(ctx, store.Query{Indicators: []string{indicator},
+		From: p.Start(nil), To: p.End(nil), Kinds: []period.Kind{period.Month},
+		Sources: []indicators.Source{indicators.FromProbe}, Limit: 1})
+	return len(done) > 0, err
+}
+
 func TestMonthlySummaryWritesPortalIndicatorsForEverySubtreeOnce(t *testing.T) {
 	st := openStore(t)
 	portals := []portal{
@@ -72,7 +83,7 @@ func TestMonthlySummaryWritesPortalIndicatorsForEverySubtreeOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	written := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "w"}, []string{"source"})
-	sum := &schedule.Summarizer{Store: st, Catalogue: indicators.DefaultCatalogue(), Registry: indicators.DefaultRegistry(),
+	sum := &schedule.Summarizer{Store: summaryStore{st}, Pruner: st, Catalogue: indicators.DefaultCatalogue(), Registry: indicators.DefaultRegistry(),
 		Location: ict, Targets: targets, Retention: 60 * 24 * time.Hour, Written: written}
 	now := time.Date(2026, 11, 15, 9, 0, 0, 0, ict)
 	if err := sum.Run(context.Background(), now); err != nil {

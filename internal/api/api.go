@@ -81,9 +81,9 @@ type Options struct {
 	// OutlierDeviations is the robust deviations from an agency's own median past which
 	// a submitted value needs confirmation; 3 when zero.
 	OutlierDeviations float64
-	// Keys keeps Idempotency-Key answers; the Writer's own when it implements
-	// IdempotencyKeys and this is nil.
-	Keys IdempotencyKeys
+	// Keys keeps Idempotency-Key answers; the Writer's own when it declares
+	// store.IdempotencyKeys and this is nil.
+	Keys store.IdempotencyKeys
 	// Limits bound uploads being parsed at once and the rate of writes and failed
 	// authentication; the defaults when zero.
 	Limits Limits
@@ -210,7 +210,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	// A store that spools writes (InfluxDB) also tells how much is waiting, in both
 	// answers: a backlog that grows while ready means InfluxDB refuses something.
 	var spool map[string]any
-	if b, ok := s.pinger.(Backlogger); ok {
+	if b, ok := s.pinger.(store.Backlogger); ok {
 		points, age := b.Backlog()
 		spool = map[string]any{"pending_points": points, "oldest_age_seconds": age.Seconds()}
 	}
@@ -231,12 +231,6 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		body["spool"] = spool
 	}
 	writeJSON(w, http.StatusOK, body)
-}
-
-// Backlogger is a store that keeps acknowledged writes in a spool until its backend
-// has them (the InfluxDB store); /readyz reports the spool.
-type Backlogger interface {
-	Backlog() (points int64, oldestAge time.Duration)
 }
 
 // listIndicators serves the catalogue; periodicity marshals as its name ("quarterly").

@@ -24,6 +24,7 @@ import (
 	"github.com/g-oc/goc/internal/auth"
 	"github.com/g-oc/goc/internal/intake"
 	"github.com/g-oc/goc/internal/query"
+	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/submission"
 )
 
@@ -42,20 +43,15 @@ const MaxSubmissionRows = 100_000
 // in-memory limit are streamed from a temporary file, so this bounds disk, not memory.
 const maxUnzipped = 256 << 20
 
-// IdempotencyKeys keeps the first response to each Idempotency-Key, so that a client
-// retrying a submission gets that response instead of a second processing. The
-// embedded store implements it; without it, a repeated submission still adds no
-// revision (equal content is never stored twice), but its answer is recomputed.
-type IdempotencyKeys interface {
-	IdempotentResponse(ctx context.Context, scope, key string) (fingerprint string, status int, body []byte, found bool, err error)
-	SaveIdempotentResponse(ctx context.Context, scope, key, fingerprint string, status int, body []byte) (string, int, []byte, error)
-}
-
 // submissionSettings are the Server's submission settings, with their defaults.
 type submissionSettings struct {
 	dueDays  map[period.Kind]int
 	outliers float64
-	keys     IdempotencyKeys
+	// keys keeps the first response to each Idempotency-Key, so that a client retrying
+	// a submission gets that response instead of a second processing. Without it, a
+	// repeated submission still adds no revision (equal content is never stored
+	// twice), but its answer is recomputed.
+	keys store.IdempotencyKeys
 }
 
 // DefaultDueDays are the days after a period's end its reports are due, when Options
@@ -73,7 +69,7 @@ func newSubmissionSettings(o Options) submissionSettings {
 		s.outliers = intake.DefaultOutlierDeviations
 	}
 	if s.keys == nil {
-		s.keys, _ = o.Writer.(IdempotencyKeys)
+		s.keys, _ = o.Writer.(store.IdempotencyKeys)
 	}
 	return s
 }

@@ -39,7 +39,14 @@ import (
 	"github.com/g-oc/goc/internal/store"
 )
 
-var _ store.Store = (*Store)(nil)
+// The capabilities the InfluxDB store declares beside store.Store (Sessions and
+// ProbeStatusReader are declared in their files); storetest runs the tests of each.
+var (
+	_ store.Store           = (*Store)(nil)
+	_ store.Backlogger      = (*Store)(nil)
+	_ store.Flusher         = (*Store)(nil)
+	_ store.IdempotencyKeys = (*Store)(nil)
+)
 
 // Options configure Open.
 type Options struct {

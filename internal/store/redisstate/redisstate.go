@@ -26,8 +26,9 @@ import (
 )
 
 var (
-	_ store.Sessions    = (*State)(nil)
-	_ store.ReminderLog = (*State)(nil)
+	_ store.Sessions        = (*State)(nil)
+	_ store.ReminderLog     = (*State)(nil)
+	_ store.IdempotencyKeys = (*State)(nil)
 )
 
 // State is the shared state in one Redis database.

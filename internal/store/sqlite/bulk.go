@@ -53,8 +53,9 @@ const stageColumns = 12
 // 160 MB peak RSS for the whole import at 16 MB, 225 MB at 32 MB, 353 MB at 64 MB.
 const bulkCacheKiB = 16 << 10
 
-// BeginBulk starts a load. The caller must Commit or Rollback it.
-func (s *Store) BeginBulk(ctx context.Context) (*Bulk, error) {
+// BeginBulk starts a load. The caller must Commit or Rollback it. It returns the
+// store.Bulk interface rather than *Bulk so that the store declares store.BulkLoader.
+func (s *Store) BeginBulk(ctx context.Context) (store.Bulk, error) {
 	if err := s.enter("bulk load"); err != nil {
 		return nil, err
 	}

@@ -26,7 +26,18 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
-var _ store.Store = (*Store)(nil)
+// The capabilities the SQLite store declares beside store.Store (ReminderLog and
+// Sessions are declared in their files); storetest runs the tests of each.
+var (
+	_ store.Store                = (*Store)(nil)
+	_ store.ProbePruner          = (*Store)(nil)
+	_ store.FiguresVersioner     = (*Store)(nil)
+	_ store.IdempotencyKeys      = (*Store)(nil)
+	_ store.ProbeWindowRebuilder = (*Store)(nil)
+	_ store.BulkLoader           = (*Store)(nil)
+	_ store.ProbeStatusReader    = (*Store)(nil)
+	_ store.ProbeStatusPager     = (*Store)(nil)
+)
 
 // Store is a store.Store kept in one SQLite file.
 type Store struct {

@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/g-oc/goc/indicators"
+)
+
+// The optional capabilities of a backend, beside what every Store does. A backend
+// declares each one it has with a compile-time assertion next to its type
+// (`var _ store.ProbePruner = (*Store)(nil)`); cmd/goc asks for them by these names when
+// it wires the program; storetest runs each capability's tests for every backend that
+// has it. ReminderLog, Sessions, ProbeStatusReader and ProbeStatusPager are declared
+// beside the types they speak of.
+
+// ProbePruner drops probe history older than a time, for the retention of
+// collectors.probes.retention. It returns how many results went.
+type ProbePruner interface {
+	PruneProbeResults(ctx context.Context, before time.Time) (int64, error)
+}
+
+// Backlogger is a store that keeps acknowledged writes in a spool until its backend
+// takes them (InfluxDB); /readyz and /metrics report the backlog.
+type Backlogger interface {
+	// Backlog is how many points wait in the spool and how old the oldest is.
+	Backlog() (points int64, oldestAge time.Duration)
+}
+
+// Flusher is a store that can be asked to hand its spooled writes to the backend now
+// (InfluxDB), so that `goc demo` can say its history is in the database.
+type Flusher interface {
+	Flush(ctx context.Context) error
+}
+
+// FiguresVersioner is a store that knows when its figures change: the version changes
+// with every stored observation or approval, so that computed figures can be reused
+// exactly until then.
+type FiguresVersioner interface {
+	FiguresVersion(ctx context.Context) (string, error)
+}
+
+// IdempotencyKeys keeps the first response to each Idempotency-Key of a scope, so that
+// a client retrying a submission gets the answer of the first try.
+type IdempotencyKeys interface {
+	// IdempotentResponse returns the response saved for key in scope, if any.
+	IdempotentResponse(ctx context.Context, scope, key string) (fingerprint string, status int, body []byte, found bool, err error)
+	// SaveIdempotentResponse saves a response unless one is saved already, and returns
+	// the one that stands (the first).
+	SaveIdempotentResponse(ctx context.Context, scope, key, fingerprint string, status int, body []byte) (string, int, []byte, error)
+}
+
+// LatestProbeReader reads the newest result of every portal: what a read side that
+// needs no more than that asks for.
+type LatestProbeReader interface {
+	LatestProbes(ctx context.Context) ([]indicators.ProbeResult, error)
+}
+
+// ProbeWindowRebuilder recomputes the uptime windows it keeps from the probe history
+// (`goc rebuild`).
+type ProbeWindowRebuilder interface {
+	RebuildProbeWindows(ctx context.Context) error
+}
+
+// BulkLoader loads a large history in one transaction faster than WriteObservations
+// (SQLite: staged, merged with set operations), for `goc import` and the demo.
+type BulkLoader interface {
+	BeginBulk(ctx context.Context) (Bulk, error)
+}
+
+// Bulk is one bulk load under way: Write stages observations, Commit makes them all
+// durable at once and returns how many were new, Rollback drops them.
+type Bulk interface {
+	Write(ctx context.Context, obs []indicators.Observation) error
+	Commit() (int, error)
+	Rollback() error
+}
