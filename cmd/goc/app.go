@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/g-oc/goc/indicators"
@@ -88,6 +89,11 @@ func loadDomain(cfg *config.Config) (*indicators.Catalogue, *indicators.Registry
 func openStore(ctx context.Context, cfg *config.Config, m *metrics.Metrics, log *slog.Logger, shared *redisstate.State) (store.Store, error) {
 	switch cfg.Store.Backend {
 	case config.BackendSQLite:
+		// The example config promises the file is created if missing; SQLite creates
+		// the file but not its folder ("unable to open database file").
+		if err := os.MkdirAll(filepath.Dir(cfg.Store.Path), 0o750); err != nil {
+			return nil, fmt.Errorf("create store folder: %w", err)
+		}
 		st, err := sqlite.Open(ctx, cfg.Store.Path, sqlite.WithAutoApprove(cfg.Submissions.AutoApprove))
 		if err != nil {
 			return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)

@@ -326,7 +326,7 @@ tokens:
     agency: BTC
     sha256: %s
 `, auth.Hash(tok))), 0o600)
-	os.MkdirAll(filepath.Join(dir, "data"), 0o750)
+	// No data/ folder: serve creates it, as the example config promises.
 	s := startGoc(t, "serve", "--config", cfg)
 	code, body := s.post(t, tok, `{"agency":"BTC","period":"2026-Q3","values":[
 		{"indicator":"dossiers_fully_online","numerator":62,"denominator":100}]}`)
