@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # The published contracts, checked with the tools their readers use (issue 19):
+# - the open-data package (internal/opendata, made from the demo history by its Go test)
+#   validated by the Frictionless datapackage library: descriptor, every row against its
+#   Table Schema, primary and foreign keys (scripts/validate-datapackage.js).
 # - api/openapi.yaml linted by @redocly/cli (Redocly's recommended rules, each an error:
 #   redocly.yaml; what is left out on purpose: .redocly.lint-ignore.yaml).
 # The npm tools are pinned and installed once into .tools/ (GOC_TOOLS); a run with the
@@ -8,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 REDOCLY_CLI=2.77.0
+DATAPACKAGE=1.1.10
 
 tools=${GOC_TOOLS:-$PWD/.tools}
 log() { printf '== %s\n' "$*" >&2; }
@@ -35,3 +39,11 @@ if [ "$rc" -ne 0 ]; then
 	echo "api/openapi.yaml: the lint failed (exit $rc)" >&2
 	exit 1
 fi
+
+need datapackage "$DATAPACKAGE"
+od=$(mktemp -d)
+trap 'rm -rf "$od"' EXIT
+log "open data: build the package from the demo history"
+GOC_OPENDATA_KEEP="$od/package" go test -count=1 -run '^TestPackagePublishesApprovedFiguresOnlyAndReleasesOnlyOnChange$' ./internal/opendata
+log "open data: validate with npm datapackage $DATAPACKAGE (schemas, keys, foreign keys)"
+NODE_PATH="$tools/node_modules" node --no-warnings scripts/validate-datapackage.js "$od/package/datapackage.json"

@@ -97,7 +97,8 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 
-# The published contracts: the OpenAPI description linted (npm tools pinned in the script).
+# The published contracts: the OpenAPI description linted, the open-data package validated
+# (npm tools pinned in the script).
 scripts/contracts.sh
 
 # --- tests ----------------------------------------------------------------------------

@@ -48,6 +48,7 @@ func commands() []command {
 		{"rebuild", "tính lại từ lịch sử những gì kho giữ sẵn / recompute from history what the store keeps ready", runRebuild},
 		{"probe", "đo một cổng thông tin / probe one portal and print what it found", runProbe},
 		{"report", "báo cáo Excel: xếp hạng, thẻ báo cáo, xuất dữ liệu / Excel reports: ranking, report card, raw export", runReport},
+		{"export", "xuất dữ liệu mở (gói dữ liệu Frictionless) / export open data (Frictionless data package)", runExport},
 		{"grafana", "bảng điều khiển và cấp phát Grafana / Grafana dashboards and provisioning", runGrafana},
 		{"alerts", "quy tắc cảnh báo Prometheus và định tuyến Alertmanager / Prometheus alert rules and Alertmanager routing", runAlerts},
 		{"version", "in phiên bản / print the version", runVersion},

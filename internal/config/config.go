@@ -69,9 +69,24 @@ type Config struct {
 	// Redis, when its address is set, is what several replicas share: the scheduler's
 	// lock (each job runs on one replica per slot) and the state InfluxDB cannot hold.
 	Redis Redis
+	// OpenData sets the licence of the published data (goc export opendata, /opendata/).
+	OpenData OpenData
 
 	// file is the name problems found after loading are reported under.
 	file string
+}
+
+// OpenData configures the open-data packages.
+type OpenData struct {
+	// Licence is the data's licence, shown on every open-data file and page:
+	// CC-BY-4.0 by default.
+	Licence Licence
+}
+
+// Licence names a licence as a Frictionless data package does: an SPDX identifier, its
+// title and the URL of its text.
+type Licence struct {
+	Name, Title, Path string
 }
 
 // Server configures the HTTP server.
@@ -234,6 +249,8 @@ func Default() *Config {
 
 		Collectors: defaultCollectors(),
 		Alerts:     DefaultAlerts(),
+		OpenData: OpenData{Licence: Licence{Name: "CC-BY-4.0", Title: "Creative Commons Attribution 4.0",
+			Path: "https://creativecommons.org/licenses/by/4.0/"}},
 	}
 }
 

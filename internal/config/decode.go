@@ -69,6 +69,11 @@ func decode(ps *problems, data []byte, baseDir string) *Config {
 		"submissions": func(v *yaml.Node, p string) { d.submissions(v, p, &c.Submissions) },
 		"alerts":      func(v *yaml.Node, p string) { d.alerts(v, p, &c.Alerts) },
 		"redis":       func(v *yaml.Node, p string) { d.redis(v, p, &c.Redis) },
+		"opendata": func(v *yaml.Node, p string) {
+			d.mapping(v, p, fields{"licence": func(v *yaml.Node, p string) {
+				d.mapping(v, p, fields{"name": d.text(&c.OpenData.Licence.Name), "title": d.text(&c.OpenData.Licence.Title), "path": d.text(&c.OpenData.Licence.Path)})
+			}})
+		},
 	})
 	d.checkStore(&c.Store)
 	return c
