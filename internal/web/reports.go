@@ -224,6 +224,8 @@ type batch struct {
 	At      time.Time
 	By      string
 	Changes []change
+	// Resent counts values sent again unchanged.
+	Resent int
 }
 
 type change struct {
@@ -273,7 +275,13 @@ func (s *Server) periodFigures(ctx context.Context, p auth.Principal, a *indicat
 			byID[id] = i
 			batches = append(batches, batch{N: i + 1, ID: id, At: o.ReceivedAt.In(s.loc), By: o.Submitter})
 		}
-		batches[i].Changes = append(batches[i].Changes, change{Indicator: ind, Revision: o.Revision, Old: prev[o.Indicator], New: &v})
+		if old := prev[o.Indicator]; old != nil && *old == v {
+			// A new revision with the same figure (re-sent, or from another source):
+			// counted, not listed as a change.
+			batches[i].Resent++
+		} else {
+			batches[i].Changes = append(batches[i].Changes, change{Indicator: ind, Revision: o.Revision, Old: old, New: &v})
+		}
 		prev[o.Indicator] = &v
 	}
 	var obs []indicators.Observation

@@ -61,6 +61,7 @@ type receipt struct {
 	Created   int
 	Unchanged int
 	Changes   []change
+	Resent    int
 }
 
 // apiSubmission is the API's answer to POST /api/v1/submissions, as far as the page
@@ -270,7 +271,7 @@ func (s *Server) receiptOf(r *http.Request, p auth.Principal, out apiSubmission)
 	}
 	for _, b := range batches {
 		if b.ID == out.Batch {
-			rc.Changes, rc.At = b.Changes, b.At
+			rc.Changes, rc.At, rc.Resent = b.Changes, b.At, b.Resent
 		}
 	}
 	return rc, nil
