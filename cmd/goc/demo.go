@@ -104,6 +104,9 @@ for example), and the server runs with that config; --load-only loads and exits.
 		}
 		fmt.Fprintf(e.stdout, "Người duyệt (cả nước) / reviewer (whole country), %s: %s\n", filepath.Join(tokDir, demoReviewer), reviewerToken)
 		fmt.Fprintf(e.stdout, "  export GOC_SERVER=%s GOC_TOKEN=$(cat %s)\n", url, filepath.Join(tokDir, "P20"))
+		fmt.Fprintf(e.stdout, "Đăng nhập trang nộp và duyệt / sign in to submit and review: %s/signin\n", url)
+		fmt.Fprintf(e.stdout, "  cán bộ báo cáo Lạng Sơn / officer of P20: %s; người duyệt / reviewer: %s\n",
+			filepath.Join(tokDir, "P20"), filepath.Join(tokDir, demoReviewer))
 		fmt.Fprintln(e.stdout, "Nhấn Ctrl-C để dừng / press Ctrl-C to stop.")
 	})
 }

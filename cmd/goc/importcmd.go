@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -40,6 +41,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	submitter := fs.String("submitter", "goc-import", "người nộp ghi vào mỗi giá trị / submitter recorded on every value")
 	format := fs.String("format", "", "csv hoặc/or xlsx (mặc định theo đuôi tệp / default: from the extension)")
 	maxRows := fs.Int("max-rows", 5_000_000, "số dòng tối đa / most data rows accepted")
+	approve := fs.Bool("approve", false, "duyệt và công bố luôn các kỳ vừa nhập (dữ liệu đã được kiểm duyệt ở nơi khác) / approve and publish the imported periods at once (data already reviewed elsewhere)")
 	file, err := parseWithFile(fs, args)
 	if err != nil {
 		return err
@@ -140,5 +142,40 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%s: đã nhập / imported %d dòng/rows: %d phiên bản mới / new revisions, %d không đổi / unchanged; lô / batch %s; %s (%.0f dòng/giây, rows/s)\n",
 		file, res.Rows, res.Created, res.Unchanged, res.Batch, elapsed.Round(time.Millisecond), float64(res.Rows)/elapsed.Seconds())
+	if *approve {
+		n, err := approveImported(ctx, a.store, *submitter)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "đã duyệt và công bố / approved and published %d kỳ báo cáo / submissions\n", n)
+	}
 	return nil
+}
+
+// approveImported approves every submission waiting for review whose newest revision
+// came from this import (its submitter), as one all-or-nothing review recorded in the
+// trail under that name.
+func approveImported(ctx context.Context, st store.Store, submitter string) (int, error) {
+	ap, ok := st.(store.Approvals)
+	if !ok {
+		return 0, errors.New("kho dữ liệu không có quy trình duyệt / the store keeps no review workflow")
+	}
+	subs, err := ap.Submissions(ctx, store.SubmissionQuery{States: []store.State{store.Submitted}})
+	if err != nil {
+		return 0, fmt.Errorf("list submissions: %w", err)
+	}
+	var rs []store.Review
+	for _, s := range subs {
+		if s.SubmittedBy == submitter {
+			rs = append(rs, store.Review{Agency: s.Agency, Period: s.Period, To: store.Approved, Who: submitter,
+				Comment: "duyệt khi nhập / approved on import", Seen: s.Seq})
+		}
+	}
+	if len(rs) == 0 {
+		return 0, nil
+	}
+	if _, err := ap.Review(ctx, rs); err != nil {
+		return 0, fmt.Errorf("approve imported submissions: %w", err)
+	}
+	return len(rs), nil
 }
