@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/g-oc/goc/indicators"
@@ -18,6 +19,7 @@ import (
 	"github.com/g-oc/goc/internal/config"
 	"github.com/g-oc/goc/internal/limit"
 	"github.com/g-oc/goc/internal/metrics"
+	"github.com/g-oc/goc/internal/opendata"
 	"github.com/g-oc/goc/internal/query"
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/influx"
@@ -195,7 +197,7 @@ func (a *app) serve(ctx context.Context, tokens *auth.Keyring, e *env, banner fu
 	}
 	defer col.stop()
 	hs := &http.Server{
-		Handler:           web.Combine(apiHandler, pages.Handler()),
+		Handler:           a.withOpenData(q, web.Combine(apiHandler, pages.Handler())),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       a.cfg.Server.ReadTimeout,
 		WriteTimeout:      a.cfg.Server.WriteTimeout,
@@ -232,6 +234,29 @@ const pageCacheFor = 10 * time.Second
 
 // figuresVersion is the store's figures version when it keeps one (SQLite), so that
 // pages reuse computed figures exactly until a submission or approval changes them.
+// withOpenData serves /opendata/ (the Frictionless package of approved figures,
+// rebuilt when the figures change) in front of h.
+func (a *app) withOpenData(q *query.Service, h http.Handler) http.Handler {
+	lic := a.cfg.OpenData.Licence
+	od := opendata.NewServer(opendata.ServerOptions{
+		Query: q.PublicView(), Dir: openDataDir(a.cfg), FiguresVersion: figuresVersion(a.store), Logger: a.log,
+		Licence: opendata.Licence{Name: lic.Name, Title: lic.Title, Path: lic.Path},
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/opendata/", od)
+	mux.Handle("/", h)
+	return mux
+}
+
+// openDataDir keeps the open-data releases beside the SQLite file, or in the temporary
+// directory for a store without a folder of its own.
+func openDataDir(cfg *config.Config) string {
+	if p := cfg.Store.Path; cfg.Store.Backend == config.BackendSQLite && p != "" && p != ":memory:" && !strings.HasPrefix(p, "file:") {
+		return filepath.Join(filepath.Dir(p), "opendata")
+	}
+	return filepath.Join(os.TempDir(), "goc-opendata")
+}
+
 func figuresVersion(st store.Store) func(context.Context) (string, error) {
 	if v, ok := st.(store.FiguresVersioner); ok {
 		return v.FiguresVersion
