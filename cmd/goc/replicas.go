@@ -41,6 +41,12 @@ func openShared(ctx context.Context, cfg *config.Config, m *metrics.Metrics, log
 	}
 	log.Info("chạy cùng các bản sao khác qua Redis / running as one of several replicas through Redis",
 		"replica", name, "redis", r.Addr, "db", r.DB)
+	if cfg.Store.Backend != config.BackendInflux {
+		// Jobs are shared through Redis, but each replica's figures would stay in its
+		// own file: say so rather than let replicas disagree silently.
+		log.Warn("các bản sao cần kho influx; với sqlite mỗi bản sao giữ số liệu riêng / replicas need the influx store: with sqlite each replica keeps its own figures",
+			"store", string(cfg.Store.Backend))
+	}
 	return st, nil
 }
 
