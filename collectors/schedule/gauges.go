@@ -1,6 +1,8 @@
 package schedule
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/g-oc/goc/collectors/probe"
@@ -12,20 +14,31 @@ import (
 // (probe_success == 0, probe_ssl_earliest_cert_expiry - time() < 86400 * 14) work
 // unchanged. They are computed at scrape time from the sink's latest results: one
 // probe's figures never outlive the next probe of the same target.
+//
+// With replicas, each portal is probed by whichever replica claims its slot, and each
+// replica knows only the results it made itself. A replica then exports a portal's
+// result only while it is the newest one there can be: for one interval and a half
+// after it was made (fresh, by target; nil exports everything, as one G-OC alone
+// does). Otherwise a replica that probed a portal while it was down would go on
+// reporting it down after another replica found it up again.
 type gauges struct {
-	sink *Sink
+	sink  *Sink
+	fresh map[string]time.Duration
+	now   func() time.Time
 
 	success, duration, phase, status, expiry, ssl, tlsInfo, redirects, body *prometheus.Desc
 	certValid, httpsRedirect, ipv6, dnssec, mobile, last                    *prometheus.Desc
 }
 
-func newGauges(sink *Sink) *gauges {
+func newGauges(sink *Sink, fresh map[string]time.Duration, now func() time.Time) *gauges {
 	l := []string{"agency", "target"}
 	d := func(name, help string, extra ...string) *prometheus.Desc {
 		return prometheus.NewDesc(name, help, append(append([]string{}, l...), extra...), nil)
 	}
 	return &gauges{
 		sink:          sink,
+		fresh:         fresh,
+		now:           now,
 		success:       d("probe_success", "Whether the last probe of the portal succeeded (1) or failed (0)."),
 		duration:      d("probe_duration_seconds", "How long the last probe took, every check included."),
 		phase:         d("probe_http_duration_seconds", "Duration of each phase of the last page fetch, summed over redirects.", "phase"),
@@ -66,6 +79,16 @@ func (g *gauges) Collect(ch chan<- prometheus.Metric) {
 		latest = append(latest, r)
 	}
 	g.sink.mu.RUnlock()
+	if g.fresh != nil {
+		now := g.now()
+		kept := latest[:0]
+		for _, r := range latest {
+			if f, ok := g.fresh[r.Target]; !ok || now.Sub(r.Time) <= f {
+				kept = append(kept, r)
+			}
+		}
+		latest = kept
+	}
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}

@@ -62,6 +62,36 @@ func TestTwoReplicasProbeEachTargetOncePerSlot(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // the second replica starts later, on the same grid
 	scheds[1].Start()
 	time.Sleep(4 * interval)
+	// Each replica reports the portals it probed last, no stale figure of a portal the
+	// other replica has probed since; together they report every portal.
+	union := map[string]bool{}
+	for i, reg := range regs {
+		fams, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, f := range fams {
+			if f.GetName() != "probe_success" {
+				continue
+			}
+			for _, m := range f.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "target" {
+						union[l.GetValue()] = true
+						n++
+					}
+				}
+			}
+		}
+		t.Logf("replica %d exports probe_success for %d of %d portals", i, n, len(jobs))
+		if n >= len(jobs) {
+			t.Errorf("replica %d exports probe_success for every portal: some figures are stale", i)
+		}
+	}
+	if len(union) != len(jobs) {
+		t.Errorf("the replicas together export probe_success for %d portals, want %d", len(union), len(jobs))
+	}
 	for _, s := range scheds {
 		if err := s.Shutdown(); err != nil {
 			t.Fatal(err)

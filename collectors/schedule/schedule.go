@@ -171,7 +171,14 @@ func New(o Options) (*Scheduler, error) {
 		conc: o.Concurrency, byID: map[uuid.UUID]*guard{}, byName: map[string]*guard{}, aligned: o.Locker != nil,
 		runners: make(chan struct{}, o.Concurrency), stop: make(chan struct{})}
 	if o.Sink != nil {
-		if err := o.Registerer.Register(newGauges(o.Sink)); err != nil {
+		var fresh map[string]time.Duration
+		if o.Locker != nil {
+			fresh = map[string]time.Duration{}
+			for _, pj := range o.Probes {
+				fresh[pj.Target.URL] = pj.Interval + pj.Interval/2
+			}
+		}
+		if err := o.Registerer.Register(newGauges(o.Sink, fresh, o.Clock.Now)); err != nil {
 			return nil, fmt.Errorf("schedule: register probe gauges: %w", err)
 		}
 	}
