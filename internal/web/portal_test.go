@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -20,6 +22,7 @@ import (
 	"github.com/g-oc/goc/internal/limit"
 	"github.com/g-oc/goc/internal/metrics"
 	"github.com/g-oc/goc/internal/query"
+	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/sqlite"
 	"github.com/g-oc/goc/internal/web"
 )
@@ -64,7 +67,8 @@ func tokenSet(t testing.TB, withOfficer bool) *auth.Tokens {
 		{Name: "vn-reviewer", Agency: "VN", SHA256: auth.Hash(reviewerToken), Role: auth.Reviewer},
 	}
 	if withOfficer {
-		entries = append(entries, auth.Entry{Name: "p20-officer", Agency: "P20", SHA256: auth.Hash(officerToken), Role: auth.Officer})
+		// The role left empty, as the demo and most configs do: an officer.
+		entries = append(entries, auth.Entry{Name: "p20-officer", Agency: "P20", SHA256: auth.Hash(officerToken)})
 	}
 	tokens, err := auth.NewTokens(entries)
 	if err != nil {
@@ -133,11 +137,14 @@ func (p *portal) client(t testing.TB) *browserless {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-func (b *browserless) do(method, path string, form url.Values, header http.Header) (*http.Response, string) {
+func (b *browserless) do(method, path string, form url.Values, header http.Header, raw ...io.Reader) (*http.Response, string) {
 	b.t.Helper()
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
+	}
+	if len(raw) > 0 {
+		body = raw[0]
 	}
 	req, err := http.NewRequest(method, b.base+path, body)
 	if err != nil {
@@ -227,6 +234,20 @@ func TestOfficerOpeningAnotherAgencysPageGets403SayingWhy(t *testing.T) {
 	}
 	if res, body := b.do(http.MethodGet, "/reports/P01", nil, nil); !strings.Contains(body, "not part of P20") {
 		t.Errorf("403 for P01 should say P01 is not part of P20: %d", res.StatusCode)
+	}
+	// A file for another agency, uploaded on the form: refused, and nothing stored.
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("file", "p01.csv")
+	io.WriteString(fw, "agency,period,indicator,value,numerator,denominator\nP01,2026-Q3,dossiers_fully_online,,500,1000\n")
+	mw.Close()
+	res, body := b.do(http.MethodPost, "/reports/upload", nil, http.Header{"Content-Type": {mw.FormDataContentType()}}, &buf)
+	if res.StatusCode != http.StatusForbidden || !strings.Contains(body, "P01") {
+		t.Errorf("uploading P01's figures as P20's officer: %d, want 403 naming P01", res.StatusCode)
+	}
+	subs, err := p.Store.Submissions(t.Context(), store.SubmissionQuery{Agencies: []string{"P01"}, States: []store.State{store.Submitted}})
+	if err != nil || len(subs) != 0 {
+		t.Errorf("a refused upload left submissions: %v %v", subs, err)
 	}
 }
 

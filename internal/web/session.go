@@ -35,6 +35,7 @@ type SessionStore interface {
 	Session(ctx context.Context, idHash string) (store.Session, bool, error)
 	TouchSession(ctx context.Context, idHash string, at time.Time) error
 	DeleteSession(ctx context.Context, idHash string) error
+	DeleteSessionsSeenBefore(ctx context.Context, t time.Time) (int, error)
 }
 
 // Keys checks tokens: a token typed on the sign-in form, and on every request that the
@@ -269,12 +270,18 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 		return s.renderPrivate(w, r, http.StatusUnauthorized, pageOpts{Template: "signin", Nav: "signin",
 			Data: signInPage{Next: next, Error: key}})
 	}
+	// Sessions abandoned without signing out are removed here, at the next sign-in
+	// (one indexed delete), so the table holds at most the sessions of the last idle
+	// period.
+	if _, err := s.sess.store.DeleteSessionsSeenBefore(r.Context(), s.now().Add(-s.sess.idle)); err != nil {
+		s.log.Warn("prune sessions", "err", err)
+	}
 	id, h, err := newSessionID()
 	if err != nil {
 		return err
 	}
 	now := s.now()
-	if err := s.sess.store.SaveSession(r.Context(), store.Session{IDHash: h, Name: p.Name, Agency: p.Agency, Role: roleOf(p), Created: now, Seen: now}); err != nil {
+	if err := s.sess.store.SaveSession(r.Context(), store.Session{IDHash: h, Name: p.Name, Agency: p.Agency, Role: p.Role, Created: now, Seen: now}); err != nil {
 		return err
 	}
 	// Replacing the cookie with a fresh id at every sign-in leaves nothing for a
