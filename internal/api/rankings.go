@@ -168,6 +168,11 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 		s.reportError(w, "export", err)
 		return
 	}
+	// The export is public: approved figures only, as every other public read. The
+	// export pages read the store with the plan's query as it is, which keeps unapproved ones.
+	for i := range plan {
+		plan[i].Query.Published = true
+	}
 	format, ctype := "csv", "text/csv; charset=utf-8"
 	if strings.HasSuffix(r.URL.Path, ".xlsx") {
 		format, ctype = "xlsx", xlsxType
