@@ -9,8 +9,9 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -276,36 +277,45 @@ func rawXLSX(t testing.TB, sheets ...rawSheet) []byte {
 	return b.Bytes()
 }
 
-// heapPeak runs fn and returns how far the live heap rose above where it started,
-// sampled every few milliseconds: what "bounded memory" means for a hostile file.
+// heapPeak runs fn and returns how far the live heap (what the collector found
+// reachable, garbage left out) rose above where it started, read at the end of every
+// collection during fn: what "bounded memory" means for a hostile file. Collections
+// run at every 10% of growth meanwhile, so a peak cannot hide between two of them, and
+// the answer does not depend on when the collector happens to run, as a sampled
+// HeapAlloc (garbage included) did.
 func heapPeak(fn func()) uint64 {
+	defer debug.SetGCPercent(debug.SetGCPercent(10))
 	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapAlloc
+	base := liveHeap()
 	var peak atomic.Uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var m runtime.MemStats
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapAlloc > base && m.HeapAlloc-base > peak.Load() {
-				peak.Store(m.HeapAlloc - base)
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
+	var done atomic.Bool
+	record := func() {
+		if l := liveHeap(); l > base && l-base > peak.Load() {
+			peak.Store(l - base)
 		}
-	}()
+	}
+	// A finalizer that sets itself again runs once after every collection.
+	type sentinel struct{ _ [64]byte }
+	var again func(*sentinel)
+	again = func(s *sentinel) {
+		record()
+		if !done.Load() {
+			runtime.SetFinalizer(s, again)
+		}
+	}
+	runtime.SetFinalizer(&sentinel{}, again)
 	fn()
-	close(stop)
-	wg.Wait()
+	runtime.GC() // the last collection sees what fn left reachable at its end
+	record()
+	done.Store(true)
 	return peak.Load()
+}
+
+// liveHeap is the heap the last collection found reachable.
+func liveHeap() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
 
 const tableHeader = `<row r="1"><c r="A1" t="inlineStr"><is><t>agency</t></is></c><c r="B1" t="inlineStr"><is><t>period</t></is></c><c r="C1" t="inlineStr"><is><t>indicator</t></is></c><c r="D1" t="inlineStr"><is><t>value</t></is></c></row>`
