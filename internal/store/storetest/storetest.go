@@ -40,12 +40,15 @@ const TimePrecision = time.Millisecond
 // subtests close the store themselves.
 type Opener = func(t *testing.T) store.Store
 
-// Run runs the conformance suite, one subtest per behaviour, each on its own store.
+// Run runs the conformance suite, one subtest per behaviour, each on its own store;
+// then, for each optional capability of store/capabilities.go that the backend
+// declares, that capability's tests.
 func Run(t *testing.T, open Opener) {
 	t.Helper()
 	for _, c := range append(cases(), workflowCases()...) {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open) })
 	}
+	runCapabilities(t, open)
 }
 
 type testCase struct {
