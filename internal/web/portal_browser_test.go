@@ -92,6 +92,11 @@ func TestOfficerAndReviewerRoundInABrowser(t *testing.T) {
 	if len(diff) != 1 || !strings.Contains(diff[0], ind.Code) {
 		t.Errorf("upload 2 changed %q, want only %s", diff, ind.Code)
 	}
+	// The first upload, as it stood, downloads as a CSV in the submission format.
+	first := string(fetchBytes(t, tab, "/reports/P20/2026-Q3/batches/1"))
+	if !strings.HasPrefix(first, "agency,period,indicator,value,numerator,denominator\n") || !strings.Contains(first, "P20,2026-Q3,"+ind.Code+",,") {
+		t.Errorf("upload 1 as CSV:\n%s", first)
+	}
 	if v := publicValue(t, p, ind.Code, agency, per); v != before {
 		t.Fatalf("the figure is public before approval: %v, was %v", v, before)
 	}

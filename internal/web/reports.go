@@ -232,6 +232,8 @@ type change struct {
 	Indicator *indicators.Indicator
 	Revision  int
 	Old, New  *float64
+	// Numerator and Denominator are the new revision's, for a ratio.
+	Numerator, Denominator *float64
 }
 
 // periodFigures reads the history of one agency's period as p's audience sees it, and
@@ -280,7 +282,8 @@ func (s *Server) periodFigures(ctx context.Context, p auth.Principal, a *indicat
 			// counted, not listed as a change.
 			batches[i].Resent++
 		} else {
-			batches[i].Changes = append(batches[i].Changes, change{Indicator: ind, Revision: o.Revision, Old: old, New: &v})
+			batches[i].Changes = append(batches[i].Changes, change{Indicator: ind, Revision: o.Revision, Old: old, New: &v,
+				Numerator: o.Numerator, Denominator: o.Denominator})
 		}
 		prev[o.Indicator] = &v
 	}
@@ -401,7 +404,7 @@ func (s *Server) batchDownload(w http.ResponseWriter, r *http.Request, p auth.Pr
 	if err != nil || n < 1 || n > len(page.Batches) {
 		return badParam("n", r.PathValue("n"), fmt.Sprintf("số lần nộp từ 1 đến %d", len(page.Batches)), fmt.Sprintf("an upload number from 1 to %d", len(page.Batches)))
 	}
-	state := map[string]*float64{}
+	state := map[string]change{}
 	var order []string
 	for i := len(page.Batches) - 1; i >= 0; i-- { // oldest first
 		b := page.Batches[i]
@@ -412,14 +415,25 @@ func (s *Server) batchDownload(w http.ResponseWriter, r *http.Request, p auth.Pr
 			if _, seen := state[c.Indicator.Code]; !seen {
 				order = append(order, c.Indicator.Code)
 			}
-			state[c.Indicator.Code] = c.New
+			state[c.Indicator.Code] = c
 		}
 	}
 	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)
 	_ = cw.Write(intake.CSVColumns)
+	num := func(v *float64) string {
+		if v == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*v, 'f', -1, 64)
+	}
 	for _, code := range order {
-		_ = cw.Write([]string{page.Agency.Code, page.Period.String(), code, strconv.FormatFloat(*state[code], 'f', -1, 64), "", ""})
+		c := state[code]
+		value := num(c.New)
+		if c.Numerator != nil && c.Denominator != nil {
+			value = "" // a ratio is sent as its parts; the value follows from them
+		}
+		_ = cw.Write([]string{page.Agency.Code, page.Period.String(), code, value, num(c.Numerator), num(c.Denominator)})
 	}
 	cw.Flush()
 	h := w.Header()
