@@ -14,8 +14,8 @@ import (
 )
 
 // Server publishes the package at /opendata/, rebuilding it into Dir when the
-// figures changed: the store's figures version when it has one, else at most every
-// RebuildEvery.
+// figures changed (the store's figures version, when it keeps one), at most once every
+// RebuildEvery; the releases it makes are still only those whose data changed.
 type Server struct {
 	q    Reader
 	dir  string
@@ -38,7 +38,8 @@ type ServerOptions struct {
 	// Licence of the data; DefaultLicence when empty.
 	Licence Licence
 	// FiguresVersion changes whenever a published figure does; nil rebuilds every
-	// RebuildEvery (10 minutes when zero).
+	// RebuildEvery. RebuildEvery is the least time between builds (10 minutes when
+	// zero), so new figures reach /opendata/ within it.
 	FiguresVersion func(context.Context) (string, error)
 	RebuildEvery   time.Duration
 	Logger         *slog.Logger
@@ -63,6 +64,11 @@ func NewServer(o ServerOptions) *Server {
 func (s *Server) fresh(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// At most one build per RebuildEvery: a busy day of submissions changes the figures
+	// version every few seconds, and each build reads every approved figure.
+	if !s.builtAt.IsZero() && time.Since(s.builtAt) < s.every {
+		return nil
+	}
 	v := ""
 	if s.version != nil {
 		var err error
@@ -72,8 +78,6 @@ func (s *Server) fresh(ctx context.Context) error {
 		if v == s.built && !s.builtAt.IsZero() {
 			return nil
 		}
-	} else if !s.builtAt.IsZero() && time.Since(s.builtAt) < s.every {
-		return nil
 	}
 	o := s.opts
 	o.Now = time.Now()
