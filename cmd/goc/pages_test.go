@@ -3,6 +3,10 @@ package main
 import (
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -10,7 +14,8 @@ import (
 // A new user runs `goc demo` and opens the printed address in a browser: the scoreboard
 // page, on the same port as the API, which keeps its JSON answers.
 func TestDemoServesTheScoreboardBesideTheAPI(t *testing.T) {
-	s := startGoc(t, "demo", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	data := t.TempDir()
+	s := startGoc(t, "demo", "--addr", "127.0.0.1:0", "--data", data)
 	get := func(path string) (int, string, string) {
 		t.Helper()
 		res, err := http.Get(s.url + path)
@@ -33,5 +38,25 @@ func TestDemoServesTheScoreboardBesideTheAPI(t *testing.T) {
 	}
 	if code, _, _ := get("/healthz"); code != 200 {
 		t.Errorf("GET /healthz: %d", code)
+	}
+	// The demo's officer signs in on the page with the token file the banner names, and
+	// the session opens My reports.
+	if !strings.Contains(strings.Join(s.stdout, "\n"), "/signin") {
+		t.Errorf("the demo's banner does not say where to sign in:\n%s", strings.Join(s.stdout, "\n"))
+	}
+	tok, err := os.ReadFile(filepath.Join(data, "tokens", "P20"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	res, err := c.PostForm(s.url+"/signin", url.Values{"token": {strings.TrimSpace(string(tok))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body2, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Request.URL.Path != "/reports/P20" || !strings.Contains(string(body2), "Báo cáo của tôi") {
+		t.Errorf("sign in as the demo officer: %d at %s", res.StatusCode, res.Request.URL.Path)
 	}
 }
