@@ -370,8 +370,9 @@ tokens:
 	stats.print(os.Stdout, values, duration, nReaders, nUploaders, nSubmitters)
 	fmt.Printf("\nserver RSS: %d MiB at start, peak (VmHWM) %d MiB, %d MiB at the end; samples every 0.5 s, max %d MiB\n",
 		rssStart>>10, peak>>10, rssEnd>>10, slices.Max(append(samples, 0))>>10)
-	fmt.Printf("at the end, from /metrics: Go heap in use %d MiB, Go runtime total (go_memstats_sys_bytes) %d MiB; the rest of RSS is outside Go's heap (SQLite's page caches)\n",
-		int64(goMem["go_memstats_heap_inuse_bytes"])>>20, int64(goMem["go_memstats_sys_bytes"])>>20)
+	inuse, idle, released := goMem["go_memstats_heap_inuse_bytes"], goMem["go_memstats_heap_idle_bytes"], goMem["go_memstats_heap_released_bytes"]
+	fmt.Printf("at the end, from /metrics: Go heap in use %d MiB, idle but not yet returned to the OS %d MiB; the rest of RSS is SQLite's caches, stacks and code\n",
+		int64(inuse)>>20, int64(idle-released)>>20)
 	fmt.Printf("acknowledged submissions (201): %d; found in the store after: %d; missing: %d\n",
 		ackCount.Load(), ackCount.Load()-int64(missing), missing)
 	if missing > 0 {

@@ -275,7 +275,7 @@ func (a *app) close() error {
 // apiLimits turns the server's load limits into the API's; zero settings keep the
 // API's defaults.
 func apiLimits(s config.Server) api.Limits {
-	l := api.Limits{UploadBudget: s.UploadBudget, SmallUpload: s.SmallUpload, SmallUploadBudget: s.SmallUploadBudget, HeavyReads: s.HeavyReads}
+	l := api.Limits{UploadBudget: s.UploadBudget, SmallUpload: s.SmallUpload, SmallUploadBudget: s.SmallUploadBudget, HeavyReads: s.HeavyReads, Exports: s.Exports}
 	perSecond := func(rate float64, seconds int) limit.Options {
 		if rate <= 0 {
 			return limit.Options{}

@@ -155,8 +155,8 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/v1/agencies/{code}/card", s.heavy(s.getAgencyCard))
 	route("GET /api/v1/reports/ranking.xlsx", s.heavy(s.getRankingWorkbook))
 	route("GET /api/v1/reports/agency.xlsx", s.heavy(s.getAgencyCardWorkbook))
-	route("GET /api/v1/reports/export.xlsx", s.heavy(s.getExport))
-	route("GET /api/v1/reports/export.csv", s.heavy(s.getExport))
+	route("GET /api/v1/reports/export.xlsx", s.export(s.getExport))
+	route("GET /api/v1/reports/export.csv", s.export(s.getExport))
 	route("GET /api/v1/series", s.heavy(s.getSeries))
 	route("GET /api/v1/whoami", s.whoami)
 	// The contract: the OpenAPI description and the page that renders it.

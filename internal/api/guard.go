@@ -41,6 +41,11 @@ type Limits struct {
 	// waits for the CPU, until they all time out, while a quick refusal keeps the
 	// others fast.
 	HeavyReads int
+	// Exports is how many raw exports (/api/v1/reports/export.csv|xlsx) stream at once
+	// (default 1), apart from HeavyReads: an export of a whole indicator runs for as long
+	// as the store is large, and must not hold the slots of the pages. One more gets 429
+	// with Retry-After at once.
+	Exports int
 	// WritesPerAddr limits submissions per client address (default 10 a second, bursts
 	// of 60); WritesPerToken per token (default 5 a second, bursts of 30).
 	WritesPerAddr, WritesPerToken limit.Options
@@ -65,6 +70,7 @@ type guard struct {
 	smallMax    int64               // the largest small submission
 	wait        time.Duration
 	reads       *semaphore.Weighted // heavy reads at once
+	exports     *semaphore.Weighted // raw exports at once
 	addrWrites  *limit.Limiter
 	tokenWrites *limit.Limiter
 	authFails   *limit.Limiter
@@ -84,6 +90,9 @@ func newGuard(l Limits, now func() time.Time) *guard {
 		l.SmallUploadBudget = DefaultSmallUploadBudget
 	}
 	l.SmallUpload = min(l.SmallUpload, l.SmallUploadBudget)
+	if l.Exports <= 0 {
+		l.Exports = 1
+	}
 	if l.HeavyReads <= 0 {
 		l.HeavyReads = max(2, runtime.GOMAXPROCS(0)/2)
 	}
@@ -106,6 +115,7 @@ func newGuard(l Limits, now func() time.Time) *guard {
 		smallMax:    l.SmallUpload,
 		wait:        l.UploadWait,
 		reads:       semaphore.NewWeighted(int64(l.HeavyReads)),
+		exports:     semaphore.NewWeighted(int64(l.Exports)),
 		addrWrites:  limit.New(def(l.WritesPerAddr, 100*time.Millisecond, 60)),
 		tokenWrites: limit.New(def(l.WritesPerToken, 200*time.Millisecond, 30)),
 		authFails:   limit.New(def(l.AuthFailures, 6*time.Second, 10)),
@@ -219,13 +229,22 @@ func (s *Server) releaseShare(u heldShare) {
 // and serving every other request; this one is refused so that it does not slow down
 // those already being read, and a client retrying after a second will be served.
 func (s *Server) heavy(h http.HandlerFunc) http.HandlerFunc {
+	return s.slots(s.guard.reads, "heavy_reads", h)
+}
+
+// export runs h when the export slot is free (see Limits.Exports), as heavy does.
+func (s *Server) export(h http.HandlerFunc) http.HandlerFunc {
+	return s.slots(s.guard.exports, "exports", h)
+}
+
+func (s *Server) slots(sem *semaphore.Weighted, name string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !s.guard.reads.TryAcquire(1) {
-			s.metrics.RateLimited.WithLabelValues("heavy_reads").Inc()
+		if !sem.TryAcquire(1) {
+			s.metrics.RateLimited.WithLabelValues(name).Inc()
 			limit.TooMany(w, time.Second)
 			return
 		}
-		defer s.guard.reads.Release(1)
+		defer sem.Release(1)
 		h(w, r)
 	}
 }

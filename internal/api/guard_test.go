@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -128,60 +127,81 @@ func TestASmallSubmissionIsStoredWhileLargeUploadsHoldTheWholeBudget(t *testing.
 	}
 }
 
-func TestHeavyReadsBeyondTheirLimitGet429AtOnceWhileLightReadsGoOn(t *testing.T) {
-	// The completeness handler reads the clock before the store; the gated clock holds
-	// that one read in progress until the test lets it go.
-	entered, release := make(chan struct{}), make(chan struct{})
-	var gate sync.Once
-	var armed atomic.Bool
-	clock := func() time.Time {
-		if armed.Load() {
-			gate.Do(func() {
-				close(entered)
-				<-release
+func TestHeavyReadsAndExportsBeyondTheirLimitsGet429AtOnceWhileOthersGoOn(t *testing.T) {
+	tests := []struct {
+		name    string
+		held    string   // read held in progress, in the only slot of its kind
+		refused []string // answered 429 at once meanwhile
+		served  []string // answered 200 meanwhile
+	}{
+		{"heavy read held", "/api/v1/completeness?period=2025-Q3",
+			[]string{"/api/v1/observations?history=true", "/api/v1/probes", "/api/v1/progress?indicator=dossiers_fully_online"},
+			[]string{"/healthz", "/api/v1/indicators", "/api/v1/agencies", "/api/v1/reports/export.csv?indicator=dossiers_fully_online&from=2025&to=2025"}},
+		{"export held", "/api/v1/reports/export.csv?indicator=dossiers_fully_online&from=2025&to=2025",
+			[]string{"/api/v1/reports/export.xlsx?indicator=dossiers_fully_online&from=2025&to=2025"},
+			[]string{"/healthz", "/api/v1/observations?history=true", "/api/v1/completeness?period=2025-Q3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Both held reads read the clock before the store; the gated clock holds the
+			// first such read in progress until the test lets it go.
+			entered, release := make(chan struct{}), make(chan struct{})
+			var armed atomic.Bool
+			clock := func() time.Time {
+				// Only the first reader of the armed clock waits; later ones go on.
+				if armed.CompareAndSwap(true, false) {
+					close(entered)
+					<-release
+				}
+				return testNow
+			}
+			f := newFixture(t, false, func(o *api.Options) {
+				o.Now = clock
+				o.Limits = api.Limits{HeavyReads: 1, Exports: 1}
 			})
-		}
-		return testNow
-	}
-	f := newFixture(t, false, func(o *api.Options) {
-		o.Now = clock
-		o.Limits = api.Limits{HeavyReads: 1}
-	})
-	armed.Store(true)
-	first := make(chan int, 1)
-	go func() {
-		resp, err := http.Get(f.srv.URL + "/api/v1/completeness?period=2025-Q3")
-		if err != nil {
-			first <- 0
-			return
-		}
-		// The whole body: its end is sent after the handler gave its slot back.
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		first <- resp.StatusCode
-	}()
-	<-entered
-	for _, path := range []string{"/api/v1/observations?history=true", "/api/v1/reports/export.csv?indicator=dossiers_fully_online", "/api/v1/probes"} {
-		resp, err := http.Get(f.srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
-			t.Errorf("GET %s while the one heavy slot is taken: %d Retry-After %q, want 429 with Retry-After", path, resp.StatusCode, resp.Header.Get("Retry-After"))
-		}
-	}
-	for _, path := range []string{"/healthz", "/api/v1/indicators", "/api/v1/agencies"} {
-		if code := f.get(t, path, nil); code != http.StatusOK {
-			t.Errorf("GET %s while the heavy slot is taken: %d, want 200", path, code)
-		}
-	}
-	close(release)
-	if code := <-first; code != http.StatusOK {
-		t.Fatalf("the held completeness read: %d, want 200", code)
-	}
-	if code := f.get(t, "/api/v1/observations?history=true", nil); code != http.StatusOK {
-		t.Errorf("observations once the slot is free: %d, want 200", code)
+			armed.Store(true)
+			first := make(chan int, 1)
+			go func() {
+				resp, err := http.Get(f.srv.URL + tt.held)
+				if err != nil {
+					first <- 0
+					return
+				}
+				// The whole body: its end is sent after the handler gave its slot back.
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				first <- resp.StatusCode
+			}()
+			select {
+			case <-entered:
+			case code := <-first:
+				t.Fatalf("GET %s: %d without reading the clock: nothing held", tt.held, code)
+			}
+			for _, path := range tt.refused {
+				resp, err := http.Get(f.srv.URL + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+					t.Errorf("GET %s while its one slot is taken: %d Retry-After %q, want 429 with Retry-After", path, resp.StatusCode, resp.Header.Get("Retry-After"))
+				}
+			}
+			for _, path := range tt.served {
+				if code := f.get(t, path, nil); code != http.StatusOK {
+					t.Errorf("GET %s meanwhile: %d, want 200", path, code)
+				}
+			}
+			close(release)
+			if code := <-first; code != http.StatusOK {
+				t.Fatalf("the held read: %d, want 200", code)
+			}
+			for _, path := range tt.refused {
+				if code := f.get(t, path, nil); code != http.StatusOK {
+					t.Errorf("GET %s once the slot is free: %d, want 200", path, code)
+				}
+			}
+		})
 	}
 }
 

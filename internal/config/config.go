@@ -110,6 +110,8 @@ type Server struct {
 	// probes, rankings, progress) run at once (0: half the CPUs, at least 2); one
 	// more gets 429 with Retry-After at once.
 	HeavyReads int
+	// Exports is how many raw exports stream at once (0: 1).
+	Exports int
 	// WritesPerSecondPerAddress and WritesPerSecondPerToken limit submissions (0: the
 	// API's defaults, 10 and 5), with bursts of six seconds' worth.
 	WritesPerSecondPerAddress, WritesPerSecondPerToken float64

@@ -61,7 +61,7 @@ func TestInvalidConfigsReportTheirMistakeWithItsLine(t *testing.T) {
 		path string
 		msg  string
 	}{
-		{"invalid-unknown-key.yml", 2, "server.adress", "unknown key; known keys here: addr, auth_failures_per_minute, heavy_reads, location, max_submission_bytes, read_timeout, small_upload, small_upload_budget, upload_budget, write_timeout, writes_per_second_per_address, writes_per_second_per_token"},
+		{"invalid-unknown-key.yml", 2, "server.adress", "unknown key; known keys here: addr, auth_failures_per_minute, exports, heavy_reads, location, max_submission_bytes, read_timeout, small_upload, small_upload_budget, upload_budget, write_timeout, writes_per_second_per_address, writes_per_second_per_token"},
 		{"invalid-addr.yml", 2, "server.addr", `"localhost" is not host:port`},
 		{"invalid-duration.yml", 3, "server.read_timeout", `"15" is not a duration`},
 		{"invalid-negative-duration.yml", 2, "server.write_timeout", `"-5s" must be positive`},

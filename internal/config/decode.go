@@ -210,6 +210,7 @@ func (d *decoder) server(n *yaml.Node, path string, s *Server) {
 		"small_upload":                  setting(d, &s.SmallUpload, parsePositiveSize),
 		"small_upload_budget":           setting(d, &s.SmallUploadBudget, parsePositiveSize),
 		"heavy_reads":                   setting(d, &s.HeavyReads, parsePositiveInt),
+		"exports":                       setting(d, &s.Exports, parsePositiveInt),
 		"writes_per_second_per_address": setting(d, &s.WritesPerSecondPerAddress, parsePositiveRate),
 		"writes_per_second_per_token":   setting(d, &s.WritesPerSecondPerToken, parsePositiveRate),
 		"auth_failures_per_minute":      setting(d, &s.AuthFailuresPerMinute, parsePositiveRate),

@@ -23,7 +23,7 @@ type Metrics struct {
 	SubmissionsRejected *prometheus.CounterVec
 	StoreErrors         *prometheus.CounterVec
 	// RateLimited counts requests refused to protect the server, by limit
-	// (writes_per_address, writes_per_token, auth_failures, upload_budget, heavy_reads).
+	// (writes_per_address, writes_per_token, auth_failures, upload_budget, heavy_reads, exports).
 	RateLimited *prometheus.CounterVec
 }
 
@@ -55,7 +55,7 @@ func New() *Metrics {
 		}, []string{"op"}),
 		RateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "goc_rate_limited_total",
-			Help: "Requests refused with 429 or 503 to protect the server, by limit (writes_per_address, writes_per_token, auth_failures, upload_budget, heavy_reads).",
+			Help: "Requests refused with 429 or 503 to protect the server, by limit (writes_per_address, writes_per_token, auth_failures, upload_budget, heavy_reads, exports).",
 		}, []string{"limit"}),
 	}
 	reg.MustRegister(
