@@ -31,7 +31,7 @@ type layer struct {
 var layers = []layer{
 	{"domain", []string{"indicators"}, nil, false},
 	{"leaves", []string{"api", "internal/secret", "internal/redact", "internal/outbound", "internal/auth",
-		"internal/limit", "internal/metrics", "internal/progress", "internal/redistest",
+		"internal/limit", "internal/metrics", "internal/termbar", "internal/redistest",
 		"collectors/probe/probetest", "internal/store/influx/influxtest", "internal/web/webtest"}, nil, false},
 	{"intake", []string{"internal/intake", "internal/submission"}, []string{"domain"}, false},
 	{"collect", []string{"collectors"}, []string{"domain", "leaves", "intake"}, false},

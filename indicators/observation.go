@@ -70,6 +70,3 @@ func eqPtr(a, b *float64) bool {
 	}
 	return *a == *b
 }
-
-// F returns a pointer to v: a shorthand for optional numerators and denominators.
-func F(v float64) *float64 { return &v }

@@ -405,7 +405,7 @@ func ComputeRanking(in RankingInput, m RankingMethod) Ranking {
 		}
 		if m.Normalisation == ZScore {
 			mean, sd := meanSD(xs)
-			ri.Mean, ri.SD = F(mean), F(sd)
+			ri.Mean, ri.SD = new(mean), new(sd)
 			for _, a := range in.Agencies {
 				if v, ok := in.Values[ind.Code][a]; ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
 					n.vals[a] = sign * (v - mean) / sd
@@ -419,7 +419,7 @@ func ComputeRanking(in RankingInput, m RankingMethod) Ranking {
 			if hi == lo { // trimming can close the gap; fall back to the full range
 				lo, hi = slices.Min(xs), slices.Max(xs)
 			}
-			ri.Low, ri.High = F(lo), F(hi)
+			ri.Low, ri.High = new(lo), new(hi)
 			for _, a := range in.Agencies {
 				if v, ok := in.Values[ind.Code][a]; ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
 					s := (v - lo) / (hi - lo)
@@ -520,7 +520,7 @@ func ComputeRanking(in RankingInput, m RankingMethod) Ranking {
 	for i := range entries {
 		e := &entries[i]
 		if c, ok := composite[e.Agency]; ok {
-			e.Score = F(Round(c, ScoreDecimals))
+			e.Score = new(Round(c, ScoreDecimals))
 		}
 		// Published to DetailDecimals: the composite above used the unrounded values.
 		for k, v := range e.Normalised {

@@ -165,9 +165,9 @@ func TestRollUpOfASingleChildEqualsTheChild(t *testing.T) {
 		case Ratio:
 			den := float64(1 + rng.IntN(100000))
 			num := math.Floor(rng.Float64() * den)
-			o.Numerator, o.Denominator, o.Value = F(num), F(den), 100*num/den
+			o.Numerator, o.Denominator, o.Value = new(num), new(den), 100*num/den
 		case WeightedMean:
-			o.Value, o.Denominator = rng.Float64()*100, F(float64(1+rng.IntN(5000)))
+			o.Value, o.Denominator = rng.Float64()*100, new(float64(1 + rng.IntN(5000)))
 		default:
 			o.Value = rng.NormFloat64() * 1000
 		}

@@ -106,7 +106,7 @@ func parseOwn(ind *Indicator, p period.Period, code, s string) (Observation, err
 		if err1 != nil || err2 != nil {
 			return o, fmt.Errorf("own %s: %q is not numerator/denominator", code, s)
 		}
-		o.Numerator, o.Denominator = F(n), F(d)
+		o.Numerator, o.Denominator = new(n), new(d)
 		if d != 0 {
 			o.Value = n / d
 			if ind.Unit == Percent {
@@ -120,7 +120,7 @@ func parseOwn(ind *Indicator, p period.Period, code, s string) (Observation, err
 		if err1 != nil || err2 != nil {
 			return o, fmt.Errorf("own %s: %q is not 'value of weight'", code, s)
 		}
-		o.Value, o.Denominator = v, F(w)
+		o.Value, o.Denominator = v, new(w)
 	default:
 		v, err := num(s)
 		if err != nil {
@@ -183,7 +183,7 @@ func ratioIndicator() *Indicator {
 }
 
 func obs(agency string, n, d float64) Observation {
-	return Observation{SeriesKey: SeriesKey{Agency: agency}, Value: n / d * 100, Numerator: F(n), Denominator: F(d)}
+	return Observation{SeriesKey: SeriesKey{Agency: agency}, Value: n / d * 100, Numerator: new(n), Denominator: new(d)}
 }
 
 func TestRollUpOfNationalRatioMatchesRatioOfAllLeafSums(t *testing.T) {

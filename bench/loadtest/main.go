@@ -115,7 +115,7 @@ func build(ctx context.Context, path string, n int) error {
 			num := float64(40 + (i*7)%50)
 			batch = append(batch, indicators.Observation{
 				SeriesKey: indicators.SeriesKey{Indicator: ind, Agency: fmt.Sprintf("U%05d", ag), Period: p},
-				Value:     num, Numerator: indicators.F(num), Denominator: indicators.F(100),
+				Value:     num, Numerator: new(num), Denominator: new(100.0),
 				Source: indicators.FromSubmission, Submitter: "bench", ReceivedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 			})
 			if len(batch) == cap(batch) {

@@ -15,8 +15,8 @@ import (
 	"github.com/g-oc/goc/internal/auth"
 	"github.com/g-oc/goc/internal/config"
 	"github.com/g-oc/goc/internal/demo"
-	"github.com/g-oc/goc/internal/progress"
 	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/termbar"
 )
 
 // demoTokenAgencies are the agencies `goc demo` prints submission tokens for: a
@@ -194,7 +194,7 @@ func loadDemoHistory(ctx context.Context, a *app, e *env) error {
 		return approveDemoHistory(ctx, a)
 	}
 	obs := demo.History(a.catalogue, a.registry, time.Now())
-	bar := progress.New(e.stderr, "nạp dữ liệu mẫu / loading demo history", int64(len(obs)))
+	bar := termbar.New(e.stderr, "nạp dữ liệu mẫu / loading demo history", int64(len(obs)))
 	const batch = 5000
 	for i := 0; i < len(obs); i += batch {
 		part := obs[i:min(i+batch, len(obs))]

@@ -12,9 +12,9 @@ import (
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/config"
 	"github.com/g-oc/goc/internal/intake"
-	"github.com/g-oc/goc/internal/progress"
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/submission"
+	"github.com/g-oc/goc/internal/termbar"
 )
 
 const importUsage = `goc import FILE --config FILE [--dry-run] [--submitter NAME]
@@ -69,7 +69,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	}
 	defer a.close()
 
-	var bar *progress.Bar
+	var bar *termbar.Bar
 	var last int64
 	advance := func(n int64) {
 		bar.Add(n - last)
@@ -78,10 +78,10 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	// The file goes through intake's one entry point, as a submission does; only the
 	// limits are an operator's.
 	fileFormat := intake.CSV
-	bar = progress.New(e.stderr, "nhập/importing "+filepath.Base(file)+" (bytes)", info.Size())
+	bar = termbar.New(e.stderr, "nhập/importing "+filepath.Base(file)+" (bytes)", info.Size())
 	if *format == "xlsx" {
 		fileFormat = intake.XLSX
-		bar = progress.New(e.stderr, "nhập/importing "+filepath.Base(file)+" (rows)", 0)
+		bar = termbar.New(e.stderr, "nhập/importing "+filepath.Base(file)+" (rows)", 0)
 	}
 	read := func(h intake.Handler) error {
 		f, err := os.Open(file)

@@ -18,8 +18,8 @@ import (
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/config"
-	"github.com/g-oc/goc/internal/progress"
 	"github.com/g-oc/goc/internal/query"
+	"github.com/g-oc/goc/internal/termbar"
 	"github.com/g-oc/goc/reports"
 )
 
@@ -567,7 +567,7 @@ reading one indicator-year at a time so memory stays bounded; a progress bar on 
 		if err != nil {
 			return err
 		}
-		bar := progress.New(e.stderr, "xuất dữ liệu, khối chỉ tiêu×năm / exporting, indicator-year chunks", int64(len(plan)))
+		bar := termbar.New(e.stderr, "xuất dữ liệu, khối chỉ tiêu×năm / exporting, indicator-year chunks", int64(len(plan)))
 		for _, c := range plan {
 			obs, err := s.ExportChunk(ctx, c)
 			if err != nil {

@@ -19,7 +19,7 @@ import (
 
 	"github.com/g-oc/goc/internal/api"
 	"github.com/g-oc/goc/internal/intake"
-	"github.com/g-oc/goc/internal/progress"
+	"github.com/g-oc/goc/internal/termbar"
 )
 
 // Exit codes of goc submit beyond 0 (stored), 1 (refused: fix the file) and 2 (usage).
@@ -160,9 +160,9 @@ func send(ctx context.Context, e *env, target, ct, token, key, file string, body
 			fmt.Fprintf(e.stderr, "gửi lại / retrying (%d): %v\n", attempt, last)
 		}
 		var r io.Reader = bytes.NewReader(body)
-		var bar *progress.Bar
+		var bar *termbar.Bar
 		if len(body) > 1<<20 {
-			bar = progress.New(e.stderr, "gửi/uploading "+filepath.Base(file), int64(len(body)))
+			bar = termbar.New(e.stderr, "gửi/uploading "+filepath.Base(file), int64(len(body)))
 			r = &barReader{r: r, bar: bar}
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, r)
@@ -199,7 +199,7 @@ func send(ctx context.Context, e *env, target, ct, token, key, file string, body
 
 type barReader struct {
 	r   io.Reader
-	bar *progress.Bar
+	bar *termbar.Bar
 }
 
 func (b *barReader) Read(p []byte) (int, error) {

@@ -194,12 +194,12 @@ func Summarise(p period.Period, loc *time.Location, cat *indicators.Catalogue, r
 		}
 		ratio := func(ind string, num, den int) {
 			if den > 0 {
-				add(ind, round4(100*float64(num)/float64(den)), indicators.F(float64(num)), indicators.F(float64(den)))
+				add(ind, round4(100*float64(num)/float64(den)), new(float64(num)), new(float64(den)))
 			}
 		}
 		ratio(IndUptime, s.Successes, s.Probes)
 		if m, ok := s.Median(); ok {
-			add(IndLatency, round4(m), nil, indicators.F(float64(s.Successes)))
+			add(IndLatency, round4(m), nil, new(float64(s.Successes)))
 		}
 		ratio(IndHTTPS, s.HTTPS, s.Portals)
 		ratio(IndTLS, s.TLSValid, s.Portals)

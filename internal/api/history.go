@@ -47,7 +47,7 @@ func (s *Server) withPrevious(ctx context.Context, q store.Query, obs []indicato
 			}
 		}
 		if p != nil {
-			out[i].PreviousValue = indicators.F(p.Value)
+			out[i].PreviousValue = new(p.Value)
 			out[i].PreviousNumerator, out[i].PreviousDenominator = p.Numerator, p.Denominator
 			out[i].PreviousSubmitter = p.Submitter
 		}

@@ -118,7 +118,7 @@ func agencyHistory(ind *indicators.Indicator, prof profile, reg *indicators.Regi
 					den = fixedDen
 				}
 				num := math.Round(den * share / 100)
-				o.Numerator, o.Denominator = indicators.F(num), indicators.F(den)
+				o.Numerator, o.Denominator = new(num), new(den)
 				o.Value = round2(100 * num / den)
 			} else {
 				o.Value = round2(share)

@@ -71,10 +71,10 @@ func probeHistory(cat *indicators.Catalogue, reg *indicators.Registry, now, rece
 				})
 			}
 			ratio := func(ind string, num, den float64) {
-				add(ind, round2(100*num/den), indicators.F(num), indicators.F(den))
+				add(ind, round2(100*num/den), new(num), new(den))
 			}
 			ratio("portal_uptime", s.ok, s.probes)
-			add("portal_latency_median", math.Round(s.median/s.ok*1000)/1000, nil, indicators.F(s.ok))
+			add("portal_latency_median", math.Round(s.median/s.ok*1000)/1000, nil, new(s.ok))
 			ratio("portal_https", s.https, s.seen)
 			ratio("portal_tls_valid", s.tls, s.seen)
 			ratio("portal_ipv6", s.ipv6, s.seen)

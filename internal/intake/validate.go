@@ -497,7 +497,7 @@ func (v *Validator) figures(n int, r Row, ind *indicators.Indicator) (o indicato
 				// The stored value is the one computed from the parts, which is what a
 				// roll-up of this agency alone gives; a typed value is only checked.
 				val, valOK = ratio, true
-				o.Numerator, o.Denominator = indicators.F(num), indicators.F(den)
+				o.Numerator, o.Denominator = new(num), new(den)
 			}
 		}
 	} else {
@@ -512,7 +512,7 @@ func (v *Validator) figures(n int, r Row, ind *indicators.Indicator) (o indicato
 			if den <= 0 {
 				v.problemAt(n, r.Denominator, colDenominator, msgZeroWeight)
 			} else {
-				o.Denominator = indicators.F(den)
+				o.Denominator = new(den)
 			}
 		}
 		if !r.Value.Set {

@@ -32,7 +32,7 @@ func TestCompletenessSaysWhoIsOnTimeLateAndMissing(t *testing.T) {
 		t.Helper()
 		_, err := st.WriteObservations(ctx, []indicators.Observation{{
 			SeriesKey: indicators.SeriesKey{Indicator: code, Agency: agency, Period: p},
-			Value:     num, Numerator: indicators.F(num), Denominator: indicators.F(100),
+			Value:     num, Numerator: new(num), Denominator: new(100.0),
 			Source: indicators.FromSubmission, Submitter: "test", ReceivedAt: at,
 		}})
 		if err != nil {
@@ -136,7 +136,7 @@ func TestCompletenessReadsReportsByChunksOfAgenciesAndPagesTheList(t *testing.T)
 	add := func(agency string, at time.Time) {
 		obs = append(obs, indicators.Observation{
 			SeriesKey: indicators.SeriesKey{Indicator: "dossiers_fully_online", Agency: agency, Period: p},
-			Value:     50, Numerator: indicators.F(50), Denominator: indicators.F(100),
+			Value:     50, Numerator: new(50.0), Denominator: new(100.0),
 			Source: indicators.FromSubmission, Submitter: "test", ReceivedAt: at,
 		})
 	}

@@ -163,7 +163,7 @@ func TestRankingFlagsMissingDataAndNeverCountsItAsZero(t *testing.T) {
 	var obs []indicators.Observation
 	add := func(agency, code string, v float64) {
 		obs = append(obs, indicators.Observation{SeriesKey: indicators.SeriesKey{Indicator: code, Agency: agency, Period: p},
-			Value: v, Numerator: indicators.F(v), Denominator: indicators.F(100), Source: indicators.FromSubmission, Submitter: "test"})
+			Value: v, Numerator: new(v), Denominator: new(100.0), Source: indicators.FromSubmission, Submitter: "test"})
 	}
 	// Five yearly indicators; Lạng Sơn has all, Hà Nội misses one (20%), Cao Bằng three.
 	codes := []string{"sat_digital_services", "ps_nonstate_delivery", "open_data_agencies", "inspections_digital", "officials_digital_skills"}
@@ -218,7 +218,7 @@ func TestChangeFromLastYearComparesTheSameIndicators(t *testing.T) {
 	var obs []indicators.Observation
 	add := func(agency, code, p string, v float64) {
 		obs = append(obs, indicators.Observation{SeriesKey: indicators.SeriesKey{Indicator: code, Agency: agency, Period: period.MustParse(p)},
-			Value: v, Numerator: indicators.F(v), Denominator: indicators.F(100), Source: indicators.FromSubmission, Submitter: "test"})
+			Value: v, Numerator: new(v), Denominator: new(100.0), Source: indicators.FromSubmission, Submitter: "test"})
 	}
 	// Officials trained: reported both years, Lạng Sơn ahead. Open data: reported in 2024
 	// only, Cao Bằng far ahead; it must not decide the 2024 ranks the change is taken from.

@@ -13,7 +13,7 @@ func TestCheckObservationRefusesWhatNoBackendCanKeep(t *testing.T) {
 	good := func() indicators.Observation {
 		return indicators.Observation{
 			SeriesKey: indicators.SeriesKey{Indicator: "dossiers_online", Agency: "P01", Period: period.MustParse("2025-09")},
-			Value:     61, Numerator: indicators.F(61), Denominator: indicators.F(100),
+			Value:     61, Numerator: new(61.0), Denominator: new(100.0),
 			Source: indicators.FromSubmission, Submitter: "officer \"p01\"\nline two",
 		}
 	}
@@ -32,8 +32,8 @@ func TestCheckObservationRefusesWhatNoBackendCanKeep(t *testing.T) {
 		{"month 13", func(o *indicators.Observation) { o.Period = period.Period{Kind: period.Month, Year: 2025, Index: 13} }},
 		{"unknown source", func(o *indicators.Observation) { o.Source = "rumour" }},
 		{"NaN value", func(o *indicators.Observation) { o.Value = math.NaN() }},
-		{"infinite numerator", func(o *indicators.Observation) { o.Numerator = indicators.F(math.Inf(1)) }},
-		{"NaN denominator", func(o *indicators.Observation) { o.Denominator = indicators.F(math.NaN()) }},
+		{"infinite numerator", func(o *indicators.Observation) { o.Numerator = new(math.Inf(1)) }},
+		{"NaN denominator", func(o *indicators.Observation) { o.Denominator = new(math.NaN()) }},
 		{"received in 1800", func(o *indicators.Observation) { o.ReceivedAt = time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC) }},
 	}
 	for _, tc := range tests {

@@ -1,6 +1,6 @@
-// Package progress draws a progress bar for long jobs when stderr is a terminal, and
+// Package termbar draws a progress bar for long jobs when stderr is a terminal, and
 // stays quiet (one summary line) when it is not, so logs and CI output stay readable.
-package progress
+package termbar
 
 import (
 	"fmt"

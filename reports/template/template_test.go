@@ -24,7 +24,7 @@ func makeTemplate(t *testing.T, agency, per string) ([]byte, Spec) {
 	spec := Spec{
 		Agency: a, Period: p, Indicators: ListIndicators(cat, a, p),
 		Previous: map[string]indicators.Observation{
-			"dossiers_fully_online": {Value: 51.2, Numerator: indicators.F(512), Denominator: indicators.F(1000)},
+			"dossiers_fully_online": {Value: 51.2, Numerator: new(512.0), Denominator: new(1000.0)},
 		},
 		Deadline:  p.End(time.UTC).AddDate(0, 0, 15),
 		Generated: now, Generator: "G-OC test",

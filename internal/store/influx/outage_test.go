@@ -131,7 +131,7 @@ func submission(n int) []indicators.Observation {
 	mk := func(agency string, p period.Period, v float64) indicators.Observation {
 		return indicators.Observation{
 			SeriesKey: indicators.SeriesKey{Indicator: "dossiers_fully_online", Agency: agency, Period: p},
-			Value:     v, Numerator: indicators.F(v), Denominator: indicators.F(100),
+			Value:     v, Numerator: new(v), Denominator: new(100.0),
 			Source: indicators.FromSubmission, Submitter: "officer-" + agency,
 		}
 	}

@@ -41,7 +41,7 @@ func TestAwkwardCodesAndTextsRoundTripThroughInfluxDB(t *testing.T) {
 	// Numbers at the edges of what a float64 holds.
 	obs = append(obs, indicators.Observation{
 		SeriesKey: indicators.SeriesKey{Indicator: "edge", Agency: "A", Period: period.MustParse("2025")},
-		Value:     1e300, Numerator: indicators.F(-1e-300), Denominator: indicators.F(0.1 + 0.2),
+		Value:     1e300, Numerator: new(-1e-300), Denominator: new(0.1 + 0.2),
 		Source: indicators.FromComputed,
 	})
 	written, err := s.WriteObservations(ctx, obs)

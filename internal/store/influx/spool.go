@@ -241,10 +241,10 @@ func scanObs(sc scanner) (indicators.Observation, error) {
 	o.Source = indicators.Source(source)
 	o.ReceivedAt = time.Unix(0, received).UTC()
 	if numerator.Valid {
-		o.Numerator = indicators.F(numerator.Float64)
+		o.Numerator = new(numerator.Float64)
 	}
 	if denom.Valid {
-		o.Denominator = indicators.F(denom.Float64)
+		o.Denominator = new(denom.Float64)
 	}
 	return o, nil
 }
@@ -708,7 +708,7 @@ func clonePtr(f *float64) *float64 {
 	if f == nil {
 		return nil
 	}
-	return indicators.F(*f)
+	return new(*f)
 }
 
 // newBatchID returns a random UUID (version 4).

@@ -252,14 +252,14 @@ func asFloatPtr(v any) *float64 {
 	if v == nil {
 		return nil
 	}
-	return indicators.F(asFloat(v))
+	return new(asFloat(v))
 }
 
 func clonePtr(f *float64) *float64 {
 	if f == nil {
 		return nil
 	}
-	return indicators.F(*f)
+	return new(*f)
 }
 
 func nullable(f *float64) any {

@@ -24,8 +24,8 @@ func BenchWriteObservations(b *testing.B, s store.Store, size int) {
 			batch[i] = indicators.Observation{
 				SeriesKey:   indicators.SeriesKey{Indicator: "bench", Agency: AgencyCode(i), Period: per},
 				Value:       float64(i%100) + 0.5,
-				Numerator:   indicators.F(float64(i % 100)),
-				Denominator: indicators.F(100),
+				Numerator:   new(float64(i % 100)),
+				Denominator: new(100.0),
 				Source:      indicators.FromSubmission,
 				Submitter:   "bench",
 			}

@@ -53,8 +53,8 @@ func (b Bulk) Observations() []indicators.Observation {
 				out = append(out, indicators.Observation{
 					SeriesKey:   indicators.SeriesKey{Indicator: IndicatorCode(ind), Agency: AgencyCode(ag), Period: per},
 					Value:       100 * num / den,
-					Numerator:   indicators.F(num),
-					Denominator: indicators.F(den),
+					Numerator:   new(num),
+					Denominator: new(den),
 					Source:      src,
 					Submitter:   "officer-" + AgencyCode(ag),
 					ReceivedAt:  at.Add(time.Duration(ag) * time.Second),

@@ -25,7 +25,7 @@ func ob(indicator, agency, per string, value float64) indicators.Observation {
 // ratio builds a submitted ratio observation with numerator and denominator.
 func ratio(indicator, agency, per string, num, den float64) indicators.Observation {
 	o := ob(indicator, agency, per, 100*num/den)
-	o.Numerator, o.Denominator = indicators.F(num), indicators.F(den)
+	o.Numerator, o.Denominator = new(num), new(den)
 	return o
 }
 

@@ -144,7 +144,7 @@ func testRepeatIsIdempotent(t *testing.T, open Opener) {
 		{"same figures from another submitter", with(base, func(o *indicators.Observation) { o.Submitter = "someone-else" }), 1},
 		{"same figures with a caller batch", with(base, func(o *indicators.Observation) { o.Batch = "resend" }), 1},
 		{"another value", with(base, func(o *indicators.Observation) { o.Value = 60.1 }), 2},
-		{"another numerator", with(base, func(o *indicators.Observation) { o.Numerator = indicators.F(601) }), 2},
+		{"another numerator", with(base, func(o *indicators.Observation) { o.Numerator = new(601.0) }), 2},
 		{"no denominator", with(base, func(o *indicators.Observation) { o.Denominator = nil }), 2},
 		{"another source", with(base, func(o *indicators.Observation) { o.Source = indicators.FromFeed }), 2},
 	}
@@ -197,8 +197,8 @@ func testAllOrNothing(t *testing.T, open Opener) {
 		{"NaN value", func(o *indicators.Observation) { o.Value = math.NaN() }},
 		{"infinite value", func(o *indicators.Observation) { o.Value = math.Inf(1) }},
 		{"negative infinite value", func(o *indicators.Observation) { o.Value = math.Inf(-1) }},
-		{"NaN numerator", func(o *indicators.Observation) { o.Numerator = indicators.F(math.NaN()) }},
-		{"infinite denominator", func(o *indicators.Observation) { o.Denominator = indicators.F(math.Inf(1)) }},
+		{"NaN numerator", func(o *indicators.Observation) { o.Numerator = new(math.NaN()) }},
+		{"infinite denominator", func(o *indicators.Observation) { o.Denominator = new(math.Inf(1)) }},
 		{"unknown source", func(o *indicators.Observation) { o.Source = "rumour" }},
 		{"empty source", func(o *indicators.Observation) { o.Source = "" }},
 	}
