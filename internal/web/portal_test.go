@@ -347,3 +347,25 @@ func TestFailedSignInsAreRateLimitedPerClient(t *testing.T) {
 		t.Errorf("after a minute the right token signs in: %q", res.Header.Get("Location"))
 	}
 }
+
+// Every signed-in page has all its labels in both languages (a missing one shows as
+// "??key").
+func TestSignedInPagesHaveEveryLabelInBothLanguages(t *testing.T) {
+	p := newPortal(t)
+	officer, reviewer := p.client(t), p.client(t)
+	officer.signIn(officerToken)
+	reviewer.signIn(reviewerToken)
+	for _, lang := range []string{"vi", "en"} {
+		h := http.Header{"Cookie": {"goc_lang=" + lang}}
+		for _, c := range []struct {
+			b    *browserless
+			path string
+		}{{officer, "/reports/P20"}, {officer, "/reports/P20/2026-Q3"}, {reviewer, "/review?state=all"}, {reviewer, "/review/P20/2026-Q3"}, {p.client(t), "/signin?expired=1"}} {
+			res, body := c.b.do(http.MethodGet, c.path, nil, h)
+			if res.StatusCode != http.StatusOK || strings.Contains(body, "??") {
+				i := strings.Index(body, "??")
+				t.Errorf("%s %s: %d, missing label near %q", lang, c.path, res.StatusCode, body[max(0, i):min(len(body), max(0, i)+40)])
+			}
+		}
+	}
+}
