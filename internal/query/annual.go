@@ -8,14 +8,8 @@ import (
 	"time"
 
 	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/internal/store"
 )
-
-// dataVersioner is the store capability behind the figure cache: a value that changes
-// whenever anything an observation read could see changes (a new revision, an
-// approval). A store without it gets every figure computed afresh from its history.
-type dataVersioner interface {
-	FiguresVersion(ctx context.Context) (string, error)
-}
 
 // figureCache keeps, per indicator, every agency's yearly figures rolled up from the
 // whole history, stamped with the store's data version: progress of one agency or of
@@ -59,7 +53,10 @@ func newFigureCache() *figureCache {
 // level) for one indicator, and false when they cannot be cached: the store keeps no
 // data version.
 func (s *Service) figures(ctx context.Context, ind *indicators.Indicator, level indicators.Level) (map[string]*agencyFigures, bool, error) {
-	dv, ok := s.store.(dataVersioner)
+	// The figures version changes whenever anything an observation read could see
+	// changes (a new revision, an approval); a store without it gets every figure
+	// computed afresh from its history.
+	dv, ok := s.store.(store.FiguresVersioner)
 	if !ok || s.cache == nil || !s.cacheable() {
 		return nil, false, nil
 	}

@@ -169,7 +169,7 @@ func (s *Service) AgencyCard(ctx context.Context, code string, method indicators
 
 	card.UptimeTo = now
 	card.UptimeFrom = now.Add(-UptimeWindow)
-	if _, ok := s.store.(latestProbeReader); ok {
+	if _, ok := s.store.(store.LatestProbeReader); ok {
 		card.ProbesAvailable = true
 		portals, asOf, err := s.portalUptime(ctx, code)
 		if err != nil {

@@ -11,13 +11,6 @@ import (
 	"github.com/g-oc/goc/internal/store"
 )
 
-// latestProbeReader is what the portal list needs at least from a store: the
-// latest-result table, one scan however many portals there are. A store that also
-// keeps uptime windows (store.ProbeStatusReader) gives them in the same read.
-type latestProbeReader interface {
-	LatestProbes(ctx context.Context) ([]indicators.ProbeResult, error)
-}
-
 // ProbeFilter selects portals. Empty fields do not filter.
 type ProbeFilter struct {
 	// Agency keeps the portals of this agency and every agency below it.
@@ -205,7 +198,9 @@ func (s *Service) portalStatuses(ctx context.Context) ([]PortalStatus, time.Time
 		}
 		return out, st.AsOf, nil
 	}
-	pr, ok := s.store.(latestProbeReader)
+	// At least the latest-result table, one scan however many portals there are; a
+	// store that also keeps uptime windows (store.ProbeStatusReader) gave them above.
+	pr, ok := s.store.(store.LatestProbeReader)
 	if !ok {
 		return nil, time.Time{}, errNoProbes
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
+	"github.com/g-oc/goc/internal/store"
 )
 
 // rankingCacheSize bounds how many rankings are kept. A deployment asks for a handful
@@ -52,7 +53,7 @@ func newRankingCache() *rankingCache {
 // data version however many requests wait for it; false when it cannot be kept.
 // Callers treat the report as read-only (Rounded copies what it changes).
 func (s *Service) cachedRanking(ctx context.Context, req RankingRequest, complete bool, compute func(context.Context) (*RankingReport, error)) (*RankingReport, bool, error) {
-	dv, ok := s.store.(dataVersioner)
+	dv, ok := s.store.(store.FiguresVersioner)
 	if !ok || s.rankings == nil || !s.cacheable() || req.Provenance {
 		return nil, false, nil
 	}
