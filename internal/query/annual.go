@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/store"
 )
 
@@ -96,13 +97,15 @@ func (s *Service) figures(ctx context.Context, ind *indicators.Indicator, level 
 	return e.series, true, nil
 }
 
-// computeFigures reads the indicator once and rolls it up for every agency in the
-// registry (or for the country alone at a level).
+// figuresFromYear is the first year computeFigures reads on its own: everything before
+// it is read in one chunk (digital-government figures before 2000 are few, if any).
+const figuresFromYear = 2000
+
+// computeFigures rolls the indicator up for every agency in the registry (or for the
+// country alone at a level), reading it a year of periods at a time: a figure of a
+// period needs only that period's observations, and a year of them is what memory
+// holds, however many years the store keeps.
 func (s *Service) computeFigures(ctx context.Context, ind *indicators.Indicator, level indicators.Level) (map[string]*agencyFigures, error) {
-	byPeriod, err := s.ownByPeriod(ctx, ind)
-	if err != nil {
-		return nil, err
-	}
 	var codes []string
 	if level == "" {
 		for _, a := range s.registry.All() {
@@ -115,26 +118,53 @@ func (s *Service) computeFigures(ctx context.Context, ind *indicators.Indicator,
 		codes = []string{s.registry.Root()}
 	}
 	out := make(map[string]*agencyFigures, len(codes))
-	for _, code := range codes {
-		values := s.rollUpSeries(ind, byPeriod, code, level)
-		if len(values) == 0 {
+	seen := make(map[string]map[indicators.Source]bool, len(codes))
+	yearStart := func(y int) time.Time { return period.Period{Kind: period.Year, Year: y, Index: 1}.Start(nil) }
+	// Chunks: before figuresFromYear, each year to this one, then this year and later
+	// (periods a clock slightly behind the data may hold).
+	last := max(s.now().Year(), figuresFromYear)
+	for y := figuresFromYear - 1; y <= last; y++ {
+		var from, to time.Time
+		switch {
+		case y < figuresFromYear:
+			to = yearStart(figuresFromYear)
+		case y == last:
+			from = yearStart(y)
+		default:
+			from, to = yearStart(y), yearStart(y+1)
+		}
+		byPeriod, err := s.ownByPeriodIn(ctx, ind, from, to)
+		if err != nil {
+			return nil, err
+		}
+		if len(byPeriod) == 0 {
 			continue
 		}
-		f := &agencyFigures{Annual: indicators.AnnualPoints(values)}
-		seen := map[indicators.Source]bool{}
-		for _, v := range values {
-			for _, from := range v.From {
-				o := byPeriod[v.Period][from]
-				if !seen[o.Source] {
-					seen[o.Source] = true
-					f.Sources = append(f.Sources, o.Source)
-				}
-				if o.ReceivedAt.After(f.Cutoff) {
-					f.Cutoff = o.ReceivedAt
+		for _, code := range codes {
+			values := s.rollUpSeries(ind, byPeriod, code, level)
+			if len(values) == 0 {
+				continue
+			}
+			f := out[code]
+			if f == nil {
+				f = &agencyFigures{}
+				out[code] = f
+				seen[code] = map[indicators.Source]bool{}
+			}
+			f.Annual = append(f.Annual, indicators.AnnualPoints(values)...)
+			for _, v := range values {
+				for _, from := range v.From {
+					o := byPeriod[v.Period][from]
+					if !seen[code][o.Source] {
+						seen[code][o.Source] = true
+						f.Sources = append(f.Sources, o.Source)
+					}
+					if o.ReceivedAt.After(f.Cutoff) {
+						f.Cutoff = o.ReceivedAt
+					}
 				}
 			}
 		}
-		out[code] = f
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -139,5 +140,56 @@ func TestProgressKeptBetweenRequestsEqualsProgressRecomputed(t *testing.T) {
 			t.Fatal(err)
 		}
 		compare("after round " + string(rune('1'+round)) + " of new revisions")
+	}
+}
+
+// yearReads is the real store with a record of each observation read: the widest span
+// of period starts it asked for and the most observations one read returned.
+type yearReads struct {
+	*countingStore
+	mu      sync.Mutex
+	unbound int // reads with no start or no end bound
+	most    int
+}
+
+func (y *yearReads) Observations(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
+	obs, err := y.countingStore.Observations(ctx, q)
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	before2000 := q.From.IsZero() && !q.To.After(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
+	if !before2000 && (q.From.IsZero() || q.To.IsZero() || q.To.Sub(q.From) > 366*24*time.Hour) {
+		y.unbound++
+	}
+	y.most = max(y.most, len(obs))
+	return obs, err
+}
+
+// TestKeptFiguresAreComputedAYearAtATime holds the memory of the yearly figures to a
+// year of observations whatever the history: computing them reads the indicator one
+// year of periods at a time (the current year open-ended, for figures dated ahead of
+// the clock), never the whole history at once.
+func TestKeptFiguresAreComputedAYearAtATime(t *testing.T) {
+	ctx := context.Background()
+	cat, reg := indicators.DefaultCatalogue(), indicators.DefaultRegistry()
+	st := &yearReads{countingStore: openStore(t, demo.History(cat, reg, testNow))}
+	q := query.New(st, cat, reg, func() time.Time { return testNow }).PublicView()
+	const code = "dossiers_fully_online"
+	all, err := st.Store.Observations(ctx, store.Query{Indicators: []string{code}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := q.ProgressOfAll(ctx, code, 2025, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 {
+		t.Fatal("no progress computed")
+	}
+	// The demo's quarterly history runs 2019-2026: a year holds about an eighth of it.
+	if st.most == 0 || st.most > len(all)/4 {
+		t.Errorf("one read returned %d of the indicator's %d observations: the figures were not read a year at a time", st.most, len(all))
+	}
+	if st.unbound > 1 {
+		t.Errorf("%d reads spanned more than a year (one, the current year onwards, may)", st.unbound)
 	}
 }

@@ -103,7 +103,13 @@ func (s *Service) rollUpSeries(ind *indicators.Indicator, byPeriod ownObservatio
 // ownByPeriod loads the latest revision of every agency's own observations of one
 // indicator in one query, grouped by period.
 func (s *Service) ownByPeriod(ctx context.Context, ind *indicators.Indicator) (ownObservations, error) {
-	obs, err := s.read(ctx, store.Query{Indicators: []string{ind.Code}})
+	return s.ownByPeriodIn(ctx, ind, time.Time{}, time.Time{})
+}
+
+// ownByPeriodIn is ownByPeriod for the periods that start in [from, to); a zero bound
+// does not bound.
+func (s *Service) ownByPeriodIn(ctx context.Context, ind *indicators.Indicator, from, to time.Time) (ownObservations, error) {
+	obs, err := s.read(ctx, store.Query{Indicators: []string{ind.Code}, From: from, To: to})
 	if err != nil {
 		return nil, fmt.Errorf("read observations of %s: %w", ind.Code, err)
 	}
