@@ -167,7 +167,7 @@ func TestRollUpOfASingleChildEqualsTheChild(t *testing.T) {
 			num := math.Floor(rng.Float64() * den)
 			o.Numerator, o.Denominator, o.Value = new(num), new(den), 100*num/den
 		case WeightedMean:
-			o.Value, o.Denominator = rng.Float64()*100, new(float64(1 + rng.IntN(5000)))
+			o.Value, o.Denominator = rng.Float64()*100, new(float64(1+rng.IntN(5000)))
 		default:
 			o.Value = rng.NormFloat64() * 1000
 		}
