@@ -31,6 +31,7 @@ import (
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/api"
+	"github.com/g-oc/goc/internal/apiparts"
 	"github.com/g-oc/goc/internal/auth"
 	"github.com/g-oc/goc/internal/demo"
 	"github.com/g-oc/goc/internal/metrics"
@@ -99,7 +100,7 @@ func run(portals, days int, interval time.Duration, clients, requests int, dir s
 		return err
 	}
 	m := metrics.New()
-	apiSrv := api.New(api.Options{Query: q, Writer: st, Pinger: st, Auth: tokens, Metrics: m, Now: clock})
+	apiSrv := api.New(api.Options{Query: q, Writer: st, Pinger: st, Auth: tokens, Metrics: m, Now: clock, Workbooks: apiparts.Workbooks{}})
 	// The pages as `goc serve` runs them on SQLite: figures reused until the store's
 	// figures version changes, portal status for at most 10 s.
 	o := web.Options{Query: q.PublicView(), Metrics: m, Now: clock}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/api"
+	"github.com/g-oc/goc/internal/apiparts"
 	"github.com/g-oc/goc/internal/auth"
 	"github.com/g-oc/goc/internal/config"
 	"github.com/g-oc/goc/internal/limit"
@@ -165,7 +166,7 @@ func (a *app) serve(ctx context.Context, tokens *auth.Keyring, e *env, banner fu
 		MaxSubmissionBytes: a.cfg.Server.MaxSubmissionBytes, Location: a.cfg.Server.Location,
 		Ranking: a.cfg.Ranking.Method(),
 		DueDays: a.cfg.Submissions.DueDays, OutlierDeviations: a.cfg.Submissions.OutlierDeviations,
-		Feeds: col.puller, Limits: apiLimits(a.cfg.Server),
+		Feeds: apiparts.Feeds(col.puller), Workbooks: apiparts.Workbooks{}, Limits: apiLimits(a.cfg.Server),
 	})
 	dueDays := api.DefaultDueDays()
 	for k, v := range a.cfg.Submissions.DueDays {

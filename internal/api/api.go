@@ -50,6 +50,7 @@ type Server struct {
 	loc      *time.Location
 	ranking  indicators.RankingMethod
 	feeds    FeedStatuses
+	files    Workbooks
 	sub      submissionSettings
 	guard    *guard
 	// approvals is the review workflow; the Writer's own when it keeps one.
@@ -75,6 +76,9 @@ type Options struct {
 	Ranking indicators.RankingMethod
 	// Feeds reports the KPI feeds for GET /api/v1/feeds; none when nil.
 	Feeds FeedStatuses
+	// Workbooks makes the ranking and card workbooks, raw exports and submission
+	// templates (apiparts.Workbooks); those routes answer 503 when nil.
+	Workbooks Workbooks
 	// DueDays are the days after a period's end its reports are due, by periodicity
 	// (completeness, template deadlines); DefaultDueDays for those not given.
 	DueDays map[period.Kind]int
@@ -96,7 +100,7 @@ type Options struct {
 func New(o Options) *Server {
 	s := &Server{query: o.Query, writer: o.Writer, pinger: o.Pinger, auth: o.Auth, metrics: o.Metrics,
 		log: o.Logger, now: o.Now, maxBytes: o.MaxSubmissionBytes, loc: o.Location, ranking: o.Ranking,
-		feeds: o.Feeds}
+		feeds: o.Feeds, files: o.Workbooks}
 	if s.ranking.Normalisation == "" {
 		s.ranking = indicators.DefaultRankingMethod()
 	}
@@ -126,6 +130,18 @@ func New(o Options) *Server {
 	return s
 }
 
+// withFiles answers 503 on a download route when the server was built without
+// Workbooks, rather than failing on a nil interface.
+func (s *Server) withFiles(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.files == nil {
+			writeError(w, http.StatusServiceUnavailable, "tải tệp chưa được cấu hình trên máy chủ này / downloads are not configured on this server")
+			return
+		}
+		h(w, r)
+	}
+}
+
 // Handler is the whole API with its routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -148,15 +164,15 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/v1/observations", s.heavy(s.listObservations))
 	route("GET /api/v1/progress", s.heavy(s.getProgress))
 	route("GET /api/v1/completeness", s.heavy(s.getCompleteness))
-	route("GET /api/v1/templates", s.getTemplate)
+	route("GET /api/v1/templates", s.withFiles(s.getTemplate))
 	route("GET /api/v1/probes", s.heavy(s.listProbes))
 	route("GET /api/v1/feeds", s.listFeeds)
 	route("GET /api/v1/rankings", s.heavy(s.getRankings))
 	route("GET /api/v1/agencies/{code}/card", s.heavy(s.getAgencyCard))
-	route("GET /api/v1/reports/ranking.xlsx", s.heavy(s.getRankingWorkbook))
-	route("GET /api/v1/reports/agency.xlsx", s.heavy(s.getAgencyCardWorkbook))
-	route("GET /api/v1/reports/export.xlsx", s.export(s.getExport))
-	route("GET /api/v1/reports/export.csv", s.export(s.getExport))
+	route("GET /api/v1/reports/ranking.xlsx", s.heavy(s.withFiles(s.getRankingWorkbook)))
+	route("GET /api/v1/reports/agency.xlsx", s.heavy(s.withFiles(s.getAgencyCardWorkbook)))
+	route("GET /api/v1/reports/export.xlsx", s.export(s.withFiles(s.getExport)))
+	route("GET /api/v1/reports/export.csv", s.export(s.withFiles(s.getExport)))
 	route("GET /api/v1/series", s.heavy(s.getSeries))
 	route("GET /api/v1/whoami", s.whoami)
 	// The contract: the OpenAPI description and the page that renders it.

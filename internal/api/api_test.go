@@ -15,6 +15,7 @@ import (
 	"github.com/g-oc/goc/api/contract"
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/api"
+	"github.com/g-oc/goc/internal/apiparts"
 	"github.com/g-oc/goc/internal/auth"
 	"github.com/g-oc/goc/internal/demo"
 	"github.com/g-oc/goc/internal/metrics"
@@ -80,7 +81,7 @@ func newFixtureWith(t *testing.T, withDemo bool, stOpts []sqlite.Option, opts ..
 	clock := func() time.Time { return testNow }
 	o := api.Options{
 		Query:  query.New(st, cat, reg, clock),
-		Writer: st, Pinger: st, Auth: tokens, Metrics: metrics.New(), Now: clock,
+		Writer: st, Pinger: st, Auth: tokens, Metrics: metrics.New(), Now: clock, Workbooks: apiparts.Workbooks{},
 	}
 	for _, f := range opts {
 		f(&o)

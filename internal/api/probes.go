@@ -4,15 +4,9 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/g-oc/goc/collectors/feed"
 	"github.com/g-oc/goc/internal/query"
 	"github.com/g-oc/goc/internal/redact"
 )
-
-// FeedStatuses reports the state of every configured feed: the collectors' puller.
-type FeedStatuses interface {
-	Statuses() []feed.Status
-}
 
 // listProbes answers GET /api/v1/probes?agency=&up=: the latest probe of each portal,
 // a page at a time in portal order; count, up and down count every page.
@@ -67,7 +61,7 @@ func (s *Server) listFeeds(w http.ResponseWriter, r *http.Request) {
 		writeProblems(w, http.StatusBadRequest, p.probs)
 		return
 	}
-	list := []feed.Status{}
+	list := []FeedStatus{}
 	if s.feeds != nil {
 		list = s.feeds.Statuses()
 	}
@@ -78,7 +72,7 @@ func (s *Server) listFeeds(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	total := len(list)
-	list, next := afterName(list, func(f feed.Status) string { return f.Name }, after, limit)
+	list, next := afterName(list, func(f FeedStatus) string { return f.Name }, after, limit)
 	for i := range list {
 		list[i].URL = redact.URL(list[i].URL)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/g-oc/goc/collectors/feed"
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/api"
+	"github.com/g-oc/goc/internal/apiparts"
 	"github.com/g-oc/goc/internal/metrics"
 	"github.com/g-oc/goc/internal/outbound"
 	"github.com/g-oc/goc/internal/query"
@@ -37,7 +38,7 @@ func collectorServer(t testing.TB) (*httptest.Server, *sqlite.Store, *feed.Pulle
 	m := metrics.New()
 	puller := feed.NewPuller(feed.PullerOptions{Checker: feed.NewChecker(cat, reg, nil, clock), Writer: st,
 		Metrics: feed.NewMetrics(m.Registry), Outbound: outbound.MustPolicy("127.0.0.1/32")}) // the test feeds are on loopback
-	s := api.New(api.Options{Query: query.New(st, cat, reg, clock), Writer: st, Pinger: st, Metrics: m, Now: clock, Feeds: puller})
+	s := api.New(api.Options{Query: query.New(st, cat, reg, clock), Writer: st, Pinger: st, Metrics: m, Now: clock, Feeds: apiparts.Feeds(puller), Workbooks: apiparts.Workbooks{}})
 	srv := httptest.NewServer(contract.Check(t, s.Handler())) // every exchange is checked against api/openapi.yaml
 	t.Cleanup(srv.Close)
 	return srv, st, puller
@@ -254,7 +255,7 @@ func TestProbesAPIHoldsOnePageOfPortalsAndCountsThemAll(t *testing.T) {
 	}
 	st := &pageRecordingStore{Store: db}
 	clock := func() time.Time { return testNow }
-	s := api.New(api.Options{Query: query.New(st, indicators.DefaultCatalogue(), indicators.DefaultRegistry(), clock), Writer: st, Pinger: st, Now: clock})
+	s := api.New(api.Options{Query: query.New(st, indicators.DefaultCatalogue(), indicators.DefaultRegistry(), clock), Writer: st, Pinger: st, Now: clock, Workbooks: apiparts.Workbooks{}})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 

@@ -12,7 +12,6 @@ import (
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/query"
-	"github.com/g-oc/goc/reports"
 )
 
 // rankingRequest reads period, group, normalisation and include from the query string.
@@ -84,14 +83,8 @@ func (s *Server) getRankingWorkbook(w http.ResponseWriter, r *http.Request) {
 		s.reportError(w, "rankings", err)
 		return
 	}
-	f, err := reports.RankingWorkbook(rep.Rounded(s.query.Catalogue()), s.loc)
-	if err != nil {
-		s.reportError(w, "ranking workbook", err)
-		return
-	}
-	defer f.Close()
 	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
+	if err := s.files.RankingWorkbook(&buf, rep.Rounded(s.query.Catalogue()), s.loc); err != nil {
 		s.reportError(w, "ranking workbook", err)
 		return
 	}
@@ -120,14 +113,8 @@ func (s *Server) getAgencyCardWorkbook(w http.ResponseWriter, r *http.Request) {
 		s.reportError(w, "card", err)
 		return
 	}
-	f, err := reports.CardWorkbook(card.Rounded(s.query.Catalogue()), s.loc)
-	if err != nil {
-		s.reportError(w, "card workbook", err)
-		return
-	}
-	defer f.Close()
 	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
+	if err := s.files.CardWorkbook(&buf, card.Rounded(s.query.Catalogue()), s.loc); err != nil {
 		s.reportError(w, "card workbook", err)
 		return
 	}
@@ -178,7 +165,7 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 		format, ctype = "xlsx", xlsxType
 	}
 	reg := s.query.Registry()
-	meta := reports.ExportMeta{
+	meta := ExportMeta{
 		Names: func(c string) string {
 			if a, ok := reg.Get(c); ok {
 				return a.NameVI
@@ -198,7 +185,7 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="goc-export-%s.%s"`, time.Now().Format("20060102-150405"), format))
-	ex, err := reports.NewExporter(format, w, meta)
+	ex, err := s.files.NewExporter(format, w, meta)
 	if err != nil {
 		s.reportError(w, "export", err)
 		return

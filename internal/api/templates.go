@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/g-oc/goc/indicators/period"
-	"github.com/g-oc/goc/reports/template"
 )
 
 // getTemplate makes the Excel template for an agency and period.
@@ -29,8 +28,8 @@ func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request) {
 	if p, err := period.Parse(q.Get("period")); err == nil {
 		due = s.sub.dueDays[p.Kind]
 	}
-	spec, err := template.SpecFor(r.Context(), s.query, q.Get("agency"), q.Get("period"), due, s.loc, s.now())
-	var se *template.SpecError
+	spec, err := s.files.Template(r.Context(), s.query, q.Get("agency"), q.Get("period"), due, s.loc, s.now())
+	var se *TemplateError
 	switch {
 	case errors.As(err, &se):
 		code := http.StatusBadRequest
@@ -47,30 +46,28 @@ func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request) {
 		// Prefilled with what the agency sent for the period: the caller's own
 		// unapproved figures when it is signed in for that agency, else the published.
 		qs := s.query
-		if p, ok, err := s.principal(r); err == nil && ok && s.inScope(p, spec.Agency.Code) {
+		if p, ok, err := s.principal(r); err == nil && ok && s.inScope(p, spec.Agency()) {
 			reg := s.query.Registry()
 			qs = s.query.For(AudienceOf(reg, reg.Root(), p))
 		}
-		codes := make([]string, len(spec.Indicators))
-		for i, ind := range spec.Indicators {
-			codes[i] = ind.Code
-		}
-		if spec.Current, err = qs.PreviousValues(r.Context(), spec.Agency.Code, spec.Period, codes); err != nil {
+		current, err := qs.PreviousValues(r.Context(), spec.Agency(), spec.Period(), spec.Codes())
+		if err != nil {
 			s.queryError(w, "template", err)
 			return
 		}
+		spec.Prefill(current)
 	} else if v != "" && v != "false" {
 		writeProblems(w, http.StatusBadRequest, []Problem{{Field: "prefill", Reason: "phải là true hoặc false / must be true or false, not " + v}})
 		return
 	}
 	var b bytes.Buffer
-	if err := template.Write(&b, spec); err != nil {
+	if err := spec.Write(&b); err != nil {
 		s.log.Error("make template", "err", err)
 		writeError(w, http.StatusInternalServerError, "lỗi máy chủ / server error: "+err.Error())
 		return
 	}
 	w.Header().Set("Content-Type", ContentTypeXLSX)
-	w.Header().Set("Content-Disposition", `attachment; filename="`+template.FileName(spec.Agency.Code, spec.Period)+`"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+spec.FileName()+`"`)
 	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b.Bytes())

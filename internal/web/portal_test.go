@@ -17,6 +17,7 @@ import (
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/api"
+	"github.com/g-oc/goc/internal/apiparts"
 	"github.com/g-oc/goc/internal/auth"
 	"github.com/g-oc/goc/internal/demo"
 	"github.com/g-oc/goc/internal/limit"
@@ -108,7 +109,7 @@ func newPortal(t testing.TB) *portal {
 	q := query.New(st, cat, reg, c.Now)
 	keys := auth.NewKeyring(tokenSet(t, true), c.Now, nil)
 	m := metrics.New()
-	apiSrv := api.New(api.Options{Query: q, Writer: st, Pinger: st, Auth: keys, Metrics: m, Now: c.Now})
+	apiSrv := api.New(api.Options{Query: q, Writer: st, Pinger: st, Auth: keys, Metrics: m, Now: c.Now, Workbooks: apiparts.Workbooks{}})
 	apiHandler := apiSrv.Handler()
 	pages, err := web.New(web.Options{Query: q.PublicView(), Metrics: m, Now: c.Now,
 		FiguresVersion: st.FiguresVersion, CacheFor: time.Hour,

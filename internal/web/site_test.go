@@ -16,6 +16,7 @@ import (
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/api"
+	"github.com/g-oc/goc/internal/apiparts"
 	"github.com/g-oc/goc/internal/auth"
 	"github.com/g-oc/goc/internal/demo"
 	"github.com/g-oc/goc/internal/metrics"
@@ -64,7 +65,7 @@ func newSiteWith(t testing.TB, cache bool) *site {
 		t.Fatal(err)
 	}
 	m := metrics.New()
-	apiSrv := api.New(api.Options{Query: q, Writer: st, Pinger: st, Auth: tokens, Metrics: m, Now: clock})
+	apiSrv := api.New(api.Options{Query: q, Writer: st, Pinger: st, Auth: tokens, Metrics: m, Now: clock, Workbooks: apiparts.Workbooks{}})
 	o := web.Options{Query: q.PublicView(), Metrics: m, Now: clock}
 	if cache {
 		o.FiguresVersion, o.CacheFor = st.FiguresVersion, time.Hour
