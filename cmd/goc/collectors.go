@@ -17,7 +17,6 @@ import (
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/config"
 	"github.com/g-oc/goc/internal/outbound"
-	"github.com/g-oc/goc/internal/secret"
 	"github.com/g-oc/goc/internal/store"
 )
 
@@ -62,8 +61,7 @@ func (a *app) probeJobs(now time.Time) []schedule.ProbeJob {
 		if iv == 0 {
 			iv = p.Interval
 		}
-		jobs = append(jobs, schedule.ProbeJob{Interval: iv, Target: probe.Target{
-			URL: t.URL, Agency: t.Agency, Expect: t.Expect, HTTPURL: t.HTTPURL, Checks: t.Checks}})
+		jobs = append(jobs, schedule.ProbeJob{Interval: iv, Target: t})
 		listed[t.URL] = true
 	}
 	if p.RegistryPortals {
@@ -78,28 +76,11 @@ func (a *app) probeJobs(now time.Time) []schedule.ProbeJob {
 	return jobs
 }
 
+// feedJobs schedules the configured feeds; the puller takes each as it was written.
 func feedJobs(fs []config.Feed) []schedule.FeedJob {
 	out := make([]schedule.FeedJob, 0, len(fs))
 	for _, f := range fs {
-		out = append(out, schedule.FeedJob{Interval: f.Interval, Feed: &feed.Feed{
-			Name: f.Name, URL: f.URL, Format: feed.Format(f.Format), Timeout: f.Timeout, MaxBytes: f.MaxBytes,
-			Token: f.Token.Reveal(), Username: f.Username, Password: f.Password.Reveal(), QuerySecrets: revealAll(f.QuerySecrets),
-			Agency: f.Agency, Indicator: f.Indicator, Period: f.Period,
-			Records: f.Records, Sheet: f.Sheet,
-			Fields: feed.Fields{Indicator: f.Fields.Indicator, Agency: f.Fields.Agency, Period: f.Fields.Period,
-				Value: f.Fields.Value, Numerator: f.Fields.Numerator, Denominator: f.Fields.Denominator},
-		}})
-	}
-	return out
-}
-
-func revealAll(m map[string]secret.Secret) map[string]string {
-	if len(m) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v.Reveal()
+		out = append(out, schedule.FeedJob{Interval: f.Interval, Feed: new(feed.Feed(f))})
 	}
 	return out
 }

@@ -28,6 +28,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/g-oc/goc/collectors/feed/feedconfig"
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/intake"
 	"github.com/g-oc/goc/internal/outbound"
@@ -35,51 +36,26 @@ import (
 )
 
 // Format is how a feed's payload is written.
-type Format string
+type Format = feedconfig.Format
 
 // Formats, each read by intake's reader of the same name.
 const (
-	JSON       Format = Format(intake.JSON)
-	CSV        Format = Format(intake.CSV)
-	Prometheus Format = Format(intake.Prometheus)
-	XLSX       Format = Format(intake.XLSX)
+	JSON       = feedconfig.JSON
+	CSV        = feedconfig.CSV
+	Prometheus = feedconfig.Prometheus
+	XLSX       = feedconfig.XLSX
 )
 
 // Formats lists every format.
-func Formats() []Format { return []Format{JSON, CSV, Prometheus, XLSX} }
+func Formats() []Format { return feedconfig.Formats() }
 
 // Fields name where each part of a value sits in a record (see intake.Fields).
-type Fields = intake.Fields
+type Fields = feedconfig.Fields
 
-// Feed is one configured feed.
-type Feed struct {
-	// Name identifies the feed in logs, metrics and the API; it is the submitter of
-	// its observations ("feed:NAME").
-	Name   string
-	URL    string
-	Format Format
-	// Timeout bounds the whole pull: connect, download and reading (default 30 s).
-	Timeout time.Duration
-	// MaxBytes caps the payload (default 10 MiB).
-	MaxBytes int64
-	// Token, when set, is sent as "Authorization: Bearer TOKEN".
-	Token string
-	// Username and Password, when Password is set, are sent as HTTP basic
-	// authentication.
-	Username, Password string
-	// QuerySecrets are added to the URL's query for the request only: the URL shown
-	// (API, logs) never carries them.
-	QuerySecrets map[string]string
-	// Agency, Indicator and Period apply to records that do not name their own.
-	Agency, Indicator, Period string
-	// Records is, for JSON, the dotted path of the list of records ("" for a document
-	// that is itself the list); for Prometheus, the metric name prefix that marks
-	// G-OC figures (other families are ignored).
-	Records string
-	// Sheet is the XLSX sheet to read; empty means the first.
-	Sheet  string
-	Fields Fields
-}
+// Feed is one configured feed: the configuration's own type, so a feed is pulled
+// as it was written (a conversion, not a copy field by field). Its secrets are
+// revealed only when the request is made.
+type Feed feedconfig.Feed
 
 // Submitter is what a feed's observations carry as their submitter.
 func (f *Feed) Submitter() string { return "feed:" + f.Name }
@@ -344,16 +320,16 @@ func (p *Puller) pull(ctx context.Context, f *Feed, st *feedState) (result strin
 	}
 	req.Header.Set("User-Agent", "G-OC-feed/1")
 	req.Header.Set("Accept", accept(f.Format))
-	if f.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+f.Token)
+	if !f.Token.IsZero() {
+		req.Header.Set("Authorization", "Bearer "+f.Token.Reveal())
 	}
-	if f.Password != "" {
-		req.SetBasicAuth(f.Username, f.Password)
+	if !f.Password.IsZero() {
+		req.SetBasicAuth(f.Username, f.Password.Reveal())
 	}
 	if len(f.QuerySecrets) > 0 {
 		q := req.URL.Query()
 		for k, v := range f.QuerySecrets {
-			q.Set(k, v)
+			q.Set(k, v.Reveal())
 		}
 		req.URL.RawQuery = q.Encode()
 	}
@@ -459,7 +435,7 @@ func NewChecker(cat *indicators.Catalogue, reg *indicators.Registry, loc *time.L
 
 // Layout is where the feed's records and their parts sit, for intake's readers.
 func (f *Feed) Layout() *intake.Layout {
-	return &intake.Layout{Records: f.Records, Sheet: f.Sheet, Fields: f.Fields,
+	return &intake.Layout{Records: f.Records, Sheet: f.Sheet, Fields: intake.Fields(f.Fields),
 		Agency: f.Agency, Indicator: f.Indicator, Period: f.Period}
 }
 

@@ -20,21 +20,18 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/g-oc/goc/collectors/probe/probeconfig"
 	"github.com/g-oc/goc/internal/outbound"
 	"github.com/g-oc/goc/internal/redact"
 )
 
-// Check names, as a target's `checks` list spells them.
+// Check names, as a target's `checks` list spells them; probeconfig holds them so
+// that the configuration can be checked without the prober.
 const (
-	// CheckHTTP fetches the page: status, phase timings, body, expected content, TLS
-	// facts and the viewport meta tag. Every probe runs it.
-	CheckHTTP = "http"
-	// CheckHTTPSRedirect asks whether plain http:// answers with a redirect to https://.
-	CheckHTTPSRedirect = "https_redirect"
-	// CheckIPv6 looks up AAAA records and fetches the page over IPv6.
-	CheckIPv6 = "ipv6"
-	// CheckDNSSEC validates the portal's DNS zone from a trust anchor down.
-	CheckDNSSEC = "dnssec"
+	CheckHTTP          = probeconfig.CheckHTTP
+	CheckHTTPSRedirect = probeconfig.CheckHTTPSRedirect
+	CheckIPv6          = probeconfig.CheckIPv6
+	CheckDNSSEC        = probeconfig.CheckDNSSEC
 )
 
 // CheckFunc is one kind of check. It fills its own part of r (no two checks write the
@@ -62,20 +59,8 @@ func CheckNames() []string {
 	return out
 }
 
-// Target is one portal to probe.
-type Target struct {
-	URL    string `json:"url"`
-	Agency string `json:"agency,omitempty"`
-	// Expect, when set, is text the page body must contain for the probe to succeed.
-	Expect string `json:"expect,omitempty"`
-	// HTTPURL is the plain-HTTP address whose redirect to HTTPS is checked. Empty means
-	// the target URL with http:// and the default port, which is right for every portal
-	// on standard ports; a test server on a random port names its own.
-	HTTPURL string `json:"http_url,omitempty"`
-	// Checks limits the probe to these checks (CheckHTTP always runs); empty means
-	// every check the Prober has.
-	Checks []string `json:"checks,omitempty"`
-}
+// Target is one portal to probe, as the configuration writes it.
+type Target = probeconfig.Target
 
 // Options configure a Prober.
 type Options struct {
@@ -108,7 +93,7 @@ type Options struct {
 }
 
 // DefaultUserAgent names G-OC to portal operators reading their logs.
-const DefaultUserAgent = "G-OC-probe/1 (he-thong-giam-sat-chinh-phu-so)"
+const DefaultUserAgent = probeconfig.DefaultUserAgent
 
 // Prober runs probes. It holds settings only and is safe for concurrent use.
 type Prober struct {

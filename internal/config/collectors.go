@@ -4,16 +4,14 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/g-oc/goc/collectors/feed"
-	"github.com/g-oc/goc/collectors/probe"
+	"github.com/g-oc/goc/collectors/feed/feedconfig"
+	"github.com/g-oc/goc/collectors/probe/probeconfig"
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/outbound"
 	"github.com/g-oc/goc/internal/redact"
@@ -46,31 +44,15 @@ type Collectors struct {
 	// pairs probes and feeds may reach; every other loopback, private, link-local or
 	// metadata address is refused, by name or by redirect.
 	AllowInternal []string
+
+	// lines maps each setting's path to its line in the file, for the checks made
+	// after loading (CheckAgencies, CheckFeedIndicators).
+	lines map[string]int
 }
 
-// Probes configures portal probes.
-type Probes struct {
-	Interval     time.Duration
-	Timeout      time.Duration
-	MaxBodyBytes int64
-	MaxRedirects int
-	UserAgent    string
-	// Resolver is the DNS server (host:port) for AAAA and DNSSEC lookups; empty means
-	// the first nameserver of /etc/resolv.conf.
-	Resolver string
-	// TrustAnchorsFile holds DNSSEC trust anchors as DS records; empty means the IANA
-	// root anchors. Resolved against the config file's folder.
-	TrustAnchorsFile string
-	// Checks are the checks run on every target that names none; empty means all.
-	Checks []string
-	// RegistryPortals adds the portal of every agency in the registry that exists today.
-	RegistryPortals bool
-	// Retention is how long probe history is kept (0: for ever).
-	Retention time.Duration
-	// Summary writes the monthly portal indicators from probe history.
-	Summary bool
-	Targets []ProbeTarget
-}
+// Probes configures portal probes: the probe collector's own settings type, which
+// validates itself.
+type Probes = probeconfig.Probes
 
 // Policy is the outbound policy of probes and feeds: public addresses, and the internal
 // ones listed in collectors.allow_internal.
@@ -80,49 +62,13 @@ func (c *Collectors) Policy() *outbound.Policy {
 }
 
 // ProbeTarget is one portal to probe.
-type ProbeTarget struct {
-	URL    string
-	Agency string
-	// Expect is text the page must contain; empty checks nothing.
-	Expect string
-	// HTTPURL is the plain-HTTP address checked for a redirect to HTTPS.
-	HTTPURL string
-	// Interval overrides probes.interval when set.
-	Interval time.Duration
-	Checks   []string
+type ProbeTarget = probeconfig.Target
 
-	line int // where the agency is written, for CheckAgencies
-}
-
-// Feed is one KPI feed to pull.
-type Feed struct {
-	Name     string
-	URL      string
-	Format   string
-	Interval time.Duration
-	Timeout  time.Duration
-	MaxBytes int64
-	// Token is sent as a bearer token; Username and Password as HTTP basic
-	// authentication; QuerySecrets are added to the URL's query when the request is
-	// made (a feed that wants ?api_key=): none of them is ever shown.
-	Token        secret.Secret
-	Username     string
-	Password     secret.Secret
-	QuerySecrets map[string]secret.Secret
-	// Agency, Indicator and Period apply to records that do not name their own.
-	Agency, Indicator, Period string
-	// Records is the JSON path of the records, or the Prometheus metric name prefix.
-	Records string
-	Sheet   string
-	Fields  FeedFields
-
-	line, indicatorLine int
-}
+// Feed is one KPI feed to pull: the feed collector's own type, which validates itself.
+type Feed = feedconfig.Feed
 
 // FeedFields name where each part of a value is in a record (key, column or label).
-type FeedFields struct {
-	Indicator, Agency, Period, Value, Numerator, Denominator string
-}
+type FeedFields = feedconfig.Fields
 
 func defaultCollectors() Collectors {
 	return Collectors{
@@ -130,13 +76,10 @@ func defaultCollectors() Collectors {
 		Probes: Probes{
 			Interval: DefaultProbeInterval, Timeout: DefaultProbeTimeout,
 			MaxBodyBytes: DefaultProbeMaxBody, MaxRedirects: DefaultProbeMaxRedirects,
-			UserAgent: probe.DefaultUserAgent, Retention: DefaultProbeRetention, Summary: true,
+			UserAgent: probeconfig.DefaultUserAgent, Retention: DefaultProbeRetention, Summary: true,
 		},
 	}
 }
-
-// feedName is what a feed name may hold: it becomes a metric label and a submitter.
-var feedName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
 func (d *decoder) collectors(n *yaml.Node, path string, c *Collectors) {
 	d.mapping(n, path, fields{
@@ -162,16 +105,41 @@ func (d *decoder) collectors(n *yaml.Node, path string, c *Collectors) {
 			}
 		},
 	})
-	pr := &c.Probes
-	if pr.Timeout > pr.Interval && !d.reported(path+".probes.timeout") && !d.reported(path+".probes.interval") {
-		d.add(d.lineOf(path+".probes.timeout", path+".probes.interval"), path+".probes.timeout",
-			"timeout %s is longer than the interval %s: a slow portal would miss every other probe", pr.Timeout, pr.Interval)
+	c.lines = d.lines
+	// Each collector judges its own settings; what spans the list (a portal or a
+	// feed name given twice) is the file's, judged here with the line of the first.
+	d.merge(c.Probes.Validate(path + ".probes"))
+	for i, f := range c.Feeds {
+		d.merge(f.Validate(fmt.Sprintf("%s.feeds[%d]", path, i)))
 	}
-	for i, t := range pr.Targets {
-		p := fmt.Sprintf("%s.probes.targets[%d].interval", path, i)
-		if t.Interval > 0 && pr.Timeout > t.Interval && !d.reported(p) {
-			d.add(d.lineOf(p), p, "interval %s is shorter than probes.timeout %s", t.Interval, pr.Timeout)
+	d.duplicates(c, path)
+}
+
+// duplicates reports a portal listed twice and a feed name given twice.
+func (d *decoder) duplicates(c *Collectors, path string) {
+	urls := map[string]int{} // url → line of its first use
+	for i, t := range c.Probes.Targets {
+		p := fmt.Sprintf("%s.probes.targets[%d].url", path, i)
+		if t.URL == "" || d.reported(p) {
+			continue
 		}
+		if first, dup := urls[t.URL]; dup {
+			d.add(d.lineAt(p), p, "%s is listed twice; first at line %d", t.URL, first)
+			continue
+		}
+		urls[t.URL] = d.lineAt(p)
+	}
+	names := map[string]int{}
+	for i, f := range c.Feeds {
+		p := fmt.Sprintf("%s.feeds[%d].name", path, i)
+		if f.Name == "" || d.reported(p) {
+			continue
+		}
+		if first, dup := names[f.Name]; dup {
+			d.add(d.lineAt(p), p, "%q already names the feed at line %d", f.Name, first)
+			continue
+		}
+		names[f.Name] = d.lineAt(p)
 	}
 }
 
@@ -203,7 +171,9 @@ func (d *decoder) items(v *yaml.Node, path, what string, item func(n *yaml.Node,
 		return
 	}
 	for i, n := range v.Content {
-		item(resolve(n), fmt.Sprintf("%s[%d]", path, i))
+		p := fmt.Sprintf("%s[%d]", path, i)
+		d.lines[p] = resolve(n).Line
+		item(resolve(n), p)
 	}
 }
 
@@ -217,21 +187,15 @@ func (d *decoder) checks(v *yaml.Node, path string) []string {
 	}
 	var out []string
 	for _, n := range v.Content {
-		s := strings.TrimSpace(resolve(n).Value)
-		if !slices.Contains(probe.CheckNames(), s) {
-			d.add(n.Line, path, "unknown check %q; known: %s", s, strings.Join(probe.CheckNames(), ", "))
-			continue
-		}
-		out = append(out, s)
+		out = append(out, strings.TrimSpace(resolve(n).Value))
 	}
 	return out
 }
 
 func (d *decoder) targets(v *yaml.Node, path string) []ProbeTarget {
 	var out []ProbeTarget
-	urls := map[string]int{} // url → line of its first use
 	d.items(v, path, "targets", func(n *yaml.Node, p string) {
-		t := ProbeTarget{line: n.Line}
+		var t ProbeTarget
 		if !d.mapping(n, p, fields{
 			"url":      setting(d, &t.URL, parsePortalURL),
 			"agency":   d.text(&t.Agency),
@@ -242,19 +206,6 @@ func (d *decoder) targets(v *yaml.Node, path string) []ProbeTarget {
 		}) {
 			return
 		}
-		line := func(key string) int { return max(n.Line, d.lineOf(p+"."+key)) }
-		t.line = line("agency")
-		switch first, dup := urls[t.URL]; {
-		case t.URL == "" && !d.reported(p+".url"):
-			d.add(line("url"), p+".url", "required: the portal's address, such as https://langson.gov.vn")
-		case dup && t.URL != "":
-			d.add(line("url"), p+".url", "%s is listed twice; first at line %d", t.URL, first)
-		case t.URL != "":
-			urls[t.URL] = line("url")
-		}
-		if t.Agency == "" {
-			d.add(line("agency"), p+".agency", "required: the code of the agency whose portal it is")
-		}
 		out = append(out, t)
 	})
 	return out
@@ -262,13 +213,12 @@ func (d *decoder) targets(v *yaml.Node, path string) []ProbeTarget {
 
 func (d *decoder) feeds(v *yaml.Node, path string) []Feed {
 	var out []Feed
-	names := map[string]int{}
 	d.items(v, path, "feeds", func(n *yaml.Node, p string) {
-		f := Feed{line: n.Line, Interval: DefaultFeedInterval, Timeout: DefaultFeedTimeout, MaxBytes: DefaultFeedMaxBytes}
+		f := Feed{Interval: DefaultFeedInterval, Timeout: DefaultFeedTimeout, MaxBytes: DefaultFeedMaxBytes}
 		if !d.mapping(n, p, fields{
 			"name":      d.text(&f.Name),
 			"url":       setting(d, &f.URL, parsePortalURL),
-			"format":    setting(d, &f.Format, parseFeedFormat),
+			"format":    d.text((*string)(&f.Format)),
 			"interval":  setting(d, &f.Interval, parseDuration),
 			"timeout":   setting(d, &f.Timeout, parseDuration),
 			"max_bytes": setting(d, &f.MaxBytes, parsePositiveSize),
@@ -313,45 +263,9 @@ func (d *decoder) feeds(v *yaml.Node, path string) []Feed {
 		}) {
 			return
 		}
-		line := func(key string) int { return max(n.Line, d.lineOf(p+"."+key)) }
-		f.line, f.indicatorLine = line("agency"), line("indicator")
-		switch first, dup := names[f.Name]; {
-		case f.Name == "":
-			d.add(line("name"), p+".name", "required: a short name such as lang-son-kpi, used in metrics and the API")
-		case !feedName.MatchString(f.Name):
-			d.add(line("name"), p+".name", "%q: use lowercase letters, digits, '.', '_' and '-' (at most 63)", f.Name)
-		case dup:
-			d.add(line("name"), p+".name", "%q already names the feed at line %d", f.Name, first)
-		default:
-			names[f.Name] = line("name")
-		}
-		if f.URL == "" && !d.reported(p+".url") {
-			d.add(line("url"), p+".url", "required: where the feed is published")
-		}
-		if f.Format == "" && !d.reported(p+".format") {
-			d.add(line("format"), p+".format", "required: one of %s", formatList())
-		}
-		if f.Timeout > f.Interval && !d.reported(p+".timeout") && !d.reported(p+".interval") {
-			d.add(line("timeout"), p+".timeout", "timeout %s is longer than the interval %s", f.Timeout, f.Interval)
-		}
 		out = append(out, f)
 	})
 	return out
-}
-
-func formatList() string {
-	var s []string
-	for _, f := range feed.Formats() {
-		s = append(s, string(f))
-	}
-	return strings.Join(s, ", ")
-}
-
-func parseFeedFormat(s string) (string, error) {
-	if slices.Contains(feed.Formats(), feed.Format(s)) {
-		return s, nil
-	}
-	return "", fmt.Errorf("unknown format %q; known: %s", s, formatList())
 }
 
 func parsePositiveInt(s string) (int, error) {
@@ -435,12 +349,14 @@ func (c *Collectors) agencies() []agencyRef {
 	var out []agencyRef
 	for i, t := range c.Probes.Targets {
 		if t.Agency != "" {
-			out = append(out, agencyRef{fmt.Sprintf("collectors.probes.targets[%d].agency", i), t.Agency, t.line})
+			p := fmt.Sprintf("collectors.probes.targets[%d].agency", i)
+			out = append(out, agencyRef{p, t.Agency, c.lines[p]})
 		}
 	}
 	for i, f := range c.Feeds {
 		if f.Agency != "" {
-			out = append(out, agencyRef{fmt.Sprintf("collectors.feeds[%d].agency", i), f.Agency, f.line})
+			p := fmt.Sprintf("collectors.feeds[%d].agency", i)
+			out = append(out, agencyRef{p, f.Agency, c.lines[p]})
 		}
 	}
 	return out
@@ -452,8 +368,8 @@ func (c *Collectors) agencies() []agencyRef {
 func (c *Config) CheckFeedIndicators(known func(code string) bool) error {
 	ps := &problems{file: c.file}
 	for i, f := range c.Collectors.Feeds {
-		if f.Indicator != "" && !known(f.Indicator) {
-			ps.add(f.indicatorLine, fmt.Sprintf("collectors.feeds[%d].indicator", i), "unknown indicator %q", f.Indicator)
+		if p := fmt.Sprintf("collectors.feeds[%d].indicator", i); f.Indicator != "" && !known(f.Indicator) {
+			ps.add(c.Collectors.lines[p], p, "unknown indicator %q", f.Indicator)
 		}
 	}
 	return ps.err()

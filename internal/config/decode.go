@@ -269,6 +269,37 @@ func (d *decoder) lineOf(paths ...string) int {
 	return 0
 }
 
+// lineAt is the line of path, or of the nearest setting holding it that was written
+// in the file ("a.b[2].c" → "a.b[2]" → "a.b" → "a"), or 0.
+func (d *decoder) lineAt(path string) int {
+	for p := path; p != ""; {
+		if l := d.lines[p]; l > 0 {
+			return l
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return 0
+}
+
+// merge adds the problems a part of the configuration found in its own settings,
+// each at its line, leaving out those at a setting whose value was already reported
+// as unreadable (a bad value is not reported a second time as a missing one).
+func (d *decoder) merge(found []Problem) {
+	bad := map[string]bool{}
+	for _, p := range d.list {
+		bad[p.Path] = true
+	}
+	for _, p := range found {
+		if !bad[p.Path] {
+			d.add(d.lineAt(p.Path), p.Path, "%s", p.Message)
+		}
+	}
+}
+
 // reported is true when a problem was already found at path, so that a bad value is not
 // reported a second time as a missing one.
 func (d *decoder) reported(path string) bool {

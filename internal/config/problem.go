@@ -5,36 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/g-oc/goc/internal/problem"
 )
 
-// Problem is one mistake in a configuration file, with where it is.
-type Problem struct {
-	// File is the name the file was loaded under.
-	File string
-	// Line is the 1-based line of the offending value, or 0 when the mistake is a
-	// missing key in a section that is itself missing.
-	Line int
-	// Path names the setting, e.g. "tokens[1].sha256".
-	Path string
-	// Message says what is wrong and, where it helps, what is accepted.
-	Message string
-}
-
-// String reads "goc.yaml:12: tokens[1].sha256: must be 64 hex characters".
-func (p Problem) String() string {
-	var b strings.Builder
-	b.WriteString(p.File)
-	if p.Line > 0 {
-		fmt.Fprintf(&b, ":%d", p.Line)
-	}
-	b.WriteString(": ")
-	if p.Path != "" {
-		b.WriteString(p.Path)
-		b.WriteString(": ")
-	}
-	b.WriteString(p.Message)
-	return b.String()
-}
+// Problem is one mistake in a configuration file, with where it is; every part of
+// the configuration reports with the same type.
+type Problem = problem.Problem
 
 // Error holds every problem found in a configuration file, so an operator can fix them
 // all in one pass instead of one per run.
