@@ -26,7 +26,7 @@ fi
 # and reads the pages back with pdftotext and pdfinfo.
 # Carlito has Calibri's metrics (excelize's default font), so LibreOffice lays the sheets
 # out as Excel would; without it Calc falls back to the wider DejaVu Sans.
-if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -q Carlito; then
+if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1 || [ -z "$(fc-list :family=Carlito 2>/dev/null)" ]; then
 	log "installing libreoffice-calc-nogui, poppler-utils and the Carlito font for the print test"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui poppler-utils fonts-dejavu-core fonts-crosextra-carlito >/dev/null
