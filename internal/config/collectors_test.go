@@ -103,3 +103,57 @@ collectors:
 		t.Fatalf("err =\n%v\nwant\n%s", err, want)
 	}
 }
+
+// Each collector judges its own settings and names the place by path; the file's
+// reader puts each at its line, reports no default in place of a value it could not
+// read, and judges what spans the list itself.
+func TestCollectorSettingsAreJudgedOnceEachAtItsLine(t *testing.T) {
+	for _, c := range []struct {
+		name, yaml string
+		want       string
+	}{
+		{"unreadable probe interval: the timeout is not judged against the default", `store: {path: goc.db}
+collectors:
+  probes:
+    interval: often
+    timeout: 2m
+`, `goc.yaml:4: collectors.probes.interval: "often" is not a duration; write e.g. 15s, 2m or 1h30m`},
+		{"unreadable feed interval", `store: {path: goc.db}
+collectors:
+  feeds:
+    - name: kpi
+      url: https://kpi.example.gov.vn/kpi.csv
+      format: csv
+      interval: -1m
+      timeout: 20m
+`, `goc.yaml:7: collectors.feeds[0].interval: "-1m" must be positive`},
+		{"a feed name twice, and a bad name twice reported as bad only", `store: {path: goc.db}
+collectors:
+  feeds:
+    - {name: kpi, url: "https://a.gov.vn/k.csv", format: csv}
+    - {name: kpi, url: "https://b.gov.vn/k.csv", format: csv}
+    - {name: K P I, url: "https://c.gov.vn/k.csv", format: csv}
+    - {name: K P I, url: "https://d.gov.vn/k.csv", format: csv}
+`, `goc.yaml:5: collectors.feeds[1].name: "kpi" already names the feed at line 4
+goc.yaml:6: collectors.feeds[2].name: "K P I": use lowercase letters, digits, '.', '_' and '-' (at most 63)
+goc.yaml:7: collectors.feeds[3].name: "K P I": use lowercase letters, digits, '.', '_' and '-' (at most 63)`},
+		{"a target with nothing: each missing key at the target's line", `store: {path: goc.db}
+collectors:
+  probes:
+    targets:
+      - expect: Lạng Sơn
+        checks:
+          - http
+          - ping
+`, `goc.yaml:5: collectors.probes.targets[0].url: required: the portal's address, such as https://langson.gov.vn
+goc.yaml:5: collectors.probes.targets[0].agency: required: the code of the agency whose portal it is
+goc.yaml:6: collectors.probes.targets[0].checks: unknown check "ping"; known: http, https_redirect, ipv6, dnssec`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("goc.yaml", []byte(c.yaml), t.TempDir())
+			if err == nil || err.Error() != c.want {
+				t.Errorf("err =\n%v\nwant\n%s", err, c.want)
+			}
+		})
+	}
+}

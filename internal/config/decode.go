@@ -286,15 +286,16 @@ func (d *decoder) lineAt(path string) int {
 }
 
 // merge adds the problems a part of the configuration found in its own settings,
-// each at its line, leaving out those at a setting whose value was already reported
-// as unreadable (a bad value is not reported a second time as a missing one).
+// each at its line, leaving out those at (or resting on) a setting whose value was
+// already reported as unreadable: a bad value is not reported a second time as a
+// missing one, nor its default judged in its place.
 func (d *decoder) merge(found []Problem) {
 	bad := map[string]bool{}
 	for _, p := range d.list {
 		bad[p.Path] = true
 	}
 	for _, p := range found {
-		if !bad[p.Path] {
+		if !bad[p.Path] && !slices.ContainsFunc(p.Rests, func(r string) bool { return bad[r] }) {
 			d.add(d.lineAt(p.Path), p.Path, "%s", p.Message)
 		}
 	}

@@ -21,11 +21,21 @@ type Problem struct {
 	Path string
 	// Message says what is wrong and, where it helps, what is accepted.
 	Message string
+	// Rests names the other settings the judgement rests on (a timeout judged
+	// against an interval): when one of them could not be read, its default was
+	// judged instead, so the reader of the file leaves the problem out.
+	Rests []string
 }
 
 // At is a problem at path, its line left for the reader of the file.
 func At(path, format string, args ...any) Problem {
 	return Problem{Path: path, Message: fmt.Sprintf(format, args...)}
+}
+
+// RestingOn is p, judged against the settings at paths too.
+func (p Problem) RestingOn(paths ...string) Problem {
+	p.Rests = append(p.Rests, paths...)
+	return p
 }
 
 // String reads "goc.yaml:12: tokens[1].sha256: must be 64 hex characters".

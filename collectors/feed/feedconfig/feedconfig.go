@@ -90,7 +90,8 @@ func (f Feed) Validate(path string) []problem.Problem {
 		out = append(out, problem.At(path+".format", "unknown format %q; known: %s", f.Format, formatList()))
 	}
 	if f.Timeout > f.Interval {
-		out = append(out, problem.At(path+".timeout", "timeout %s is longer than the interval %s", f.Timeout, f.Interval))
+		out = append(out, problem.At(path+".timeout", "timeout %s is longer than the interval %s", f.Timeout, f.Interval).
+			RestingOn(path+".interval"))
 	}
 	return out
 }

@@ -84,14 +84,16 @@ func (p Probes) Validate(path string) []problem.Problem {
 	var out []problem.Problem
 	if p.Timeout > p.Interval {
 		out = append(out, problem.At(path+".timeout",
-			"timeout %s is longer than the interval %s: a slow portal would miss every other probe", p.Timeout, p.Interval))
+			"timeout %s is longer than the interval %s: a slow portal would miss every other probe", p.Timeout, p.Interval).
+			RestingOn(path+".interval"))
 	}
 	out = append(out, validateChecks(path+".checks", p.Checks)...)
 	for i, t := range p.Targets {
 		q := path + ".targets[" + strconv.Itoa(i) + "]"
 		out = append(out, t.Validate(q)...)
 		if t.Interval > 0 && p.Timeout > t.Interval {
-			out = append(out, problem.At(q+".interval", "interval %s is shorter than probes.timeout %s", t.Interval, p.Timeout))
+			out = append(out, problem.At(q+".interval", "interval %s is shorter than probes.timeout %s", t.Interval, p.Timeout).
+				RestingOn(path+".timeout"))
 		}
 	}
 	return out
