@@ -473,8 +473,15 @@ func (p *replicaPrometheus) checkRunsMatchFarm(t *testing.T, f *farm, killedAt t
 	total, _ := strconv.ParseFloat(sum.Data.Result[0].Value[1].(string), 64)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var want, seen int
+	// A replica has one series per status (success, and fail when a portal failed):
+	// its requests at the farm are counted once, up to the last scrape of any of them.
+	type scraped struct {
+		name     string
+		from, at time.Time
+	}
+	var seen int
 	instances := map[string]string{}
+	upTo := map[string]scraped{} // instance → its replica and the span its series cover
 	for _, r := range series.Data.Result {
 		name := strings.TrimPrefix(r.Metric["replica"], "goc-")
 		if r.Metric["status"] != "success" && r.Metric["status"] != "fail" {
@@ -487,16 +494,20 @@ func (p *replicaPrometheus) checkRunsMatchFarm(t *testing.T, f *farm, killedAt t
 		if name == "c" && first.After(killedAt) {
 			from = killedAt // the restarted replica's series counts from zero again
 		}
-		n := 0
-		for _, h := range f.by[name] {
-			if h.After(from) && !h.After(at) {
-				n++
-			}
+		if s, ok := upTo[r.Metric["instance"]]; !ok || at.After(s.at) {
+			upTo[r.Metric["instance"]] = scraped{name, from, at}
 		}
 		v, _ := strconv.ParseFloat(last[1].(string), 64)
-		want += n
 		seen += int(v)
 		instances[r.Metric["instance"]] = name
+	}
+	want := 0
+	for _, s := range upTo {
+		for _, h := range f.by[s.name] {
+			if h.After(s.from) && !h.After(s.at) {
+				want++
+			}
+		}
 	}
 	t.Logf("Prometheus: sum(last_over_time(%s[10m])) = %.0f over %d replica addresses %v; the farm got %d requests from them up to their last scrapes",
 		runs, total, len(instances), instances, want)
