@@ -101,6 +101,10 @@ type Problem struct {
 	Place  Place
 	Rule   string
 	Reason string
+	// Indicator and Previous are set on an outlier warning: the indicator of the value,
+	// and the agency's figure of the period before, which the value was judged against.
+	Indicator string
+	Previous  *float64
 
 	// row and col order problems as they appear in the file: header problems (row -1)
 	// first, then by row, then by column.
@@ -121,9 +125,11 @@ func (p Problem) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Field string `json:"field"`
 		Place
-		Rule   string `json:"rule"`
-		Reason string `json:"reason"`
-	}{p.Place.String(), p.Place.Resolve(), p.Rule, p.Reason})
+		Rule      string   `json:"rule"`
+		Reason    string   `json:"reason"`
+		Indicator string   `json:"indicator,omitempty"`
+		Previous  *float64 `json:"previous,omitempty"`
+	}{p.Place.String(), p.Place.Resolve(), p.Rule, p.Reason, p.Indicator, p.Previous})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes, so clients such as `goc submit` can show
@@ -131,13 +137,15 @@ func (p Problem) MarshalJSON() ([]byte, error) {
 func (p *Problem) UnmarshalJSON(b []byte) error {
 	var v struct {
 		Place
-		Rule   string `json:"rule"`
-		Reason string `json:"reason"`
+		Rule      string   `json:"rule"`
+		Reason    string   `json:"reason"`
+		Indicator string   `json:"indicator"`
+		Previous  *float64 `json:"previous"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	*p = Problem{Place: v.Place, Rule: v.Rule, Reason: v.Reason}
+	*p = Problem{Place: v.Place, Rule: v.Rule, Reason: v.Reason, Indicator: v.Indicator, Previous: v.Previous}
 	return nil
 }
 

@@ -111,11 +111,15 @@ func Outliers(items []Placed, history func(o indicators.Observation) []float64, 
 		if cok && cdev <= threshold {
 			continue // far from the median, but in step with its own trend
 		}
+		var pr Problem
 		if cok {
-			out = append(out, problemOf(it.At, msgOutlierAndChange, x, it.Obs.Indicator, len(level), med, mad, dev, threshold, change, cmed))
+			pr = problemOf(it.At, msgOutlierAndChange, x, it.Obs.Indicator, len(level), med, mad, dev, threshold, change, cmed)
 		} else {
-			out = append(out, problemOf(it.At, msgOutlier, x, it.Obs.Indicator, len(level), med, mad, dev, threshold))
+			pr = problemOf(it.At, msgOutlier, x, it.Obs.Indicator, len(level), med, mad, dev, threshold)
 		}
+		// A page shows the warning beside the figure it was judged against.
+		pr.Indicator, pr.Previous = it.Obs.Indicator, new(h[len(h)-1])
+		out = append(out, pr)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -52,6 +53,19 @@ func TestOutliersAreJudgedAgainstTheAgencysLastEightPeriods(t *testing.T) {
 	}
 	w := Outliers(item(95), hist, 3)
 	if len(w) != 1 || w[0].Rule != "outlier" || w[0].Place.Path != "values[0].value" || !strings.Contains(w[0].Reason, "8") {
-		t.Errorf("95 after a climb to 55: %v", w)
+		t.Fatalf("95 after a climb to 55: %v", w)
+	}
+	// The warning names its indicator and the figure before it, for a page to show
+	// beside the new value, in the JSON a client reads too.
+	if w[0].Indicator != "x" || w[0].Previous == nil || *w[0].Previous != climb[len(climb)-1] {
+		t.Errorf("the warning names indicator %q and previous %v; want x and %v", w[0].Indicator, w[0].Previous, climb[len(climb)-1])
+	}
+	b, err := json.Marshal(w[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Problem
+	if err := json.Unmarshal(b, &back); err != nil || back.Indicator != "x" || back.Previous == nil || *back.Previous != 55 {
+		t.Errorf("the warning's JSON %s reads back as %+v (%v)", b, back, err)
 	}
 }

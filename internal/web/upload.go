@@ -17,7 +17,6 @@ import (
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/auth"
-	"github.com/g-oc/goc/internal/store"
 )
 
 // maxUploadForm bounds what the upload form may send: the API's own cap on a
@@ -75,9 +74,11 @@ type apiSubmission struct {
 	} `json:"problems"`
 	Total    int `json:"total_problems"`
 	Warnings []struct {
-		Field  string `json:"field"`
-		Rule   string `json:"rule"`
-		Reason string `json:"reason"`
+		Field     string   `json:"field"`
+		Rule      string   `json:"rule"`
+		Reason    string   `json:"reason"`
+		Indicator string   `json:"indicator"`
+		Previous  *float64 `json:"previous"`
 	} `json:"warnings"`
 	Batch     string `json:"batch"`
 	Agency    string `json:"agency"`
@@ -155,9 +156,16 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, p auth.Principal
 		return apiError(ans)
 	case len(out.Warnings) > 0 && len(out.Problems) == 0:
 		for _, w := range out.Warnings {
-			page.Warnings = append(page.Warnings, s.problemRow(w.Field, w.Rule, w.Reason))
+			row := s.problemRow(w.Field, w.Rule, w.Reason)
+			// The warning names its indicator and the figure it was judged against.
+			if ind, ok := s.query.Catalogue().Get(w.Indicator); ok {
+				row.Indicator = ind
+				if w.Previous != nil {
+					row.Previous = new(indicators.RoundFor(ind, *w.Previous))
+				}
+			}
+			page.Warnings = append(page.Warnings, row)
 		}
-		s.previousValues(r, p, page.Warnings)
 		page.Content = base64.StdEncoding.EncodeToString(content)
 	default:
 		for _, pr := range out.Problems {
@@ -196,15 +204,7 @@ func multipartBody(name string, content []byte, confirm bool) ([]byte, string, e
 
 func (s *Server) problemRow(field, rule, reason string) problemRow {
 	vi, en := splitVIEN(reason)
-	row := problemRow{Place: field, Rule: rule, VI: vi, EN: en}
-	if rule == "outlier" {
-		// The warning says "giá trị X của CODE khác thường ...": its indicator.
-		if _, after, ok := strings.Cut(vi, " của "); ok {
-			code, _, _ := strings.Cut(after, " ")
-			row.Indicator, _ = s.query.Catalogue().Get(code)
-		}
-	}
-	return row
+	return problemRow{Place: field, Rule: rule, VI: vi, EN: en}
 }
 
 // splitVIEN splits a "Vietnamese / English" message.
@@ -214,43 +214,6 @@ func splitVIEN(msg string) (vi, en string) {
 		return msg, msg
 	}
 	return vi, en
-}
-
-// previousValues fills each warning's previous value: the officer's newest figure of
-// that indicator for the period before the one the file is for.
-func (s *Server) previousValues(r *http.Request, p auth.Principal, rows []problemRow) {
-	var codes []string
-	for _, row := range rows {
-		if row.Indicator != nil {
-			codes = append(codes, row.Indicator.Code)
-		}
-	}
-	if len(codes) == 0 {
-		return
-	}
-	// The newest earlier values of the officer's own agency, as the outlier check uses
-	// them (one read).
-	obs, err := s.query.For(s.audienceOf(p)).Observations(r.Context(), store.Query{Indicators: codes, Agencies: []string{p.Agency}})
-	if err != nil {
-		s.log.Warn("read previous values", "err", err)
-		return
-	}
-	for i := range rows {
-		if rows[i].Indicator == nil {
-			continue
-		}
-		var best *indicators.Observation
-		for j := range obs {
-			o := &obs[j]
-			if o.Indicator == rows[i].Indicator.Code && (best == nil || o.Period.Compare(best.Period) > 0) {
-				best = o
-			}
-		}
-		if best != nil {
-			v := indicators.RoundFor(rows[i].Indicator, best.Value)
-			rows[i].Previous = &v
-		}
-	}
 }
 
 // receiptOf builds the receipt of a stored upload: each new revision with the value it
