@@ -174,6 +174,17 @@ func TestOfficerAndReviewerRoundInABrowser(t *testing.T) {
 	checkPage(t, phone, http.StatusOK, shots, "portal-period")
 	upload(t, phone, bad, ".error-summary")
 	checkPage(t, phone, http.StatusUnprocessableEntity, shots, "portal-upload-problems")
+	// Back to the old level after the approved 4 %: a warning to confirm, then the
+	// receipt, on a phone too.
+	phoneValue := 60.0
+	upload(t, phone, fillTemplate(t, tpl, dir, "phone.xlsx", row, phoneValue), "#confirm, .receipt, .error-summary")
+	if n, _ := chromedp.Run(phone.Ctx, chromedp.Evaluate[int](`document.querySelectorAll("#confirm").length`)); n != 1 {
+		main, _ := chromedp.Run(phone.Ctx, chromedp.Text[string]("main"))
+		t.Fatalf("no outlier warning on the phone for %v%%; the page says: %s", phoneValue, main)
+	}
+	checkPage(t, phone, http.StatusUnprocessableEntity, shots, "portal-upload-warnings")
+	submitAndWait(t, phone, "#confirm", ".receipt")
+	checkPage(t, phone, http.StatusOK, shots, "portal-receipt")
 	do(t, phone, chromedp.Navigate(p.URL+"/reports/P01"))
 	checkPage(t, phone, http.StatusForbidden, shots, "portal-forbidden")
 }
