@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,14 +65,28 @@ func (s *Server) getCompleteness(w http.ResponseWriter, r *http.Request) {
 	}{c, newPageInfo(w, r, limit, next)})
 }
 
-// completenessCollector exports, at each scrape, the reports of the latest period of
-// each periodicity whose deadline has passed. Labels are the periodicity and that one
-// period, so there are never more than four series per metric: old periods drop out
-// instead of piling up.
+// completenessCollector exports the reports of the latest period of each periodicity
+// whose deadline has passed. Labels are the periodicity and that one period, so there
+// are never more than four series per metric: old periods drop out instead of piling
+// up.
+//
+// The counts are kept for completenessEvery and recomputed by the first scrape after
+// that: computed on every scrape, a server busy with readers made each /metrics wait
+// for a store connection until its timeout (5 s in the load test), and then left the
+// gauges out. A failed computation keeps the previous counts.
 type completenessCollector struct {
 	s                       *Server
 	missing, late, expected *prometheus.Desc
+
+	refresh sync.Mutex // one computation at a time
+	mu      sync.Mutex // guards snap and at
+	snap    []prometheus.Metric
+	at      time.Time
 }
+
+// completenessEvery is how long the completeness gauges are kept: a deadline is a day,
+// so half a minute changes nothing an alert would see.
+const completenessEvery = 30 * time.Second
 
 func newCompletenessCollector(s *Server) *completenessCollector {
 	labels := []string{"periodicity", "period"}
@@ -96,14 +111,47 @@ func (c *completenessCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.s.query == nil {
 		return
 	}
+	for _, m := range c.current() {
+		ch <- m
+	}
+}
+
+// current returns the kept counts, computing them first when they are older than
+// completenessEvery.
+func (c *completenessCollector) current() []prometheus.Metric {
+	fresh := func(now time.Time) ([]prometheus.Metric, bool) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.snap, !c.at.IsZero() && now.Sub(c.at) < completenessEvery
+	}
+	if snap, ok := fresh(c.s.now()); ok {
+		return snap
+	}
+	c.refresh.Lock()
+	defer c.refresh.Unlock()
+	now := c.s.now()
+	if snap, ok := fresh(now); ok { // another scrape computed them meanwhile
+		return snap
+	}
+	snap, ok := c.compute(now)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ok {
+		c.snap, c.at = snap, now
+	}
+	return c.snap
+}
+
+// compute counts the reports; false when a read failed (the error is logged).
+func (c *completenessCollector) compute(now time.Time) ([]prometheus.Metric, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	now := c.s.now()
 	kinds := make([]period.Kind, 0, len(c.s.sub.dueDays))
 	for k := range c.s.sub.dueDays {
 		kinds = append(kinds, k)
 	}
 	slices.Sort(kinds)
+	var out []prometheus.Metric
 	for _, k := range kinds {
 		due := c.s.sub.dueDays[k]
 		p := LastDuePeriod(k, due, c.s.loc, now)
@@ -111,7 +159,7 @@ func (c *completenessCollector) Collect(ch chan<- prometheus.Metric) {
 		if err != nil {
 			c.s.metrics.StoreErrors.WithLabelValues("read").Inc()
 			c.s.log.Error("completeness for metrics", "period", p.String(), "err", err)
-			continue
+			return nil, false
 		}
 		if comp.Expected == 0 {
 			continue
@@ -120,9 +168,10 @@ func (c *completenessCollector) Collect(ch chan<- prometheus.Metric) {
 			d *prometheus.Desc
 			v int
 		}{{c.missing, comp.Missing}, {c.late, comp.Late}, {c.expected, comp.Expected}} {
-			ch <- prometheus.MustNewConstMetric(m.d, prometheus.GaugeValue, float64(m.v), k.String(), p.String())
+			out = append(out, prometheus.MustNewConstMetric(m.d, prometheus.GaugeValue, float64(m.v), k.String(), p.String()))
 		}
 	}
+	return out, true
 }
 
 // LastDuePeriod is the latest period of a kind whose reports were due by now.

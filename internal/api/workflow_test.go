@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,13 +13,19 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/api"
 	"github.com/g-oc/goc/internal/intake"
+	"github.com/g-oc/goc/internal/query"
+	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/sqlite"
 	"github.com/g-oc/goc/reports/template"
 )
 
@@ -526,3 +533,57 @@ func mustPeriod(t *testing.T, s string) period.Period {
 
 // fastDeflate keeps building hostile test files quick.
 func fastDeflate(w io.Writer) (io.WriteCloser, error) { return flate.NewWriter(w, flate.BestSpeed) }
+
+// readCounter is the real store with a count of its observation reads.
+type readCounter struct {
+	*sqlite.Store
+	reads *atomic.Int64
+}
+
+func (r readCounter) Observations(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
+	r.reads.Add(1)
+	return r.Store.Observations(ctx, q)
+}
+
+// TestMetricsKeepTheCompletenessCountsForHalfAMinute: the completeness gauges are
+// computed by the first scrape and kept for 30 s, so a scrape of a busy server does not
+// wait for a store connection each time (in the load test every /metrics took 5 s, its
+// timeout, and then lacked the gauges).
+func TestMetricsKeepTheCompletenessCountsForHalfAMinute(t *testing.T) {
+	var now atomic.Int64
+	now.Store(testNow.UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()).UTC() }
+	var reads atomic.Int64
+	f := newFixture(t, true, func(o *api.Options) {
+		st := o.Writer.(*sqlite.Store)
+		o.Now = clock
+		o.Query = query.New(readCounter{st, &reads}, indicators.DefaultCatalogue(), indicators.DefaultRegistry(), clock)
+	})
+	scrape := func() (string, int64) {
+		t.Helper()
+		reads.Store(0)
+		resp, err := http.Get(f.srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b), reads.Load()
+	}
+	first, n := scrape()
+	if n == 0 || !strings.Contains(first, "goc_submissions_missing{") {
+		t.Fatalf("the first scrape read the store %d times and shows no missing reports", n)
+	}
+	now.Add(int64(29 * time.Second))
+	again, n := scrape()
+	if n != 0 {
+		t.Errorf("a scrape 29 s later read the store %d times", n)
+	}
+	if !strings.Contains(again, "goc_submissions_missing{") {
+		t.Error("the kept counts are missing from the second scrape")
+	}
+	now.Add(int64(2 * time.Second))
+	if _, n := scrape(); n == 0 {
+		t.Error("a scrape 31 s after the first did not count again")
+	}
+}
