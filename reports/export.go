@@ -74,7 +74,6 @@ type XLSXExport struct {
 	row   int // last row written on the current sheet
 	rows  int64
 	date  int
-	num   int
 	head  int
 	cells []any
 	// maxRows is MaxSheetRows; tests lower it to see a continuation sheet.

@@ -239,6 +239,7 @@ func (in Instance) pluginContext() backend.PluginContext {
 		secure[models.SecureTokenKey] = in.Token
 	}
 	return backend.PluginContext{
+		//lint:ignore SA1019 Grafana still sends OrgID beside Namespace; the test mirrors what it sends.
 		OrgID:    1,
 		PluginID: models.PluginID,
 		User:     &backend.User{Login: "admin", Role: "Admin"},
