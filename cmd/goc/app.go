@@ -184,6 +184,11 @@ func (a *app) serve(ctx context.Context, tokens *auth.Keyring, e *env, banner fu
 	if err != nil {
 		return err
 	}
+	if a.cfg.Server.PprofAddr != "" {
+		if _, err := startPprof(ctx, a.cfg.Server.PprofAddr, a.log); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", a.cfg.Server.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.Server.Addr, err)

@@ -165,7 +165,8 @@ func startGoc(t *testing.T, args ...string) *server {
 			if m := tokenLine.FindStringSubmatch(line); m != nil {
 				s.tokens[m[1]] = m[2]
 			}
-			if m := urlLine.FindStringSubmatch(line); m != nil && s.url == "" {
+			// The profiles' address (goc serve --pprof) is logged before the server's.
+			if m := urlLine.FindStringSubmatch(line); m != nil && s.url == "" && !strings.Contains(line, "pprof") {
 				s.url = m[1]
 			}
 			if strings.Contains(line, "Ctrl-C") || strings.Contains(line, "msg=\"G-OC") {

@@ -18,6 +18,7 @@ Runs the G-OC server from a config file: the API, /metrics, /healthz, /readyz.
 'goc validate --config FILE --example' in ra tệp mẫu / prints an example file.`)
 	path := fs.String("config", "", "tệp cấu hình YAML / YAML config file (required)")
 	addr := fs.String("addr", "", "ghi đè server.addr / override server.addr")
+	pprofAddr := fs.String("pprof", "", "hồ sơ Go (pprof) tại địa chỉ loopback này, ghi đè server.pprof_addr / serve Go profiles on this loopback host:port, overrides server.pprof_addr")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -30,6 +31,12 @@ Runs the G-OC server from a config file: the API, /metrics, /healthz, /readyz.
 	}
 	if *addr != "" {
 		cfg.Server.Addr = *addr
+	}
+	if *pprofAddr != "" {
+		if _, err := config.ParsePprofAddr(*pprofAddr); err != nil {
+			return usageError{"--pprof: " + err.Error()}
+		}
+		cfg.Server.PprofAddr = *pprofAddr
 	}
 	a, err := newApp(ctx, cfg, e.stderr)
 	if err != nil {

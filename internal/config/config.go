@@ -117,6 +117,12 @@ type Server struct {
 	WritesPerSecondPerAddress, WritesPerSecondPerToken float64
 	// AuthFailuresPerMinute limits failed authentications per client address (0: 10).
 	AuthFailuresPerMinute float64
+	// PprofAddr, when set, serves Go's profiles (net/http/pprof) on this loopback
+	// host:port, apart from the API: an operator measuring memory under load reads the
+	// heap there. Off by default; an address that is not loopback is refused, since
+	// profiles show the server's internals (and a CPU profile costs CPU) to whoever
+	// can reach them.
+	PprofAddr string
 }
 
 // Store chooses and configures the store backend.

@@ -54,6 +54,42 @@ func TestExampleConfigLoadsCleanAndMatchesItsFile(t *testing.T) {
 	}
 }
 
+// Profiles show the server's internals, so they are off unless asked for, and served
+// on loopback only.
+func TestPprofIsOffByDefaultAndLoopbackOnly(t *testing.T) {
+	if got := Default().Server.PprofAddr; got != "" {
+		t.Errorf("default pprof_addr = %q, want empty (no profiles served)", got)
+	}
+	c, err := Parse("example.yaml", []byte(ExampleYAML()), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Server.PprofAddr != "" {
+		t.Errorf("the example config serves profiles on %q; it must leave them off", c.Server.PprofAddr)
+	}
+	for _, tt := range []struct {
+		addr string
+		ok   bool
+	}{
+		{"127.0.0.1:6060", true},
+		{"127.0.0.2:0", true},
+		{"[::1]:6060", true},
+		{"localhost:6060", true},
+		{":6060", false}, // every interface
+		{"0.0.0.0:6060", false},
+		{"[::]:6060", false},
+		{"192.168.1.10:6060", false},
+		{"10.0.0.1:6060", false},
+		{"example.org:6060", false},
+		{"127.0.0.1", false}, // no port
+	} {
+		_, err := ParsePprofAddr(tt.addr)
+		if (err == nil) != tt.ok {
+			t.Errorf("ParsePprofAddr(%q): err = %v, want accepted %v", tt.addr, err, tt.ok)
+		}
+	}
+}
+
 func TestInvalidConfigsReportTheirMistakeWithItsLine(t *testing.T) {
 	tests := []struct {
 		file string
@@ -61,8 +97,9 @@ func TestInvalidConfigsReportTheirMistakeWithItsLine(t *testing.T) {
 		path string
 		msg  string
 	}{
-		{"invalid-unknown-key.yml", 2, "server.adress", "unknown key; known keys here: addr, auth_failures_per_minute, exports, heavy_reads, location, max_submission_bytes, read_timeout, small_upload, small_upload_budget, upload_budget, write_timeout, writes_per_second_per_address, writes_per_second_per_token"},
+		{"invalid-unknown-key.yml", 2, "server.adress", "unknown key; known keys here: addr, auth_failures_per_minute, exports, heavy_reads, location, max_submission_bytes, pprof_addr, read_timeout, small_upload, small_upload_budget, upload_budget, write_timeout, writes_per_second_per_address, writes_per_second_per_token"},
 		{"invalid-addr.yml", 2, "server.addr", `"localhost" is not host:port`},
+		{"invalid-pprof-addr.yml", 3, "server.pprof_addr", `"0.0.0.0:6060" is not a loopback address`},
 		{"invalid-duration.yml", 3, "server.read_timeout", `"15" is not a duration`},
 		{"invalid-negative-duration.yml", 2, "server.write_timeout", `"-5s" must be positive`},
 		{"invalid-size.yml", 2, "server.max_submission_bytes", `unknown unit "MB"; use B, KiB, MiB or GiB`},

@@ -214,6 +214,7 @@ func (d *decoder) server(n *yaml.Node, path string, s *Server) {
 		"writes_per_second_per_address": setting(d, &s.WritesPerSecondPerAddress, parsePositiveRate),
 		"writes_per_second_per_token":   setting(d, &s.WritesPerSecondPerToken, parsePositiveRate),
 		"auth_failures_per_minute":      setting(d, &s.AuthFailuresPerMinute, parsePositiveRate),
+		"pprof_addr":                    setting(d, &s.PprofAddr, ParsePprofAddr),
 	})
 }
 
@@ -455,6 +456,20 @@ func parseAddr(s string) (string, error) {
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		return "", fmt.Errorf("port %q of %q must be a number from 0 to 65535", port, s)
+	}
+	return s, nil
+}
+
+// ParsePprofAddr reads server.pprof_addr (and goc serve --pprof): a host:port whose
+// host is a loopback address (127.0.0.0/8, ::1) or localhost. An empty host, 0.0.0.0
+// or any other address would show the profiles beyond this machine, so it is refused.
+func ParsePprofAddr(s string) (string, error) {
+	if _, err := parseAddr(s); err != nil {
+		return "", err
+	}
+	host, _, _ := net.SplitHostPort(s)
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return "", fmt.Errorf("%q is not a loopback address: profiles are served on 127.0.0.1, ::1 or localhost only; write e.g. 127.0.0.1:6060", s)
 	}
 	return s, nil
 }
