@@ -3,6 +3,8 @@
 # - the open-data package (internal/opendata, made from the demo history by its Go test)
 #   validated by the Frictionless datapackage library: descriptor, every row against its
 #   Table Schema, primary and foreign keys (scripts/validate-datapackage.js).
+# - api/client/client.gen.go is what oapi-codegen (pinned in api/client/generate.go)
+#   makes from api/openapi.yaml today, so the client never drifts from the description.
 # - api/openapi.yaml linted by @redocly/cli (Redocly's recommended rules, each an error:
 #   redocly.yaml; what is left out on purpose: .redocly.lint-ignore.yaml).
 # The npm tools are pinned and installed once into .tools/ (GOC_TOOLS); a run with the
@@ -27,6 +29,19 @@ need() {
 	fi
 }
 
+log "api/client: regenerate with oapi-codegen and compare with the committed client"
+gen=$(mktemp -d)
+trap 'rm -rf "$gen"' EXIT
+mkdir -p "$gen/api/client"
+cp api/openapi.yaml "$gen/api/" && cp api/client/oapi-codegen.yaml "$gen/api/client/"
+gocmd=$(sed -n 's|^//go:generate ||p' api/client/generate.go) # the same command and version
+(cd "$gen/api/client" && $gocmd)
+if ! cmp -s "$gen/api/client/client.gen.go" api/client/client.gen.go; then
+	diff -u api/client/client.gen.go "$gen/api/client/client.gen.go" | head -40 >&2 || true
+	echo "api/client/client.gen.go is stale: run go generate ./api/client and commit it" >&2
+	exit 1
+fi
+
 need @redocly/cli "$REDOCLY_CLI"
 log "lint api/openapi.yaml with @redocly/cli $REDOCLY_CLI"
 # Redocly would otherwise send usage data and check for updates; CI has no network.
@@ -42,7 +57,7 @@ fi
 
 need datapackage "$DATAPACKAGE"
 od=$(mktemp -d)
-trap 'rm -rf "$od"' EXIT
+trap 'rm -rf "$od" "$gen"' EXIT
 log "open data: build the package from the demo history"
 GOC_OPENDATA_KEEP="$od/package" go test -count=1 -run '^TestPackagePublishesApprovedFiguresOnlyAndReleasesOnlyOnChange$' ./internal/opendata
 log "open data: validate with npm datapackage $DATAPACKAGE (schemas, keys, foreign keys)"
