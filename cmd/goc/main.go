@@ -46,6 +46,7 @@ func commands() []command {
 		{"submit", "nộp số liệu (xlsx, csv, json) lên máy chủ / submit figures (xlsx, csv, json) to a server", runSubmit},
 		{"import", "nhập dữ liệu lịch sử lớn vào kho / bulk-import historical data into the store", runImport},
 		{"rebuild", "tính lại từ lịch sử những gì kho giữ sẵn / recompute from history what the store keeps ready", runRebuild},
+		{"backup", "sao lưu kho SQLite khi đang chạy / back the SQLite store up while it runs", runBackup},
 		{"probe", "đo một cổng thông tin / probe one portal and print what it found", runProbe},
 		{"report", "báo cáo Excel: xếp hạng, thẻ báo cáo, xuất dữ liệu / Excel reports: ranking, report card, raw export", runReport},
 		{"export", "xuất dữ liệu mở (gói dữ liệu Frictionless) / export open data (Frictionless data package)", runExport},

@@ -75,3 +75,18 @@ type Bulk interface {
 	Commit() (int, error)
 	Rollback() error
 }
+
+// Backuper is a store that can write a consistent copy of itself to a new file while it
+// keeps serving (SQLite). progress, when not nil, is called now and then with the bytes
+// written so far and the size expected.
+type Backuper interface {
+	Backup(ctx context.Context, dest string, progress func(done, total int64)) (BackupInfo, error)
+}
+
+// BackupInfo is what a finished backup holds, read back from the copy itself.
+type BackupInfo struct {
+	Path         string
+	Bytes        int64
+	Observations int64 // every revision of every figure in the copy
+	ProbeResults int64
+}

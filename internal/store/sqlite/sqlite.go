@@ -37,6 +37,7 @@ var (
 	_ store.BulkLoader           = (*Store)(nil)
 	_ store.ProbeStatusReader    = (*Store)(nil)
 	_ store.ProbeStatusPager     = (*Store)(nil)
+	_ store.Backuper             = (*Store)(nil)
 )
 
 // Store is a store.Store kept in one SQLite file.
@@ -47,6 +48,7 @@ type Store struct {
 	mu     sync.RWMutex
 	closed bool
 
+	path    string  // the database file, for Backup's own connection
 	writer  *sql.DB // exactly one connection, BEGIN IMMEDIATE
 	readers *sql.DB // query_only connections
 	stmts   writeStmts
@@ -160,7 +162,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	readers.SetMaxIdleConns(cfg.readers)
 	readers.SetConnMaxIdleTime(5 * time.Minute)
 
-	s := &Store{writer: writer, readers: readers, now: cfg.now, autoApprove: cfg.autoApprove}
+	s := &Store{path: path, writer: writer, readers: readers, now: cfg.now, autoApprove: cfg.autoApprove}
 	if err := s.stmts.prepare(ctx, writer); err != nil {
 		s.closePools()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
