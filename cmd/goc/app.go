@@ -167,6 +167,10 @@ func (a *app) serve(ctx context.Context, tokens *auth.Keyring, e *env, banner fu
 		Ranking: a.cfg.Ranking.Method(),
 		DueDays: a.cfg.Submissions.DueDays, OutlierDeviations: a.cfg.Submissions.OutlierDeviations,
 		Feeds: apiparts.Feeds(col.puller), Workbooks: apiparts.Workbooks{}, Limits: apiLimits(a.cfg.Server),
+		// As the status page: at 10,000 portals results arrive every second, and a
+		// probe list a few seconds old is current enough for a reader who arrives while
+		// the newer one is made.
+		ProbeListStale: pageCacheFor,
 	})
 	dueDays := api.DefaultDueDays()
 	for k, v := range a.cfg.Submissions.DueDays {

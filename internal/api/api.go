@@ -55,6 +55,8 @@ type Server struct {
 	guard    *guard
 	// approvals is the review workflow; the Writer's own when it keeps one.
 	approvals Approvals
+	// probes keeps the encoded pages of GET /api/v1/probes (see answerCache).
+	probes *answerCache
 }
 
 // Options configure a Server.
@@ -94,6 +96,11 @@ type Options struct {
 	// Approvals keeps the review workflow; the Writer's own when it implements
 	// Approvals and this is nil.
 	Approvals Approvals
+	// ProbeListStale is how old a page of GET /api/v1/probes may be when it is given
+	// to a reader who arrives while a newer one is being made (see answerCache); on a
+	// store without a probes version, how long a page is reused. Zero: readers wait for
+	// the newer page, and without a version every page is made afresh.
+	ProbeListStale time.Duration
 }
 
 // New builds the API server.
@@ -122,6 +129,7 @@ func New(o Options) *Server {
 	s.sub = newSubmissionSettings(o)
 	// Rates are judged by the wall clock, not the domain clock of periods and deadlines.
 	s.guard = newGuard(o.Limits, nil)
+	s.probes = newAnswerCache(o.ProbeListStale)
 	s.approvals = o.Approvals
 	if s.approvals == nil {
 		s.approvals, _ = o.Writer.(Approvals)
@@ -165,7 +173,8 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/v1/progress", s.heavy(s.getProgress))
 	route("GET /api/v1/completeness", s.heavy(s.getCompleteness))
 	route("GET /api/v1/templates", s.withFiles(s.getTemplate))
-	route("GET /api/v1/probes", s.heavy(s.listProbes))
+	// A kept page is given without taking a heavy-read slot; making one takes it.
+	route("GET /api/v1/probes", s.keptProbes(s.heavy(s.listProbes)))
 	route("GET /api/v1/feeds", s.listFeeds)
 	route("GET /api/v1/rankings", s.heavy(s.getRankings))
 	route("GET /api/v1/agencies/{code}/card", s.heavy(s.getAgencyCard))

@@ -8,6 +8,19 @@ import (
 	"github.com/g-oc/goc/internal/redact"
 )
 
+// keptProbes gives the kept page of GET /api/v1/probes for the URL and the store's
+// probes version, made by h when there is none.
+func (s *Server) keptProbes(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		version, ok, err := s.query.ProbesVersion(r.Context())
+		if err != nil {
+			s.queryError(w, "probes", err)
+			return
+		}
+		s.probes.serve(w, r, r.URL.Path+"?"+r.URL.RawQuery, version, ok, h)
+	}
+}
+
 // listProbes answers GET /api/v1/probes?agency=&up=: the latest probe of each portal,
 // a page at a time in portal order; count, up and down count every page.
 func (s *Server) listProbes(w http.ResponseWriter, r *http.Request) {

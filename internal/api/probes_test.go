@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -313,5 +314,125 @@ func TestProbesAPIHoldsOnePageOfPortalsAndCountsThemAll(t *testing.T) {
 		if most := max(tt.limit+1, 500); st.largest > most {
 			t.Errorf("%s: one read held %d portals, want at most %d (a page of %d and one more)", tt.query, st.largest, most, tt.limit)
 		}
+	}
+}
+
+// versionedStore is the real SQLite store counting the portal-status reads of the
+// probe list, and able to hold one until the test lets it go.
+type versionedStore struct {
+	*sqlite.Store
+	reads   atomic.Int64
+	hold    chan struct{} // when set, a read waits on it after saying so on held
+	held    chan struct{}
+	holdOne atomic.Bool
+}
+
+func (s *versionedStore) ProbeStatusPage(ctx context.Context, after string, limit int) (store.ProbeStatuses, error) {
+	s.reads.Add(1)
+	if s.holdOne.CompareAndSwap(true, false) {
+		s.held <- struct{}{}
+		<-s.hold
+	}
+	return s.Store.ProbeStatusPage(ctx, after, limit)
+}
+
+type probeCounts struct {
+	Count int `json:"count"`
+	Up    int `json:"up"`
+	Down  int `json:"down"`
+}
+
+func TestProbesAPIMakesAPageOnceForEveryReaderUntilAResultIsStored(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "goc.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	const portals = 1200
+	var rs []indicators.ProbeResult
+	for i := range portals {
+		rs = append(rs, indicators.ProbeResult{Target: fmt.Sprintf("https://p%04d.langson.gov.vn", i), Agency: "P20",
+			Time: testNow.Add(-time.Minute), Success: true, HTTPStatus: 200})
+	}
+	if err := db.WriteProbeResults(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	st := &versionedStore{Store: db, hold: make(chan struct{}), held: make(chan struct{})}
+	clock := func() time.Time { return testNow }
+	cat, reg := indicators.DefaultCatalogue(), indicators.DefaultRegistry()
+	newServer := func(stale time.Duration) string {
+		s := api.New(api.Options{Query: query.New(st, cat, reg, clock), Writer: st, Pinger: st, Now: clock, ProbeListStale: stale})
+		srv := httptest.NewServer(s.Handler())
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	get := func(url string) probeCounts {
+		t.Helper()
+		var c probeCounts
+		if code := getJSON(t, url+"/api/v1/probes?limit=100", &c); code != http.StatusOK {
+			t.Fatalf("status %d", code)
+		}
+		return c
+	}
+	// Making one page reads every portal, in chunks, to count them.
+	url := newServer(0)
+	get(url)
+	perPage := st.reads.Load()
+	if perPage == 0 {
+		t.Fatal("the page read no portal status")
+	}
+
+	// Fifty readers at once, then fifty more: not one more read.
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if c := get(url); c.Count != portals || c.Down != 0 {
+				t.Errorf("got %+v, want %d portals all up", c, portals)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := st.reads.Load() - perPage; n != 0 {
+		t.Errorf("50 readers of the same page made it again (%d more reads), want it kept", n)
+	}
+
+	// A result stored: the next reader gets it.
+	down := func(i int) {
+		t.Helper()
+		if err := db.WriteProbeResults(ctx, []indicators.ProbeResult{{Target: fmt.Sprintf("https://p%04d.langson.gov.vn", i), Agency: "P20",
+			Time: testNow, Success: false, Error: "timed out"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	down(7)
+	if c := get(url); c.Down != 1 || c.Up != portals-1 {
+		t.Errorf("after a portal went down: %+v, want 1 down", c)
+	}
+
+	// With ProbeListStale, a reader arriving while the newer page is made gets the
+	// previous one at once; the one making it, and every reader after, get the newer.
+	url = newServer(time.Hour)
+	get(url)
+	down(8)
+	st.holdOne.Store(true)
+	maker := make(chan probeCounts)
+	go func() { maker <- get(url) }()
+	<-st.held
+	if c := get(url); c.Down != 1 {
+		t.Errorf("a reader during the making got %+v, want the previous page (1 down)", c)
+	}
+	close(st.hold)
+	if c := <-maker; c.Down != 2 {
+		t.Errorf("the reader who made the page got %+v, want 2 down", c)
+	}
+	reads := st.reads.Load()
+	if c := get(url); c.Down != 2 {
+		t.Errorf("a reader after the making got %+v, want 2 down", c)
+	}
+	if n := st.reads.Load() - reads; n != 0 {
+		t.Errorf("the page was made again (%d reads) though nothing was stored", n)
 	}
 }

@@ -214,3 +214,18 @@ func (s *Service) portalStatuses(ctx context.Context) ([]PortalStatus, time.Time
 	}
 	return out, time.Time{}, nil
 }
+
+// ProbesVersion is the store's probes version (store.ProbesVersioner): the same
+// version means the same portal statuses, so an answer made from them can be reused.
+// ok is false on a store that keeps none.
+func (s *Service) ProbesVersion(ctx context.Context) (version string, ok bool, err error) {
+	pv, ok := s.store.(store.ProbesVersioner)
+	if !ok {
+		return "", false, nil
+	}
+	v, err := pv.ProbesVersion(ctx)
+	if err != nil {
+		return "", true, fmt.Errorf("read probes version: %w", err)
+	}
+	return v, true, nil
+}

@@ -40,6 +40,13 @@ type FiguresVersioner interface {
 	FiguresVersion(ctx context.Context) (string, error)
 }
 
+// ProbesVersioner is a store that knows when the status of its portals changes: the
+// version changes with every probe result stored and every recomputation of the uptime
+// windows, so that a probe list encoded once can be given to every reader until then.
+type ProbesVersioner interface {
+	ProbesVersion(ctx context.Context) (string, error)
+}
+
 // IdempotencyKeys keeps the first response to each Idempotency-Key of a scope, so that
 // a client retrying a submission gets the answer of the first try.
 type IdempotencyKeys interface {

@@ -392,6 +392,7 @@ func (s *Store) RebuildProbeWindows(ctx context.Context) error {
 		return err
 	}
 	defer s.mu.RUnlock()
+	defer s.windowRebuilds.Add(1) // counted after it ends: a reader then sees the new windows
 	if err := s.rebuildProbeWindows(ctx); err != nil {
 		return fmt.Errorf("sqlite: rebuild probe windows: %w", err)
 	}

@@ -172,3 +172,59 @@ func compareWindows(t *testing.T, when string, s *Store, written []indicators.Pr
 		}
 	}
 }
+
+// TestProbesVersionMovesWithEveryResultAndRebuild: the probe list is kept while the
+// version holds, so every change of what it shows must move it, and a read must not.
+func TestProbesVersionMovesWithEveryResultAndRebuild(t *testing.T) {
+	end := time.Date(2026, 11, 30, 12, 30, 0, 0, time.UTC)
+	s, _ := openTemp(t, WithClock(func() time.Time { return end }))
+	ctx := context.Background()
+	version := func() string {
+		t.Helper()
+		v, err := s.ProbesVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	seen := map[string]string{}
+	saw := func(v, when string) {
+		t.Helper()
+		if before, ok := seen[v]; ok {
+			t.Errorf("%s: version %s, the same as %s", when, v, before)
+		}
+		seen[v] = when
+	}
+	saw(version(), "empty store")
+	steps := []struct {
+		name string
+		do   func() error
+	}{
+		{"a result", func() error {
+			return s.WriteProbeResults(ctx, []indicators.ProbeResult{windowResult("https://a.gov.vn/", end.Add(-time.Hour), true, 0.2)})
+		}},
+		{"a late result (history and windows only)", func() error {
+			return s.WriteProbeResults(ctx, []indicators.ProbeResult{windowResult("https://a.gov.vn/", end.Add(-3*time.Hour), false, 0)})
+		}},
+		{"the windows rebuilt", func() error { return s.RebuildProbeWindows(ctx) }},
+		{"pruned to nothing, then a result", func() error {
+			if _, err := s.PruneProbeResults(ctx, end.Add(time.Hour)); err != nil {
+				return err
+			}
+			return s.WriteProbeResults(ctx, []indicators.ProbeResult{windowResult("https://b.gov.vn/", end, true, 0.3)})
+		}},
+	}
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		v := version()
+		saw(v, st.name)
+		if _, err := s.ProbeStatuses(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if again := version(); again != v {
+			t.Errorf("after %s: a read moved the version from %s to %s", st.name, v, again)
+		}
+	}
+}

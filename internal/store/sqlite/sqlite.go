@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/g-oc/goc/internal/store"
@@ -55,6 +56,9 @@ type Store struct {
 	now     func() time.Time
 	// autoApprove publishes every revision as it is stored (see store.Approvals).
 	autoApprove bool
+	// windowRebuilds counts the recomputations of the probe windows, a part of
+	// ProbesVersion: a rebuild may change them without a new result.
+	windowRebuilds atomic.Int64
 }
 
 // Option tunes Open.

@@ -1,0 +1,79 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// TestAnswerCacheStaysWithinItsBounds asks for many different URLs, as a client
+// walking every page or making up query strings would: the kept answers stay within
+// the count and the bytes allowed, and an answer too large to keep is given but not
+// kept.
+func TestAnswerCacheStaysWithinItsBounds(t *testing.T) {
+	tests := []struct {
+		name            string
+		items, bytes    int
+		urls, bodyBytes int
+	}{
+		{"many small answers", 16, 1 << 20, 100, 100},
+		{"few large answers", 256, 40 << 10, 50, 8 << 10},
+		{"answers larger than a quarter of the budget", 256, 40 << 10, 10, 20 << 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newAnswerCache(0)
+			c.maxItems, c.maxBytes = tt.items, tt.bytes
+			made := 0
+			produce := func(w http.ResponseWriter, r *http.Request) {
+				made++
+				w.Write([]byte(strings.Repeat("x", tt.bodyBytes)))
+			}
+			for i := range tt.urls {
+				key := fmt.Sprintf("/api/v1/probes?limit=%d", i+1)
+				rec := httptest.NewRecorder()
+				c.serve(rec, httptest.NewRequest("GET", key, nil), key, "v1", true, produce)
+				if rec.Code != http.StatusOK || rec.Body.Len() != tt.bodyBytes {
+					t.Fatalf("answer %d: status %d, %d bytes", i, rec.Code, rec.Body.Len())
+				}
+				total := 0
+				for _, e := range c.entries {
+					total += e.size()
+				}
+				if len(c.entries) > tt.items || total > tt.bytes || len(c.order) != len(c.entries) {
+					t.Fatalf("after %d answers: %d kept (%d in order), %d bytes; want at most %d and %d bytes",
+						i+1, len(c.entries), len(c.order), total, tt.items, tt.bytes)
+				}
+			}
+			if made != tt.urls {
+				t.Errorf("made %d answers for %d URLs", made, tt.urls)
+			}
+			if tt.bodyBytes > tt.bytes/4 && len(c.entries) != 0 {
+				t.Errorf("kept %d answers larger than a quarter of the budget", len(c.entries))
+			}
+		})
+	}
+}
+
+// TestAnswerCacheKeepsOnlyGoodAnswers: an error answer is given to the reader (and to
+// those who waited for it) and made again for the next.
+func TestAnswerCacheKeepsOnlyGoodAnswers(t *testing.T) {
+	c := newAnswerCache(0)
+	made := 0
+	produce := func(w http.ResponseWriter, r *http.Request) {
+		made++
+		w.WriteHeader(http.StatusTooManyRequests)
+	}
+	for range 3 {
+		rec := httptest.NewRecorder()
+		c.serve(rec, httptest.NewRequest("GET", "/x", nil), "/x", "v1", true, produce)
+		if rec.Code != http.StatusTooManyRequests {
+			t.Fatalf("status %d, want 429", rec.Code)
+		}
+	}
+	if made != 3 || len(c.entries) != 0 {
+		t.Errorf("made %d times for 3 readers, %d kept; want 3 and none", made, len(c.entries))
+	}
+}
