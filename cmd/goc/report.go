@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/g-oc/goc/api/client"
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/config"
@@ -85,11 +84,11 @@ func (f sourceFlags) check() error {
 // open connects to the data source the flags name.
 func (f sourceFlags) open(ctx context.Context, e *env) (reportSource, error) {
 	if *f.server != "" {
-		u, err := url.Parse(strings.TrimRight(*f.server, "/"))
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, usageError{fmt.Sprintf("--server %q không phải URL http(s) / is not an http(s) URL", *f.server)}
+		c, err := apiClient(e, *f.server, "", 10*time.Minute)
+		if err != nil {
+			return nil, err
 		}
-		return &serverSource{base: u.String(), client: &http.Client{Timeout: 10 * time.Minute}, loc: config.Default().Server.Location}, nil
+		return &serverSource{api: c, loc: config.Default().Server.Location}, nil
 	}
 	cfg, err := config.Load(*f.config)
 	if err != nil {
@@ -185,83 +184,45 @@ func (s *localSource) Location() *time.Location { return s.app.cfg.Server.Locati
 func (s *localSource) Close() error             { return s.app.close() }
 
 type serverSource struct {
-	base   string
-	client *http.Client
-	loc    *time.Location
+	api *client.ClientWithResponses
+	loc *time.Location
 }
-
-// get fetches path and decodes its JSON into out; an error reply becomes an error that
-// carries the server's own words.
-func (s *serverSource) get(ctx context.Context, path string, q url.Values, out any) error {
-	u := s.base + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("máy chủ không trả lời / server did not answer: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var body struct {
-			Error    string `json:"error"`
-			Problems []struct{ Field, Reason string }
-		}
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		if json.Unmarshal(b, &body) != nil || body.Error == "" {
-			return fmt.Errorf("GET %s: %s: %s", u, resp.Status, strings.TrimSpace(string(b)))
-		}
-		msg := body.Error
-		for _, p := range body.Problems {
-			msg += "; " + p.Field + ": " + p.Reason
-		}
-		return &apiError{status: resp.StatusCode, msg: fmt.Sprintf("GET %s: %s: %s", path, resp.Status, msg)}
-	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("GET %s: decode the reply: %w", path, err)
-	}
-	return nil
-}
-
-// apiError is a server's refusal, with its status.
-type apiError struct {
-	status int
-	msg    string
-}
-
-func (e *apiError) Error() string { return e.msg }
 
 // userMistake turns a refusal of what the user typed (an unknown agency, a period not yet
 // started, a bad range) into a usage error, exit code 2, whichever source refused it.
 func userMistake(err error) error {
 	var inv *query.InvalidError
 	var nf *query.NotFoundError
-	var ae *apiError
-	if errors.As(err, &inv) || errors.As(err, &nf) || (errors.As(err, &ae) && (ae.status == http.StatusBadRequest || ae.status == http.StatusNotFound)) {
+	if st := client.StatusOf(err); errors.As(err, &inv) || errors.As(err, &nf) || st == http.StatusBadRequest || st == http.StatusNotFound {
 		return usageError{err.Error()}
 	}
 	return err
 }
 
 func (s *serverSource) Ranking(ctx context.Context, req query.RankingRequest) (*query.RankingReport, error) {
-	q := url.Values{"group": {string(req.Group)}, "period": {req.Period.String()}, "include": {"provenance,trends"}}
+	p := req.Period.String()
+	params := &client.GetRankingsParams{Group: string(req.Group), Period: &p, Include: ptr("provenance,trends")}
 	if req.Method.Normalisation != "" {
-		q.Set("normalisation", string(req.Method.Normalisation))
+		params.Normalisation = ptr(client.GetRankingsParamsNormalisation(req.Method.Normalisation))
+	}
+	r, err := s.api.GetRankingsWithResponse(ctx, params)
+	if err != nil {
+		return nil, err
 	}
 	var rep query.RankingReport
-	if err := s.get(ctx, "/api/v1/rankings", q, &rep); err != nil {
+	if err := client.Decode(r.HTTPResponse, r.Body, &rep); err != nil {
 		return nil, err
 	}
 	return &rep, nil
 }
 
 func (s *serverSource) Card(ctx context.Context, agency string) (*query.Card, error) {
+	r, err := s.api.GetAgencyCardWithResponse(ctx, agency)
+	if err != nil {
+		return nil, err
+	}
 	var card query.Card
-	if err := s.get(ctx, "/api/v1/agencies/"+url.PathEscape(agency)+"/card", nil, &card); err != nil {
+	if err := client.Decode(r.HTTPResponse, r.Body, &card); err != nil {
 		return nil, err
 	}
 	return &card, nil
@@ -273,13 +234,14 @@ func (s *serverSource) ExportPlan(ctx context.Context, req query.ExportRequest) 
 	}
 	codes := req.Indicators
 	if len(codes) == 0 {
-		var cat struct {
-			Indicators []struct{ Code string } `json:"indicators"`
+		r, err := s.api.ListIndicatorsWithResponse(ctx)
+		if err == nil {
+			err = client.Check(r.HTTPResponse, r.Body)
 		}
-		if err := s.get(ctx, "/api/v1/indicators", nil, &cat); err != nil {
+		if err != nil {
 			return nil, err
 		}
-		for _, ind := range cat.Indicators {
+		for _, ind := range r.JSON200.Indicators {
 			codes = append(codes, ind.Code)
 		}
 	}
@@ -302,52 +264,53 @@ func (s *serverSource) ExportPlan(ctx context.Context, req query.ExportRequest) 
 }
 
 func (s *serverSource) ExportChunk(ctx context.Context, c exportChunk) ([]indicators.Observation, error) {
-	q := url.Values{"indicator": {c.local.Indicator}, "from": {c.from.String()}, "to": {c.to.String()}}
+	from, to := c.from.String(), c.to.String()
+	params := &client.ListObservationsParams{Indicator: &c.local.Indicator, From: &from, To: &to, Limit: ptr(5000)}
 	if len(c.req.Agencies) > 0 {
-		q.Set("agency", strings.Join(c.req.Agencies, ","))
+		params.Agency = ptr(strings.Join(c.req.Agencies, ","))
 	}
 	if c.req.History {
-		q.Set("history", "true")
+		params.History = ptr(true)
 	}
-	q.Set("limit", "5000")
 	var out []indicators.Observation
 	for {
+		r, err := s.api.ListObservationsWithResponse(ctx, params)
+		if err != nil {
+			return nil, err
+		}
 		var body struct {
 			Observations []indicators.Observation `json:"observations"`
 			Next         string                   `json:"next"`
 		}
-		if err := s.get(ctx, "/api/v1/observations", q, &body); err != nil {
+		if err := client.Decode(r.HTTPResponse, r.Body, &body); err != nil {
 			return nil, err
 		}
 		out = append(out, body.Observations...)
 		if body.Next == "" {
 			return out, nil
 		}
-		q.Set("cursor", body.Next) // the API answers in pages
+		params.Cursor = &body.Next // the API answers in pages
 	}
 }
 
 func (s *serverSource) Names(ctx context.Context) (func(string) string, error) {
 	names := map[string]string{}
-	q := url.Values{"limit": {"5000"}}
+	params := &client.ListAgenciesParams{Limit: ptr(5000)}
 	for {
-		var body struct {
-			Agencies []struct {
-				Code   string `json:"code"`
-				NameVI string `json:"name_vi"`
-			} `json:"agencies"`
-			Next string `json:"next"`
+		r, err := s.api.ListAgenciesWithResponse(ctx, params)
+		if err == nil {
+			err = client.Check(r.HTTPResponse, r.Body)
 		}
-		if err := s.get(ctx, "/api/v1/agencies", q, &body); err != nil {
+		if err != nil {
 			return nil, err
 		}
-		for _, a := range body.Agencies {
-			names[a.Code] = a.NameVI
+		for _, a := range r.JSON200.Agencies {
+			names[a.Code] = a.NameVi
 		}
-		if body.Next == "" {
+		if r.JSON200.Next == nil || *r.JSON200.Next == "" {
 			break
 		}
-		q.Set("cursor", body.Next)
+		params.Cursor = r.JSON200.Next
 	}
 	return func(c string) string { return names[c] }, nil
 }
@@ -601,3 +564,5 @@ func splitFlag(s string) []string {
 	}
 	return out
 }
+
+func ptr[T any](v T) *T { return &v }

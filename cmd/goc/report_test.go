@@ -162,7 +162,7 @@ func TestReportCommandMistakesExitTwoAndWriteNothing(t *testing.T) {
 	if left, _ := os.ReadDir(dir); len(left) != 0 {
 		t.Errorf("failed reports left files behind: %v", left)
 	}
-	if _, stderr, code := runGoc(t, "report", "ranking", "--server", "http://127.0.0.1:1", "--group", "provinces", "--period", "2025", "-o", file); code != 1 || !strings.Contains(stderr, "server did not answer") {
+	if _, stderr, code := runGoc(t, "report", "ranking", "--server", "http://127.0.0.1:1", "--group", "provinces", "--period", "2025", "-o", file); code != 1 || !strings.Contains(stderr, "cannot reach G-OC at http://127.0.0.1:1/api/v1/rankings") {
 		t.Errorf("no server: exit %d, stderr %q; want 1", code, stderr)
 	}
 }

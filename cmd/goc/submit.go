@@ -11,12 +11,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/g-oc/goc/api/client"
 	"github.com/g-oc/goc/internal/api"
 	"github.com/g-oc/goc/internal/intake"
 	"github.com/g-oc/goc/internal/termbar"
@@ -88,20 +88,21 @@ func runSubmit(ctx context.Context, e *env, args []string) error {
 		rand.Read(b[:])
 		*key = hex.EncodeToString(b[:])
 	}
-	target, err := url.JoinPath(strings.TrimSuffix(*server, "/"), "/api/v1/submissions")
+	c, err := apiClient(e, *server, *token, 0)
 	if err != nil {
-		return usageError{fmt.Sprintf("--server %q không hợp lệ / is not a URL: %v", *server, err)}
-	}
-	if *confirm {
-		target += "?confirm_outliers=true"
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	resp, respBody, err := send(ctx, e, target, ct, *token, *key, file, body)
-	if err != nil {
-		return exitError{exitUnreachable, err.Error()}
+	params := &client.PostSubmissionParams{IdempotencyKey: key}
+	if *confirm {
+		params.ConfirmOutliers = confirm
 	}
-	return report(e, file, resp, respBody)
+	r, err := c.PostSubmissionWithBodyWithResponse(ctx, params, ct, bytes.NewReader(body), progress(e, file, len(body)))
+	if err != nil {
+		return unreachable(err)
+	}
+	return report(e, file, r.HTTPResponse, r.Body)
 }
 
 // parseWithFile parses flags around one positional FILE, which may come before or after
@@ -145,67 +146,48 @@ func contentType(file, format string) (string, error) {
 	return "", usageError{fmt.Sprintf("không biết định dạng của %s; dùng --format xlsx|csv|json / cannot tell the format of %s; use --format xlsx|csv|json", file, file)}
 }
 
-// send posts the file, with a progress bar on a terminal for large files, and retries
-// what a retry can fix (no answer, 502, 503, 504) with the same Idempotency-Key, so a
-// retry never stores twice.
-func send(ctx context.Context, e *env, target, ct, token, key, file string, body []byte) (*http.Response, []byte, error) {
-	var last error
-	for attempt := 0; attempt < 3; attempt++ {
-		if attempt > 0 {
-			select {
-			case <-time.After(time.Duration(attempt) * time.Second):
-			case <-ctx.Done():
-				return nil, nil, fmt.Errorf("hết giờ / timed out: %w", last)
+// progress shows a bar on stderr while a large file is sent, again for each retry (the
+// client sends the same key and the same bytes, so a retry never stores twice).
+func progress(e *env, file string, size int) client.RequestEditorFn {
+	return func(_ context.Context, req *http.Request) error {
+		if size <= 1<<20 || req.GetBody == nil {
+			return nil
+		}
+		wrap := func(rc io.ReadCloser) io.ReadCloser {
+			return &barReader{rc: rc, bar: termbar.New(e.stderr, "gửi/uploading "+filepath.Base(file), int64(size))}
+		}
+		get := req.GetBody
+		req.Body = wrap(req.Body)
+		req.GetBody = func() (io.ReadCloser, error) {
+			rc, err := get()
+			if err != nil {
+				return nil, err
 			}
-			fmt.Fprintf(e.stderr, "gửi lại / retrying (%d): %v\n", attempt, last)
+			return wrap(rc), nil
 		}
-		var r io.Reader = bytes.NewReader(body)
-		var bar *termbar.Bar
-		if len(body) > 1<<20 {
-			bar = termbar.New(e.stderr, "gửi/uploading "+filepath.Base(file), int64(len(body)))
-			r = &barReader{r: r, bar: bar}
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, r)
-		if err != nil {
-			return nil, nil, err
-		}
-		req.ContentLength = int64(len(body))
-		req.Header.Set("Content-Type", ct)
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Idempotency-Key", key)
-		resp, err := http.DefaultClient.Do(req)
-		if bar != nil {
-			bar.Done()
-		}
-		if err != nil {
-			last = err
-			continue
-		}
-		b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-		resp.Body.Close()
-		if err != nil {
-			last = err
-			continue
-		}
-		switch resp.StatusCode {
-		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-			last = fmt.Errorf("máy chủ trả lời / server answered %s: %s", resp.Status, errorOf(b))
-			continue
-		}
-		return resp, b, nil
+		return nil
 	}
-	return nil, nil, fmt.Errorf("không gửi được / could not send to %s: %w", target, last)
 }
 
 type barReader struct {
-	r   io.Reader
-	bar *termbar.Bar
+	rc   io.ReadCloser
+	bar  *termbar.Bar
+	done bool
 }
 
 func (b *barReader) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
+	n, err := b.rc.Read(p)
 	b.bar.Add(int64(n))
 	return n, err
+}
+
+// Close ends the bar: the transport closes a request's body once it is sent or failed.
+func (b *barReader) Close() error {
+	if !b.done {
+		b.done = true
+		b.bar.Done()
+	}
+	return b.rc.Close()
 }
 
 // submitAnswer is what the server says about a submission.
@@ -279,14 +261,4 @@ func report(e *env, file string, resp *http.Response, body []byte) error {
 		return exitError{exitUnreachable, fmt.Sprintf("máy chủ lỗi / server error %s: %s", resp.Status, a.Error)}
 	}
 	return fmt.Errorf("%s: %s", resp.Status, a.Error)
-}
-
-func errorOf(body []byte) string {
-	var a struct {
-		Error string `json:"error"`
-	}
-	if json.Unmarshal(body, &a) == nil && a.Error != "" {
-		return a.Error
-	}
-	return strings.TrimSpace(string(body))
 }

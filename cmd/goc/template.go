@@ -3,18 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/g-oc/goc/api/client"
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
-	"github.com/g-oc/goc/internal/api"
 	"github.com/g-oc/goc/internal/config"
 	"github.com/g-oc/goc/internal/query"
 	"github.com/g-oc/goc/internal/store"
@@ -63,7 +58,7 @@ func runTemplate(ctx context.Context, e *env, args []string) error {
 	case *cfgPath != "":
 		data, err = templateFromStore(ctx, e, *cfgPath, *agency, *per)
 	case *server != "":
-		data, err = templateFromServer(ctx, *server, *agency, *per)
+		data, err = templateFromServer(ctx, e, *server, *agency, *per)
 	default:
 		data, err = templateBuiltIn(ctx, *agency, *per)
 		note = " — không có số liệu kỳ trước (dùng --server hoặc --config) / no previous figures (use --server or --config)"
@@ -82,45 +77,19 @@ func runTemplate(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func templateFromServer(ctx context.Context, server, agency, per string) ([]byte, error) {
-	u, err := url.Parse(strings.TrimSuffix(server, "/") + "/api/v1/templates")
-	if err != nil {
-		return nil, usageError{fmt.Sprintf("--server %q không hợp lệ / is not a URL: %v", server, err)}
-	}
-	u.RawQuery = url.Values{"agency": {agency}, "period": {per}}.Encode()
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+func templateFromServer(ctx context.Context, e *env, server, agency, per string) ([]byte, error) {
+	c, err := apiClient(e, server, "", time.Minute)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	r, err := c.GetTemplateWithResponse(ctx, &client.GetTemplateParams{Agency: agency, Period: per})
+	if err == nil {
+		err = client.Check(r.HTTPResponse, r.Body)
+	}
 	if err != nil {
-		return nil, exitError{exitUnreachable, fmt.Sprintf("không liên lạc được máy chủ / cannot reach the server: %v", err)}
+		return nil, unreachable(err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return nil, exitError{exitUnreachable, fmt.Sprintf("đọc trả lời / read answer: %v", err)}
-	}
-	if resp.StatusCode != http.StatusOK {
-		var pr struct {
-			Error    string        `json:"error"`
-			Problems []api.Problem `json:"problems"`
-		}
-		msg := strings.TrimSpace(string(b))
-		if json.Unmarshal(b, &pr) == nil {
-			msg = pr.Error
-			for _, p := range pr.Problems {
-				msg += "\n  " + p.Field + ": " + p.Reason
-			}
-		}
-		if resp.StatusCode >= 500 {
-			return nil, exitError{exitUnreachable, fmt.Sprintf("%s: %s", resp.Status, msg)}
-		}
-		return nil, fmt.Errorf("%s: %s", resp.Status, msg)
-	}
-	return b, nil
+	return r.Body, nil
 }
 
 func templateFromStore(ctx context.Context, e *env, cfgPath, agency, per string) ([]byte, error) {
