@@ -224,8 +224,8 @@ func TestNoAnswerIsRetriedThenNamesThePlace(t *testing.T) {
 func TestCheckShowsEveryProblemTheServerListed(t *testing.T) {
 	for _, tc := range []struct {
 		name, ctype, body string
-		status             int
-		want               []string
+		status            int
+		want              []string
 	}{
 		{"problems", "application/json", `{"error":"yêu cầu không hợp lệ / invalid request","problems":[{"field":"limit","reason":"phải là số nguyên từ 1 đến 5000 / must be a whole number from 1 to 5000"},{"field":"period","reason":"kỳ không hợp lệ / bad period"}]}`,
 			http.StatusBadRequest, []string{"G-OC trả lời 400 / G-OC answered 400 Bad Request: yêu cầu không hợp lệ / invalid request; limit: phải là số nguyên", "; period: kỳ không hợp lệ / bad period", "(GET "}},
