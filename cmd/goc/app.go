@@ -88,7 +88,8 @@ func loadDomain(cfg *config.Config) (*indicators.Catalogue, *indicators.Registry
 
 // openStore opens the configured backend. The InfluxDB store registers its spool
 // metrics on m and logs to log.
-// With shared set, sessions and idempotency keys live there instead of the spool.
+// With shared set, sessions, idempotency keys, the revision ledger and the review
+// workflow live there instead of the spool.
 func openStore(ctx context.Context, cfg *config.Config, m *metrics.Metrics, log *slog.Logger, shared *redisstate.State) (store.Store, error) {
 	switch cfg.Store.Backend {
 	case config.BackendSQLite:
@@ -109,7 +110,8 @@ func openStore(ctx context.Context, cfg *config.Config, m *metrics.Metrics, log 
 			Spool: in.Spool, LatestFromLedger: in.LatestFromLedger, AutoApprove: cfg.Submissions.AutoApprove, Registerer: m.Registry, Logger: log,
 		}
 		if shared != nil {
-			opt.Shared = shared
+			// Replicas share sessions, keys, the revision ledger and the workflow.
+			opt.Shared, opt.Ledger = shared, shared.Ledger(cfg.Submissions.AutoApprove)
 		}
 		st, err := influx.Open(ctx, opt)
 		if err != nil {

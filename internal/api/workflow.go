@@ -232,6 +232,13 @@ func (s *Server) review(w http.ResponseWriter, r *http.Request, to store.State) 
 	case errors.Is(err, store.ErrConflict):
 		writeError(w, http.StatusConflict, "số liệu đã thay đổi hoặc không ở trạng thái chờ duyệt; tải lại rồi xem lại / the submission changed or is not waiting for review; reload and look again: "+err.Error())
 		return
+	case errors.Is(err, store.ErrUnavailable):
+		// Replicas keep the workflow in Redis: while it is away nothing was decided.
+		s.metrics.StoreErrors.WithLabelValues("write").Inc()
+		s.log.Error("review", "agency", agency, "period", per.String(), "err", err)
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "chưa ghi được quyết định, hãy thử lại / the decision was not recorded, try again: "+err.Error())
+		return
 	case err != nil:
 		s.metrics.StoreErrors.WithLabelValues("write").Inc()
 		s.log.Error("review", "agency", agency, "period", per.String(), "err", err)

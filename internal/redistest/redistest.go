@@ -44,10 +44,13 @@ func Binary() (string, error) {
 // Server is one redis-server process.
 type Server struct {
 	// Addr is 127.0.0.1:PORT.
-	Addr string
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  *bytes.Buffer
+	Addr     string
+	cmd      *exec.Cmd
+	done     chan struct{}
+	log      *bytes.Buffer
+	bin      string
+	conf     string
+	password string
 }
 
 // Start runs a redis-server for the test on a free loopback port, with persistence
@@ -63,8 +66,27 @@ func Start(t testing.TB, password string) *Server {
 	return s
 }
 
+// StartDurable runs a redis-server configured as the README asks of a deployment
+// (appendonly yes, appendfsync always): what it acknowledged survives a SIGKILL, which
+// Kill and Restart show.
+func StartDurable(t testing.TB, password string) *Server {
+	t.Helper()
+	s, err := newServer(t.TempDir(), password, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
 // New starts a redis-server with its files in dir.
-func New(dir, password string) (*Server, error) {
+func New(dir, password string) (*Server, error) { return newServer(dir, password, false) }
+
+// Durable is the persistence a deployment needs: every acknowledged write is in the
+// append-only file, synced, before Redis answers.
+const Durable = "appendonly yes\nappendfsync always\n"
+
+func newServer(dir, password string, durable bool) (*Server, error) {
 	bin, err := Binary()
 	if err != nil {
 		return nil, err
@@ -75,7 +97,11 @@ func New(dir, password string) (*Server, error) {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	conf := fmt.Sprintf("bind 127.0.0.1\nport %d\ndir %s\nsave \"\"\nappendonly no\ndaemonize no\nprotected-mode yes\nlogfile \"\"\n", port, dir)
+	persist := "appendonly no\n"
+	if durable {
+		persist = Durable
+	}
+	conf := fmt.Sprintf("bind 127.0.0.1\nport %d\ndir %s\nsave \"\"\n%sdaemonize no\nprotected-mode yes\nlogfile \"\"\n", port, dir, persist)
 	if password != "" {
 		conf += fmt.Sprintf("requirepass %q\n", password)
 	}
@@ -83,27 +109,45 @@ func New(dir, password string) (*Server, error) {
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		return nil, fmt.Errorf("redis-server config: %w", err)
 	}
-	s := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), log: &bytes.Buffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(bin, path)
+	s := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), log: &bytes.Buffer{}, bin: bin, conf: path, password: password}
+	if err := s.run(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) run() error {
+	s.done = make(chan struct{})
+	s.cmd = exec.Command(s.bin, s.conf)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", bin, err)
+		return fmt.Errorf("start %s: %w", s.bin, err)
 	}
 	go func() { s.cmd.Wait(); close(s.done) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if err := ping(s.Addr, password); err == nil {
-			return s, nil
+		if err := ping(s.Addr, s.password); err == nil {
+			return nil
 		} else if time.Now().After(deadline) {
 			s.Stop()
-			return nil, fmt.Errorf("redis-server on %s did not answer PING in 10 s: %v\n%s", s.Addr, err, s.log.String())
+			return fmt.Errorf("redis-server on %s did not answer PING in 10 s: %v\n%s", s.Addr, err, s.log.String())
 		}
 		select {
 		case <-s.done:
-			return nil, fmt.Errorf("redis-server exited at start:\n%s", s.log.String())
+			return fmt.Errorf("redis-server exited at start:\n%s", s.log.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// Restart starts the server again, on the same port and files, after Stop.
+func (s *Server) Restart() error {
+	select {
+	case <-s.done:
+	default:
+		return fmt.Errorf("redis-server on %s is still running", s.Addr)
+	}
+	return s.run()
 }
 
 // ping speaks just enough RESP to know the server is up.
@@ -136,7 +180,8 @@ func ping(addr, password string) error {
 	}
 }
 
-// Stop ends the server (SIGKILL: nothing is kept anyway) and waits for it.
+// Stop ends the server with SIGKILL, as a crash would, and waits for it. Stopping a
+// stopped server does nothing.
 func (s *Server) Stop() {
 	if s.cmd.Process != nil {
 		s.cmd.Process.Kill()

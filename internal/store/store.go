@@ -16,6 +16,11 @@ import (
 // ErrClosed is returned by a store used after Close.
 var ErrClosed = errors.New("store is closed")
 
+// ErrUnavailable wraps a failure of state the store shares with other replicas (the
+// revision ledger and the workflow in Redis): nothing was stored, and the same call
+// may succeed later, so the API answers 503 rather than 500 or an acknowledgement.
+var ErrUnavailable = errors.New("shared state is not answering")
+
 // Store keeps observations with every revision, and probe results.
 //
 // Writes are all-or-nothing: either every observation of a call is stored durably or

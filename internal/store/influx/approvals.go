@@ -17,6 +17,9 @@ func (s *Store) Submissions(ctx context.Context, q store.SubmissionQuery) ([]sto
 		return nil, err
 	}
 	defer s.mu.RUnlock()
+	if s.opt.Ledger != nil {
+		return s.opt.Ledger.Submissions(ctx, q)
+	}
 	out, err := approval.Submissions(ctx, s.sp.readers, q)
 	if err != nil {
 		return nil, fmt.Errorf("influx: %w", err)
@@ -32,6 +35,9 @@ func (s *Store) Review(ctx context.Context, rs []store.Review) ([]store.Submissi
 		return nil, err
 	}
 	defer s.mu.RUnlock()
+	if s.opt.Ledger != nil {
+		return s.opt.Ledger.Review(ctx, rs)
+	}
 	tx, err := s.sp.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("influx: review: begin: %w", err)
@@ -53,6 +59,9 @@ func (s *Store) Trail(ctx context.Context, agency string, p period.Period) ([]st
 		return nil, err
 	}
 	defer s.mu.RUnlock()
+	if s.opt.Ledger != nil {
+		return s.opt.Ledger.Trail(ctx, agency, p)
+	}
 	out, err := approval.Trail(ctx, s.sp.readers, agency, p)
 	if err != nil {
 		return nil, fmt.Errorf("influx: %w", err)

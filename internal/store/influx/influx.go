@@ -16,8 +16,10 @@
 // still spooled, so an acknowledged write is visible at once; while InfluxDB is away,
 // latest values are answered from the ledger and history reads fail.
 //
-// One G-OC process writes a bucket at a time: the ledger is local, and two writers
-// would number revisions independently.
+// One G-OC process writes a bucket at a time, unless Options.Ledger is set: the
+// spool's ledger is local, and two writers would number revisions independently.
+// With a shared Ledger (Redis, for replicas) revisions are numbered and reviewed there,
+// and the spool only queues them for InfluxDB.
 package influx
 
 import (
@@ -89,6 +91,11 @@ type Options struct {
 	// Shared, when set, keeps sessions and idempotency keys instead of the spool file,
 	// so that every replica of G-OC reads them (package redisstate, on Redis).
 	Shared Shared
+	// Ledger, when set, numbers revisions and keeps the publication workflow instead
+	// of the spool file, so that replicas writing one bucket never hand out the same
+	// revision and a reviewer may approve on any replica (package redisstate). Latest
+	// and published reads then come from it; history still from InfluxDB.
+	Ledger Ledger
 
 	// maxWriteBytes caps one write request; maxWriteBytes (the constant) when zero.
 	maxWriteBytes int
@@ -100,6 +107,26 @@ type Shared interface {
 	store.Sessions
 	IdempotentResponse(ctx context.Context, scope, key string) (fingerprint string, status int, body []byte, found bool, err error)
 	SaveIdempotentResponse(ctx context.Context, scope, key, fingerprint string, status int, body []byte) (string, int, []byte, error)
+}
+
+// Ledger is the revision ledger and the publication workflow kept where every replica
+// reads them (package redisstate's Ledger, on Redis).
+type Ledger interface {
+	// Take numbers obs against the latest revisions, records the new ones and what they
+	// mean for the workflow, all or nothing; fresh says which are new revisions (the
+	// others repeat their series' latest and come back as it).
+	Take(ctx context.Context, obs []indicators.Observation, now time.Time, batch string) (out []indicators.Observation, fresh []bool, err error)
+	// Latest calls each with the latest (or, published, the newest approved) revision
+	// of every series q selects, sources and q.After applied, in no order.
+	Latest(ctx context.Context, q store.Query, published bool, each func(indicators.Observation)) error
+	// PublishedRevisions calls each with every revision ever approved among the series
+	// q selects.
+	PublishedRevisions(ctx context.Context, q store.Query, each func(indicators.SeriesKey, int)) error
+	// Load fills the ledger from InfluxDB (what load puts) unless it already describes
+	// the bucket named of.
+	Load(ctx context.Context, of string, load func(put func([]indicators.Observation) error) error) error
+	Ping(ctx context.Context) error
+	store.Approvals
 }
 
 // Store is a store.Store in InfluxDB with a disk spool in front.
@@ -192,6 +219,9 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	if err := s.syncLedger(ctx); err != nil {
 		return fail(err)
 	}
+	if err := s.loadSharedLedger(ctx); err != nil {
+		return fail(err)
+	}
 	if err := s.recount(ctx); err != nil {
 		return fail(err)
 	}
@@ -247,6 +277,9 @@ func (s *Store) WriteObservations(ctx context.Context, obs []indicators.Observat
 		return []indicators.Observation{}, nil
 	}
 	now := s.now()
+	if s.opt.Ledger != nil {
+		return s.writeShared(ctx, obs, now)
+	}
 	out, points, err := s.sp.enqueueObservations(ctx, obs, time.Unix(0, now.UnixNano()).UTC(), newBatchID())
 	if err != nil {
 		return nil, fmt.Errorf("influx: write observations: %w", err)
@@ -328,6 +361,12 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err := s.health(ctx); err != nil {
 		points, age := s.Backlog()
 		return fmt.Errorf("influx: %w; writes go to the spool (%d waiting, oldest %s)", err, points, age.Round(time.Second))
+	}
+	if s.opt.Ledger != nil {
+		// Without its ledger a replica refuses every submission: not ready.
+		if err := s.opt.Ledger.Ping(ctx); err != nil {
+			return fmt.Errorf("influx: the shared revision ledger: %w", err)
+		}
 	}
 	return nil
 }

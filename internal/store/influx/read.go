@@ -47,6 +47,9 @@ func (s *Store) observations(ctx context.Context, q store.Query) ([]indicators.O
 	if !q.From.IsZero() && !q.To.IsZero() && sqlwhere.CeilUnix(q.From) >= sqlwhere.CeilUnix(q.To) {
 		return []indicators.Observation{}, nil
 	}
+	if s.opt.Ledger != nil && !q.History {
+		return s.sharedLatest(ctx, q)
+	}
 	if q.Published && !q.History {
 		// The spool keeps a full copy of every newest approved revision.
 		pub, err := s.sp.publishedObservations(ctx, q)
@@ -97,9 +100,16 @@ func (s *Store) observations(ctx context.Context, q store.Query) ([]indicators.O
 // reads page after page of Limit until it has Limit approved ones or the history ends,
 // so memory stays bounded by the limit.
 func (s *Store) publishedHistory(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
-	approved, err := s.sp.publishedRevisions(ctx, q)
+	var approved map[publishedRevision]bool
+	var err error
+	if s.opt.Ledger != nil {
+		approved = map[publishedRevision]bool{}
+		err = s.opt.Ledger.PublishedRevisions(ctx, q, func(k indicators.SeriesKey, rev int) { approved[publishedRevision{k, rev}] = true })
+	} else {
+		approved, err = s.sp.publishedRevisions(ctx, q)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("read the spool's published revisions: %w", err)
+		return nil, fmt.Errorf("read the published revisions: %w", err)
 	}
 	all := q
 	all.Published = false
@@ -145,8 +155,13 @@ func historyMerge(q store.Query, pending []indicators.Observation, pg *page) (ad
 		return nil
 	}
 	rest = func() {
+		// With a shared ledger a repeat is spooled again (see writeShared): one
+		// revision may be queued twice.
 		for _, o := range pending {
-			pg.add(o)
+			if k := (rev{o.SeriesKey, o.Revision}); seen[k] {
+				pg.add(o)
+				delete(seen, k)
+			}
 		}
 	}
 	return add, rest

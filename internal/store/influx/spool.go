@@ -339,6 +339,40 @@ func (sp *spool) enqueueObservations(ctx context.Context, obs []indicators.Obser
 	return out, points, nil
 }
 
+// enqueueRevisions queues revisions numbered elsewhere (the shared ledger) for
+// InfluxDB, in one durable transaction; the spool's own ledger and workflow are not
+// used then.
+func (sp *spool) enqueueRevisions(ctx context.Context, obs []indicators.Observation, now time.Time) error {
+	tx, err := sp.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	insert, err := tx.PrepareContext(ctx, "INSERT INTO pending_obs (seq, ord, "+obsColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer insert.Close()
+	seq, err := newBatchRow(ctx, tx, kindObservations, now)
+	if err != nil {
+		return err
+	}
+	for i := range obs {
+		o := &obs[i]
+		if _, err := insert.ExecContext(ctx, append([]any{seq, i}, obsArgs(o)...)...); err != nil {
+			return fmt.Errorf("spool %s/%s/%s revision %d: %w", o.Indicator, o.Agency, o.Period, o.Revision, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE pending SET points = ? WHERE seq = ?", len(obs), seq); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
 func newBatchRow(ctx context.Context, tx *sql.Tx, kind int, now time.Time) (int64, error) {
 	res, err := tx.ExecContext(ctx, "INSERT INTO pending (kind, points, enqueued_at) VALUES (?, 0, ?)", kind, now.UnixNano())
 	if err != nil {
