@@ -78,7 +78,7 @@ const maxAttempts = 200
 // it was never loaded, or Redis lost its data. Numbering against an empty ledger would
 // hand out revision numbers InfluxDB already has, overwriting them, so nothing is
 // stored until a replica loads the ledger again from InfluxDB (a restart does).
-var ErrNotLoaded = errors.New("Redis holds no revision ledger (goc:ledger:of is missing): it was emptied or lost its data; restart a G-OC replica to load it again from InfluxDB")
+var ErrNotLoaded = errors.New("the Redis server holds no revision ledger (goc:ledger:of is missing): it was emptied or lost its data; restart a G-OC replica to load it again from InfluxDB")
 
 type group struct {
 	agency string
