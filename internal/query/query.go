@@ -36,7 +36,14 @@ type Service struct {
 	audience Audience
 	// completenessChunk is how many agencies' reports Completeness reads at once.
 	completenessChunk int
+	// ownPage is how many observations ownByPeriodIn reads at once.
+	ownPage int
 }
+
+// defaultOwnPage is how many observations a figure computation reads from the store at
+// once (the API's largest page): its memory is one page beyond the registry's own
+// observations.
+const defaultOwnPage = 5000
 
 // New builds a Service. now is the clock (time.Now in production).
 func New(st Reader, cat *indicators.Catalogue, reg *indicators.Registry, now func() time.Time) *Service {
@@ -44,7 +51,7 @@ func New(st Reader, cat *indicators.Catalogue, reg *indicators.Registry, now fun
 		now = time.Now
 	}
 	return &Service{store: st, catalogue: cat, registry: reg, now: now, cache: newFigureCache(), rankings: newRankingCache(),
-		completenessChunk: defaultCompletenessChunk}
+		completenessChunk: defaultCompletenessChunk, ownPage: defaultOwnPage}
 }
 
 // Catalogue is the indicator catalogue in force.
@@ -108,21 +115,44 @@ func (s *Service) ownByPeriod(ctx context.Context, ind *indicators.Indicator) (o
 
 // ownByPeriodIn is ownByPeriod for the periods that start in [from, to); a zero bound
 // does not bound.
+//
+// It reads ownPage observations at a time and keeps those of agencies in the registry
+// (and the root): no figure is rolled up from any other, and a store may hold many
+// (a registry that has changed since, or the load test's synthetic agencies). So what
+// it holds is the registry's observations of the range and one page, however many
+// other agencies the store keeps.
 func (s *Service) ownByPeriodIn(ctx context.Context, ind *indicators.Indicator, from, to time.Time) (ownObservations, error) {
-	obs, err := s.read(ctx, store.Query{Indicators: []string{ind.Code}, From: from, To: to})
-	if err != nil {
-		return nil, fmt.Errorf("read observations of %s: %w", ind.Code, err)
-	}
 	byPeriod := ownObservations{}
-	for _, o := range obs {
-		m := byPeriod[o.Period]
-		if m == nil {
-			m = map[string]indicators.Observation{}
-			byPeriod[o.Period] = m
-		}
-		m[o.Agency] = o
+	q := store.Query{Indicators: []string{ind.Code}, From: from, To: to, Limit: max(1, s.ownPage)}
+	if !s.cacheable() {
+		// An officer's or reviewer's view merges two reads (approved figures, and the
+		// newest of the agencies it sees), whose pages do not line up: it is read whole,
+		// as the few signed-in readers' views always were.
+		q.Limit = 0
 	}
-	return byPeriod, nil
+	root := s.registry.Root()
+	for {
+		obs, err := s.read(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("read observations of %s: %w", ind.Code, err)
+		}
+		for _, o := range obs {
+			if _, known := s.registry.Get(o.Agency); !known && o.Agency != root {
+				continue
+			}
+			m := byPeriod[o.Period]
+			if m == nil {
+				m = map[string]indicators.Observation{}
+				byPeriod[o.Period] = m
+			}
+			m[o.Agency] = o
+		}
+		if q.Limit == 0 || len(obs) < q.Limit {
+			return byPeriod, nil
+		}
+		last := store.KeyOf(obs[len(obs)-1])
+		q.After = &last
+	}
 }
 
 func sortedPeriods[V any](m map[period.Period]V) []period.Period {

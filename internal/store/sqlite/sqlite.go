@@ -154,9 +154,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 
 	r := cloneValues(common)
 	r.Add("_pragma", "query_only(1)")
-	// 32 MB of page cache per reader (SQLite's default is 2 MB): latest tables of a
-	// national deployment stay in memory between requests.
-	r.Add("_pragma", "cache_size(-32000)")
+	// The readers share one page-cache budget (readerCacheKiB), at least SQLite's
+	// default 2 MB each: a reader's cache fills up to its size on a store larger than
+	// it, so the budget, not the store, sets what the caches cost.
+	r.Add("_pragma", "cache_size(-"+strconv.Itoa(readerCacheKiB(cfg.readers))+")")
 	readers, err := sql.Open("sqlite", path+"?"+r.Encode())
 	if err != nil {
 		writer.Close()
@@ -180,6 +181,20 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open readers of %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// readersCacheBudgetKiB is the page cache of all read connections together. The caches
+// live outside the Go heap (modernc's SQLite allocates through its own C allocator)
+// and each fills to its cache_size on a file larger than that: at 32 MB per reader, a
+// 7 GB store held 196 MiB outside the Go heap under load against 75 MiB for a 760 MB
+// one (BENCHMARKS.md, "Hostile load"). The operating system's file cache keeps the hot
+// pages anyway; the figures read most often are kept computed by the query layer.
+const readersCacheBudgetKiB = 32 << 10
+
+// readerCacheKiB is one reader's share of readersCacheBudgetKiB, at least SQLite's
+// default of 2,000 KiB.
+func readerCacheKiB(readers int) int {
+	return max(2000, readersCacheBudgetKiB/max(1, readers))
 }
 
 func cloneValues(v url.Values) url.Values {
