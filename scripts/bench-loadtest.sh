@@ -8,6 +8,8 @@
 #
 #   scripts/bench-loadtest.sh                       # 1,000,000 values, 60 s
 #   VALUES=100000 scripts/bench-loadtest.sh         # a tenth, to compare
+#   PROFILE=1 scripts/bench-loadtest.sh             # also keep the heap profile of the
+#                                                   # RSS peak in $DIR (goc serve --pprof)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VALUES=${VALUES:-1000000}
@@ -16,4 +18,4 @@ BIN=$(mktemp -d)
 trap 'rm -rf "$BIN"' EXIT
 go build -o "$BIN/goc" ./cmd/goc
 go build -o "$BIN/loadtest" ./bench/loadtest
-"$BIN/loadtest" -goc "$BIN/goc" -dir "$DIR" -values "$VALUES" -duration "${DURATION:-60s}"
+"$BIN/loadtest" -goc "$BIN/goc" -dir "$DIR" -values "$VALUES" -duration "${DURATION:-60s}" ${PROFILE:+-profile}

@@ -58,8 +58,9 @@ func main() {
 	readers := flag.Int("readers", 200, "concurrent readers")
 	uploaders := flag.Int("uploaders", 20, "agencies uploading 5 MB files")
 	submitters := flag.Int("submitters", 20, "agencies submitting small JSON")
+	profile := flag.Bool("profile", false, "serve goc's profiles on loopback (goc serve --pprof) and keep the heap profile of the RSS peak in -dir")
 	flag.Parse()
-	if err := run(*gocBin, *dir, *values, *duration, *readers, *uploaders, *submitters); err != nil {
+	if err := run(*gocBin, *dir, *values, *duration, *readers, *uploaders, *submitters, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
@@ -186,7 +187,7 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func run(gocBin, dir string, values int, duration time.Duration, nReaders, nUploaders, nSubmitters int) error {
+func run(gocBin, dir string, values int, duration time.Duration, nReaders, nUploaders, nSubmitters int, profile bool) error {
 	ctx := context.Background()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -232,7 +233,17 @@ tokens:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return err
 	}
-	cmd := exec.Command(gocBin, "serve", "--config", cfgPath)
+	args := []string{"serve", "--config", cfgPath}
+	pprofBase := ""
+	if profile {
+		pa, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		args = append(args, "--pprof", pa)
+		pprofBase = "http://" + pa + "/debug/pprof/"
+	}
+	cmd := exec.Command(gocBin, args...)
 	cmd.Stderr = io.Discard
 	cmd.Stdout = io.Discard
 	if err := cmd.Start(); err != nil {
@@ -246,6 +257,7 @@ tokens:
 	rssStart := procKB(cmd.Process.Pid, "VmRSS")
 
 	var samples []int64
+	var atPeak peakProfile // with -profile: the heap when RSS was highest
 	stopSampling := make(chan struct{})
 	var sampling sync.WaitGroup
 	sampling.Add(1)
@@ -258,7 +270,16 @@ tokens:
 			case <-stopSampling:
 				return
 			case <-t.C:
-				samples = append(samples, procKB(cmd.Process.Pid, "VmRSS"))
+				rss := procKB(cmd.Process.Pid, "VmRSS")
+				samples = append(samples, rss)
+				// A new high by 4 MiB or more: keep the heap profile of this moment.
+				if pprofBase != "" && rss >= atPeak.rssKB+4<<10 {
+					if p, err := takeHeapProfile(pprofBase, dir, rss); err == nil {
+						atPeak = p
+					} else {
+						fmt.Fprintln(os.Stderr, "heap profile:", err)
+					}
+				}
 			}
 		}
 	}()
@@ -370,6 +391,11 @@ tokens:
 	stats.print(os.Stdout, values, duration, nReaders, nUploaders, nSubmitters)
 	fmt.Printf("\nserver RSS: %d MiB at start, peak (VmHWM) %d MiB, %d MiB at the end; samples every 0.5 s, max %d MiB\n",
 		rssStart>>10, peak>>10, rssEnd>>10, slices.Max(append(samples, 0))>>10)
+	if atPeak.rssKB > 0 {
+		fmt.Printf("at the highest RSS sampled (%d MiB): Go heap in use %d MiB, idle not returned %d MiB; Go runtime's memory in all (Sys - HeapReleased) %d MiB; the rest, %d MiB, is outside the Go runtime (SQLite's allocations through modernc libc, code); profile %s\n",
+			atPeak.rssKB>>10, atPeak.heapInuse>>20, (atPeak.heapIdle-atPeak.heapReleased)>>20, (atPeak.sys-atPeak.heapReleased)>>20,
+			atPeak.rssKB>>10-(atPeak.sys-atPeak.heapReleased)>>20, atPeak.file)
+	}
 	inuse, idle, released := goMem["go_memstats_heap_inuse_bytes"], goMem["go_memstats_heap_idle_bytes"], goMem["go_memstats_heap_released_bytes"]
 	fmt.Printf("at the end, from /metrics: Go heap in use %d MiB, idle but not yet returned to the OS %d MiB; the rest of RSS is SQLite's caches, stacks and code\n",
 		int64(inuse)>>20, int64(idle-released)>>20)
@@ -490,6 +516,49 @@ func goMemory(base string) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// peakProfile is the Go heap at one moment of the run, from goc serve --pprof.
+type peakProfile struct {
+	rssKB                                  int64
+	heapInuse, heapIdle, heapReleased, sys int64
+	file                                   string
+}
+
+// takeHeapProfile saves the server's heap profile (for go tool pprof) as
+// heap-peak.pb.gz in dir and reads the runtime's memory figures printed with the
+// text form of the same profile.
+func takeHeapProfile(base, dir string, rssKB int64) (peakProfile, error) {
+	p := peakProfile{rssKB: rssKB, file: filepath.Join(dir, "heap-peak.pb.gz")}
+	resp, err := http.Get(base + "heap")
+	if err != nil {
+		return p, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return p, fmt.Errorf("GET heap: %d %v", resp.StatusCode, err)
+	}
+	if err := os.WriteFile(p.file, b, 0o600); err != nil {
+		return p, err
+	}
+	resp, err = http.Get(base + "heap?debug=1")
+	if err != nil {
+		return p, err
+	}
+	b, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return p, err
+	}
+	fields := map[string]*int64{"HeapInuse": &p.heapInuse, "HeapIdle": &p.heapIdle, "HeapReleased": &p.heapReleased, "Sys": &p.sys}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, v, ok := strings.Cut(strings.TrimPrefix(line, "# "), " = ")
+		if dst := fields[name]; ok && dst != nil && strings.HasPrefix(line, "# ") {
+			*dst, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+	}
+	return p, nil
 }
 
 // procKB reads a kB field (VmRSS, VmHWM) of /proc/PID/status.
