@@ -31,7 +31,7 @@ type layer struct {
 var layers = []layer{
 	{"domain", []string{"indicators"}, nil, false},
 	{"leaves", []string{"api", "internal/secret", "internal/redact", "internal/outbound", "internal/auth",
-		"internal/limit", "internal/metrics", "internal/termbar", "internal/redistest",
+		"internal/limit", "internal/forwarded", "internal/metrics", "internal/termbar", "internal/redistest",
 		"collectors/probe/probetest", "internal/store/influx/influxtest", "internal/web/webtest",
 		// The collectors' own configuration types and their validation, which
 		// internal/config composes without linking a collector.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"github.com/g-oc/goc/internal/apiparts"
 	"github.com/g-oc/goc/internal/auth"
 	"github.com/g-oc/goc/internal/config"
+	"github.com/g-oc/goc/internal/forwarded"
 	"github.com/g-oc/goc/internal/limit"
 	"github.com/g-oc/goc/internal/metrics"
 	"github.com/g-oc/goc/internal/opendata"
@@ -147,6 +149,17 @@ func newApp(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, er
 	}, nil
 }
 
+// strictTransport tells browsers that reached G-OC over HTTPS (directly or through a
+// trusted proxy) to come back only over HTTPS for a year.
+func strictTransport(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if forwarded.Secure(r) {
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // serve runs the HTTP API until ctx is cancelled, then shuts down gracefully.
 func (a *app) serve(ctx context.Context, tokens *auth.Keyring, e *env, banner func(url string)) error {
 	q := query.New(a.store, a.catalogue, a.registry, time.Now)
@@ -195,6 +208,12 @@ func (a *app) serve(ctx context.Context, tokens *auth.Keyring, e *env, banner fu
 			return err
 		}
 	}
+	var certs *certReloader
+	if t := a.cfg.Server.TLS; t.CertFile != "" {
+		if certs, err = newCertReloader(t.CertFile, t.KeyFile, a.log); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", a.cfg.Server.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.Server.Addr, err)
@@ -209,13 +228,18 @@ func (a *app) serve(ctx context.Context, tokens *auth.Keyring, e *env, banner fu
 	}
 	defer col.stop()
 	hs := &http.Server{
-		Handler:           a.withOpenData(q, web.Combine(apiHandler, pages.Handler())),
+		Handler:           forwarded.New(a.cfg.Server.TrustedProxies).Handler(strictTransport(a.withOpenData(q, web.Combine(apiHandler, pages.Handler())))),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       a.cfg.Server.ReadTimeout,
 		WriteTimeout:      a.cfg.Server.WriteTimeout,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	url := "http://" + ln.Addr().String()
+	if certs != nil {
+		hs.TLSConfig = certs.tlsConfig()
+		ln = tls.NewListener(ln, hs.TLSConfig)
+		url = "https://" + ln.Addr().String()
+	}
 	if banner != nil {
 		banner(url)
 	}

@@ -137,7 +137,7 @@ type server struct {
 	stdout []string
 }
 
-var urlLine = regexp.MustCompile(`(http://127\.0\.0\.1:\d+)`)
+var urlLine = regexp.MustCompile(`(https?://127\.0\.0\.1:\d+)`)
 var tokenLine = regexp.MustCompile(`^\s+(\S+)\s+.*\s(goc_\S+)$`)
 
 // startGoc runs goc with args and waits for its URL on stdout.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -123,6 +124,20 @@ type Server struct {
 	// profiles show the server's internals (and a CPU profile costs CPU) to whoever
 	// can reach them.
 	PprofAddr string
+	// TrustedProxies are the reverse proxies (networks or addresses) whose
+	// X-Forwarded-For and X-Forwarded-Proto G-OC believes: behind them, limits count
+	// the real client and session cookies are Secure when the client used HTTPS. Empty:
+	// the headers are ignored.
+	TrustedProxies []netip.Prefix
+	// TLS, when both files are set, makes goc serve answer HTTPS itself (TLS 1.2 and
+	// up), reading the files again when they change so a renewed certificate is used
+	// without a restart.
+	TLS TLS
+}
+
+// TLS names a PEM certificate chain and its private key.
+type TLS struct {
+	CertFile, KeyFile string
 }
 
 // Store chooses and configures the store backend.

@@ -97,9 +97,12 @@ func TestInvalidConfigsReportTheirMistakeWithItsLine(t *testing.T) {
 		path string
 		msg  string
 	}{
-		{"invalid-unknown-key.yml", 2, "server.adress", "unknown key; known keys here: addr, auth_failures_per_minute, exports, heavy_reads, location, max_submission_bytes, pprof_addr, read_timeout, small_upload, small_upload_budget, upload_budget, write_timeout, writes_per_second_per_address, writes_per_second_per_token"},
+		{"invalid-unknown-key.yml", 2, "server.adress", "unknown key; known keys here: addr, auth_failures_per_minute, exports, heavy_reads, location, max_submission_bytes, pprof_addr, read_timeout, small_upload, small_upload_budget, tls, trusted_proxies, upload_budget, write_timeout, writes_per_second_per_address, writes_per_second_per_token"},
 		{"invalid-addr.yml", 2, "server.addr", `"localhost" is not host:port`},
 		{"invalid-pprof-addr.yml", 3, "server.pprof_addr", `"0.0.0.0:6060" is not a loopback address`},
+		{"invalid-trusted-proxy.yml", 3, "server.trusted_proxies[1]", `"proxy.example.gov.vn" is not a network (10.0.0.0/8) or an IP address`},
+		{"invalid-tls-files.yml", 3, "server.tls", "cannot load the certificate and key: open "},
+		{"invalid-tls-half.yml", 3, "server.tls.cert_file", "missing: key_file needs the certificate it belongs to"},
 		{"invalid-duration.yml", 3, "server.read_timeout", `"15" is not a duration`},
 		{"invalid-negative-duration.yml", 2, "server.write_timeout", `"-5s" must be positive`},
 		{"invalid-size.yml", 2, "server.max_submission_bytes", `unknown unit "MB"; use B, KiB, MiB or GiB`},

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/g-oc/goc/internal/forwarded"
 	"github.com/g-oc/goc/internal/secret"
 )
 
@@ -215,6 +217,38 @@ func (d *decoder) server(n *yaml.Node, path string, s *Server) {
 		"writes_per_second_per_token":   setting(d, &s.WritesPerSecondPerToken, parsePositiveRate),
 		"auth_failures_per_minute":      setting(d, &s.AuthFailuresPerMinute, parsePositiveRate),
 		"pprof_addr":                    setting(d, &s.PprofAddr, ParsePprofAddr),
+		"trusted_proxies": func(v *yaml.Node, p string) {
+			v = resolve(v)
+			if isNull(v) {
+				return
+			}
+			if v.Kind != yaml.SequenceNode {
+				d.add(v.Line, p, "must be a list of networks or addresses, such as [10.0.0.0/8, 192.0.2.10]")
+				return
+			}
+			for i, n := range v.Content {
+				text := strings.TrimSpace(resolve(n).Value)
+				pr, err := forwarded.ParsePrefix(text)
+				if err != nil {
+					d.add(n.Line, fmt.Sprintf("%s[%d]", p, i), "%q is not a network (10.0.0.0/8) or an IP address (names are not accepted: their address could change)", text)
+					continue
+				}
+				s.TrustedProxies = append(s.TrustedProxies, pr)
+			}
+		},
+		"tls": func(v *yaml.Node, p string) {
+			d.mapping(v, p, fields{"cert_file": d.file(&s.TLS.CertFile), "key_file": d.file(&s.TLS.KeyFile)})
+			switch {
+			case s.TLS.CertFile == "" && s.TLS.KeyFile != "":
+				d.add(v.Line, p+".cert_file", "missing: key_file needs the certificate it belongs to")
+			case s.TLS.CertFile != "" && s.TLS.KeyFile == "":
+				d.add(v.Line, p+".key_file", "missing: cert_file needs its private key")
+			case s.TLS.CertFile != "":
+				if _, err := tls.LoadX509KeyPair(s.TLS.CertFile, s.TLS.KeyFile); err != nil {
+					d.add(v.Line, p, "cannot load the certificate and key: %v", err)
+				}
+			}
+		},
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/g-oc/goc/internal/auth"
+	"github.com/g-oc/goc/internal/forwarded"
 	"github.com/g-oc/goc/internal/limit"
 	"github.com/g-oc/goc/internal/store"
 )
@@ -287,7 +288,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	// Replacing the cookie with a fresh id at every sign-in leaves nothing for a
 	// planted (fixated) id to take over.
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		Secure: forwarded.Secure(r), SameSite: http.SameSiteStrictMode})
 	s.log.Info("signed in", "name", p.Name, "agency", p.Agency, "role", roleOf(p))
 	http.Redirect(w, r, s.home(p, next), http.StatusSeeOther)
 	return nil
@@ -310,7 +311,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 
 func clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		Secure: forwarded.Secure(r), SameSite: http.SameSiteStrictMode})
 }
 
 // home is where a principal lands after signing in: next when given, else its role's
