@@ -2,26 +2,20 @@ package pluginhost
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
+	gocapi "github.com/g-oc/goc/api/client"
 	"github.com/g-oc/goc/indicators"
 )
 
-// client calls G-OC's HTTP API. It is the plugin's only way to G-OC: the plugin never
-// opens a store itself.
+// client calls G-OC's HTTP API through the generated client (api/client), which retries
+// what a retry can fix and turns refusals into errors with G-OC's own reasons. It is the
+// plugin's only way to G-OC: the plugin never opens a store itself.
 type client struct {
-	base  string
-	token string
-	http  *http.Client
+	api  *gocapi.ClientWithResponses
+	http *http.Client
 
 	// The catalogue and registry change only when G-OC restarts with new files, so they
 	// are kept for a while rather than fetched for every panel.
@@ -33,95 +27,28 @@ type client struct {
 	agsAt    time.Time
 }
 
-func newClient(base, token string, timeout time.Duration) *client {
-	return &client{base: base, token: token, http: &http.Client{Timeout: timeout}, cacheTTL: 5 * time.Minute}
-}
-
-// apiError is an answer from G-OC other than 2xx, with its reasons.
-type apiError struct {
-	URL      string
-	Status   int
-	Message  string
-	Problems []apiProblem
-}
-
-type apiProblem struct {
-	Field  string `json:"field"`
-	Reason string `json:"reason"`
-}
-
-func (e *apiError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "G-OC trả lời %d / G-OC answered %d", e.Status, e.Status)
-	if e.Message != "" {
-		b.WriteString(": " + e.Message)
-	}
-	for _, p := range e.Problems {
-		fmt.Fprintf(&b, "; %s: %s", p.Field, p.Reason)
-	}
-	fmt.Fprintf(&b, " (%s)", e.URL)
-	return b.String()
-}
-
-// reachError is a G-OC that cannot be reached at all.
-type reachError struct {
-	URL string
-	Err error
-}
-
-func (e *reachError) Error() string {
-	return fmt.Sprintf("không kết nối được G-OC / cannot reach G-OC at %s: %v", e.URL, e.Err)
-}
-
-func (e *reachError) Unwrap() error { return e.Err }
-
-// get calls GET path?params and decodes the JSON answer into out. It returns the URL it
-// called, which the frame's metadata shows in Grafana's query inspector.
-func (c *client) get(ctx context.Context, path string, params url.Values, out any) (string, error) {
-	u := c.base + path
-	if len(params) > 0 {
-		u += "?" + params.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+// newClient reaches G-OC at base. A panel should not hang: a Retry-After over 10 s is
+// shown to the user rather than waited for, and a refused connection is tried again
+// after half a second, then a second.
+func newClient(base, token string, timeout time.Duration) (*client, error) {
+	hc := &http.Client{Timeout: timeout}
+	api, err := gocapi.New(base, gocapi.Options{Token: token, HTTP: hc, Retry: gocapi.Retry{
+		MaxWait: 10 * time.Second,
+		Backoff: func(n int) time.Duration { return time.Duration(n) * 500 * time.Millisecond },
+	}})
 	if err != nil {
-		return u, fmt.Errorf("request %s: %w", u, err)
+		return nil, err
 	}
-	req.Header.Set("Accept", "application/json")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
+	return &client{api: api, http: hc, cacheTTL: 5 * time.Minute}, nil
+}
+
+// decode reads a generated response into out and returns the URL it called, which the
+// frame's metadata shows in Grafana's query inspector.
+func decode(hr *http.Response, body []byte, out any) (string, error) {
+	if err := gocapi.Decode(hr, body, out); err != nil {
+		return "", err
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			return u, &reachError{URL: u, Err: fmt.Errorf("hết thời gian chờ / timed out: %w", err)}
-		}
-		return u, &reachError{URL: u, Err: err}
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return u, &reachError{URL: u, Err: fmt.Errorf("read answer: %w", err)}
-	}
-	if resp.StatusCode/100 != 2 {
-		e := &apiError{URL: u, Status: resp.StatusCode}
-		var eb struct {
-			Error    string       `json:"error"`
-			Problems []apiProblem `json:"problems"`
-		}
-		if json.Unmarshal(body, &eb) == nil {
-			e.Message, e.Problems = eb.Error, eb.Problems
-		} else {
-			e.Message = strings.TrimSpace(string(body[:min(len(body), 200)]))
-		}
-		return u, e
-	}
-	if out != nil {
-		if err := json.Unmarshal(body, out); err != nil {
-			return u, fmt.Errorf("câu trả lời của G-OC không đọc được / cannot read G-OC's answer from %s: %w", u, err)
-		}
-	}
-	return u, nil
+	return hr.Request.URL.String(), nil
 }
 
 // indicators is the catalogue G-OC serves, in its order.
@@ -134,7 +61,11 @@ func (c *client) indicators(ctx context.Context) ([]*indicators.Indicator, error
 	var body struct {
 		Indicators []*indicators.Indicator `json:"indicators"`
 	}
-	if _, err := c.get(ctx, "/api/v1/indicators", nil, &body); err != nil {
+	r, err := c.api.ListIndicatorsWithResponse(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := decode(r.HTTPResponse, r.Body, &body); err != nil {
 		return nil, err
 	}
 	c.inds, c.indsAt = body.Indicators, time.Now()
@@ -163,20 +94,25 @@ func (c *client) agencies(ctx context.Context) ([]*indicators.Agency, error) {
 		return c.ags, nil
 	}
 	var all []*indicators.Agency
-	params := url.Values{"limit": {"5000"}}
+	limit := 5000
+	params := &gocapi.ListAgenciesParams{Limit: &limit}
 	for {
 		var body struct {
 			Agencies []*indicators.Agency `json:"agencies"`
 			Next     string               `json:"next"`
 		}
-		if _, err := c.get(ctx, "/api/v1/agencies", params, &body); err != nil {
+		r, err := c.api.ListAgenciesWithResponse(ctx, params)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := decode(r.HTTPResponse, r.Body, &body); err != nil {
 			return nil, err
 		}
 		all = append(all, body.Agencies...)
 		if body.Next == "" {
 			break
 		}
-		params.Set("cursor", body.Next) // the API answers in pages
+		params.Cursor = &body.Next // the API answers in pages
 	}
 	c.ags, c.agsAt = all, time.Now()
 	return c.ags, nil
@@ -194,3 +130,5 @@ func (c *client) agencyIndex(ctx context.Context) (map[string]*indicators.Agency
 	}
 	return m, nil
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -2,12 +2,12 @@ package pluginhost
 
 import (
 	"context"
-	"net/url"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	gocapi "github.com/g-oc/goc/api/client"
 	"github.com/g-oc/goc/grafana/plugin/pkg/models"
 )
 
@@ -50,18 +50,22 @@ func queryCompleteness(ctx context.Context, c *client, q models.Query, tr backen
 	if err != nil {
 		return nil, err
 	}
-	params := url.Values{"period": {p}}
+	params := &gocapi.GetCompletenessParams{Period: p}
 	if q.Level != "" {
-		params.Set("level", q.Level)
+		params.Level = ptr(gocapi.Level(q.Level))
 	}
 	if len(q.Agencies) > 1 {
 		return nil, badQuery("chọn tối đa một đơn vị / choose at most one agency: its units are listed")
 	}
 	if len(q.Agencies) == 1 {
-		params.Set("within", q.Agencies[0])
+		params.Within = &q.Agencies[0]
 	}
 	var ans completenessAnswer
-	called, err := c.get(ctx, "/api/v1/completeness", params, &ans)
+	r, err := c.api.GetCompletenessWithResponse(ctx, params)
+	if err != nil {
+		return nil, err
+	}
+	called, err := decode(r.HTTPResponse, r.Body, &ans)
 	if err != nil {
 		return nil, err
 	}

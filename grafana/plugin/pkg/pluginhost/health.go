@@ -2,11 +2,12 @@ package pluginhost
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	gocapi "github.com/g-oc/goc/api/client"
 )
 
 // CheckHealth is Grafana's "Save & test": G-OC must answer, its store must be ready, and
@@ -18,9 +19,12 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 	if d.settingsErr != nil {
 		return fail(d.settingsErr.Error())
 	}
-	if _, err := d.client.get(ctx, "/readyz", nil, nil); err != nil {
-		var ae *apiError
-		if errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable {
+	r, err := d.client.api.GetReadinessWithResponse(ctx)
+	if err == nil {
+		err = gocapi.Check(r.HTTPResponse, r.Body)
+	}
+	if err != nil {
+		if gocapi.StatusOf(err) == http.StatusServiceUnavailable {
 			return fail("G-OC đang chạy nhưng kho dữ liệu chưa sẵn sàng / G-OC is up but its store is not ready: " + err.Error())
 		}
 		return fail(err.Error())
@@ -39,9 +43,12 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 		Agency       string `json:"agency"`
 		AgencyNameVI string `json:"agency_name_vi"`
 	}
-	if _, err := d.client.get(ctx, "/api/v1/whoami", nil, &who); err != nil {
-		var ae *apiError
-		if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+	w, err := d.client.api.WhoamiWithResponse(ctx)
+	if err == nil {
+		_, err = decode(w.HTTPResponse, w.Body, &who)
+	}
+	if err != nil {
+		if gocapi.StatusOf(err) == http.StatusUnauthorized {
 			return fail("G-OC từ chối mã truy cập / G-OC rejected the token: " + err.Error())
 		}
 		return fail(err.Error())

@@ -15,6 +15,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/resource/httpadapter"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	gocapi "github.com/g-oc/goc/api/client"
 	"github.com/g-oc/goc/grafana/plugin/pkg/models"
 )
 
@@ -39,13 +40,20 @@ var (
 func NewDatasource(_ context.Context, s backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
 	set, err := models.LoadSettings(s.URL, s.JSONData, s.DecryptedSecureJSONData)
 	d := &Datasource{settings: set, settingsErr: err, log: log.DefaultLogger}
-	d.client = newClient(set.URL, set.Token, time.Duration(set.TimeoutSeconds)*time.Second)
+	d.client, err = newClient(set.URL, set.Token, time.Duration(set.TimeoutSeconds)*time.Second)
+	if err != nil && d.settingsErr == nil {
+		d.settingsErr = err
+	}
 	d.CallResourceHandler = httpadapter.New(d.resources())
 	return d, nil
 }
 
 // Dispose is called when the settings change and the instance is replaced.
-func (d *Datasource) Dispose() { d.client.http.CloseIdleConnections() }
+func (d *Datasource) Dispose() {
+	if d.client != nil {
+		d.client.http.CloseIdleConnections()
+	}
+}
 
 // queryFunc answers one query of one type.
 type queryFunc func(ctx context.Context, c *client, q models.Query, tr backend.TimeRange) (data.Frames, error)
@@ -99,19 +107,15 @@ func (d *Datasource) query(ctx context.Context, hs map[models.QueryType]queryFun
 // errorResponse turns an error into a panel error with the status and source Grafana
 // uses to tell a broken plugin from a broken upstream.
 func errorResponse(err error) backend.DataResponse {
-	var ae *apiError
-	var re *reachError
 	var qe *queryError
-	switch {
+	switch st := gocapi.StatusOf(err); {
 	case errors.As(err, &qe):
 		return backend.ErrDataResponseWithSource(backend.StatusBadRequest, backend.ErrorSourceDownstream, err.Error())
-	case errors.As(err, &ae):
-		st := backend.Status(ae.Status)
-		if ae.Status >= 500 {
-			st = backend.StatusBadGateway
-		}
-		return backend.ErrDataResponseWithSource(st, backend.ErrorSourceDownstream, err.Error())
-	case errors.As(err, &re):
+	case st >= 500:
+		return backend.ErrDataResponseWithSource(backend.StatusBadGateway, backend.ErrorSourceDownstream, err.Error())
+	case st != 0:
+		return backend.ErrDataResponseWithSource(backend.Status(st), backend.ErrorSourceDownstream, err.Error())
+	case gocapi.Unreachable(err):
 		return backend.ErrDataResponseWithSource(backend.StatusBadGateway, backend.ErrorSourceDownstream, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		return backend.ErrDataResponseWithSource(backend.StatusTimeout, backend.ErrorSourceDownstream, err.Error())

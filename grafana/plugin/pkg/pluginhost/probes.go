@@ -3,12 +3,12 @@ package pluginhost
 import (
 	"context"
 	"math"
-	"net/url"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	gocapi "github.com/g-oc/goc/api/client"
 	"github.com/g-oc/goc/grafana/plugin/pkg/models"
 )
 
@@ -41,16 +41,19 @@ type probesAnswer struct {
 // outcome, latency, and days until its certificate expires. Agencies keeps the portals
 // of one agency and everything below it.
 func queryProbes(ctx context.Context, c *client, q models.Query, _ backend.TimeRange) (data.Frames, error) {
-	params := url.Values{}
+	params := &gocapi.ListProbesParams{Limit: ptr(5000)}
 	if len(q.Agencies) > 1 {
 		return nil, badQuery("chọn tối đa một đơn vị / choose at most one agency for portal probes")
 	}
 	if len(q.Agencies) == 1 {
-		params.Set("agency", q.Agencies[0])
+		params.Agency = &q.Agencies[0]
 	}
-	params.Set("limit", "5000")
 	var ans probesAnswer
-	called, err := c.get(ctx, "/api/v1/probes", params, &ans)
+	r, err := c.api.ListProbesWithResponse(ctx, params)
+	if err != nil {
+		return nil, err
+	}
+	called, err := decode(r.HTTPResponse, r.Body, &ans)
 	if err != nil {
 		return nil, err
 	}
@@ -58,8 +61,12 @@ func queryProbes(ctx context.Context, c *client, q models.Query, _ backend.TimeR
 	// view needs every portal.
 	for next := ans.Next; next != "" && q.View != models.ViewSummary; {
 		var more probesAnswer
-		params.Set("cursor", next)
-		if _, err := c.get(ctx, "/api/v1/probes", params, &more); err != nil {
+		params.Cursor = &next
+		r, err := c.api.ListProbesWithResponse(ctx, params)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := decode(r.HTTPResponse, r.Body, &more); err != nil {
 			return nil, err
 		}
 		ans.Probes = append(ans.Probes, more.Probes...)

@@ -2,13 +2,13 @@ package pluginhost
 
 import (
 	"context"
-	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	gocapi "github.com/g-oc/goc/api/client"
 	"github.com/g-oc/goc/grafana/plugin/pkg/models"
 	"github.com/g-oc/goc/indicators"
 )
@@ -53,7 +53,11 @@ func queryProgress(ctx context.Context, c *client, q models.Query, _ backend.Tim
 		var ans struct {
 			Progress []progressAnswer `json:"progress"`
 		}
-		called, err := c.get(ctx, "/api/v1/progress", url.Values{"indicator": {ind.Code}, "agency": {"*"}, "year": {strconv.Itoa(year)}}, &ans)
+		r, err := c.api.GetProgressWithResponse(ctx, &gocapi.GetProgressParams{Indicator: ind.Code, Agency: ptr("*"), Year: &year})
+		if err != nil {
+			return nil, err
+		}
+		called, err := decode(r.HTTPResponse, r.Body, &ans)
 		if err != nil {
 			return nil, err
 		}
@@ -92,12 +96,16 @@ func queryProgress(ctx context.Context, c *client, q models.Query, _ backend.Tim
 				if q.Indicator == "" && a.Kind != indicators.KindNational && !ind.ReportedAt(a.Level()) {
 					continue
 				}
-				params := url.Values{"indicator": {ind.Code}, "agency": {code}, "year": {strconv.Itoa(year)}}
+				params := &gocapi.GetProgressParams{Indicator: ind.Code, Agency: &code, Year: &year}
 				if level != "" {
-					params.Set("level", string(level))
+					params.Level = ptr(gocapi.Level(level))
 				}
 				var p progressAnswer
-				called, err := c.get(ctx, "/api/v1/progress", params, &p)
+				r, err := c.api.GetProgressWithResponse(ctx, params)
+				if err != nil {
+					return nil, err
+				}
+				called, err := decode(r.HTTPResponse, r.Body, &p)
 				if err != nil {
 					return nil, err
 				}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net/url"
 	"slices"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	gocapi "github.com/g-oc/goc/api/client"
 	"github.com/g-oc/goc/grafana/plugin/pkg/models"
 )
 
@@ -52,16 +52,20 @@ func queryRanking(ctx context.Context, c *client, q models.Query, tr backend.Tim
 	if group == "" {
 		group = "provinces"
 	}
-	params := url.Values{"group": {group}}
+	params := &gocapi.GetRankingsParams{Group: group}
 	p, err := resolvePeriod(q.Period, tr, time.Now())
 	if err != nil {
 		return nil, err
 	}
 	if p != "" {
-		params.Set("period", p)
+		params.Period = &p
 	}
 	var ans rankingAnswer
-	called, err := c.get(ctx, "/api/v1/rankings", params, &ans)
+	r, err := c.api.GetRankingsWithResponse(ctx, params)
+	if err != nil {
+		return nil, err
+	}
+	called, err := decode(r.HTTPResponse, r.Body, &ans)
 	if err != nil {
 		return nil, err
 	}

@@ -2,10 +2,11 @@ package pluginhost
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"slices"
 	"time"
+
+	gocapi "github.com/g-oc/goc/api/client"
 )
 
 // resources serves what the query editor's dropdowns list: GET indicators and GET
@@ -81,9 +82,8 @@ func (d *Datasource) listAgencies(w http.ResponseWriter, r *http.Request) {
 
 func writeResourceError(w http.ResponseWriter, err error) {
 	code := http.StatusBadGateway
-	var ae *apiError
-	if errors.As(err, &ae) && ae.Status < 500 {
-		code = ae.Status
+	if st := gocapi.StatusOf(err); st != 0 && st < 500 {
+		code = st
 	}
 	writeResource(w, code, map[string]string{"error": err.Error()})
 }

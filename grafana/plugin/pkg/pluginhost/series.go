@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net/url"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	gocapi "github.com/g-oc/goc/api/client"
 	"github.com/g-oc/goc/grafana/plugin/pkg/models"
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
@@ -55,12 +55,16 @@ func querySeries(ctx context.Context, c *client, q models.Query, tr backend.Time
 		if !ok {
 			return nil, badQuery("đơn vị %q không có trong danh mục của G-OC / agency %q is not in G-OC's registry", code, code)
 		}
-		params := url.Values{"indicator": {ind.Code}, "agency": {code}}
+		params := &gocapi.GetSeriesParams{Indicator: ind.Code, Agency: &code}
 		if level != "" {
-			params.Set("level", string(level))
+			params.Level = ptr(gocapi.Level(level))
 		}
 		var ans seriesAnswer
-		called, err := c.get(ctx, "/api/v1/series", params, &ans)
+		r, err := c.api.GetSeriesWithResponse(ctx, params)
+		if err != nil {
+			return nil, err
+		}
+		called, err := decode(r.HTTPResponse, r.Body, &ans)
 		if err != nil {
 			return nil, err
 		}
