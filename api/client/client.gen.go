@@ -6286,6 +6286,11 @@ type ApproveSubmissionResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ApproveSubmissionResponse503Headers the declared response headers of an HTTP 503 response for ApproveSubmission
+type ApproveSubmissionResponse503Headers struct {
+	RetryAfter int
+}
+
 type ApproveSubmissionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6309,8 +6314,12 @@ type ApproveSubmissionResponse struct {
 	JSON500 *ServerError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Busy
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ApproveSubmissionResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ApproveSubmissionResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6360,6 +6369,11 @@ func (r ApproveSubmissionResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ApproveSubmissionResponse) GetJSON503() *Busy {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r ApproveSubmissionResponse) GetBody() []byte {
 	return r.Body
@@ -6394,6 +6408,11 @@ type ReturnSubmissionResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ReturnSubmissionResponse503Headers the declared response headers of an HTTP 503 response for ReturnSubmission
+type ReturnSubmissionResponse503Headers struct {
+	RetryAfter int
+}
+
 type ReturnSubmissionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6417,8 +6436,12 @@ type ReturnSubmissionResponse struct {
 	JSON500 *ServerError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Busy
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReturnSubmissionResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ReturnSubmissionResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6466,6 +6489,11 @@ func (r ReturnSubmissionResponse) GetJSON500() *ServerError {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r ReturnSubmissionResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReturnSubmissionResponse) GetJSON503() *Busy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -8654,6 +8682,13 @@ func ParseApproveSubmissionResponse(rsp *http.Response) (*ApproveSubmissionRespo
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Busy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -8667,6 +8702,16 @@ func ParseApproveSubmissionResponse(rsp *http.Response) (*ApproveSubmissionRespo
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ApproveSubmissionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8751,6 +8796,13 @@ func ParseReturnSubmissionResponse(rsp *http.Response) (*ReturnSubmissionRespons
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Busy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -8764,6 +8816,16 @@ func ParseReturnSubmissionResponse(rsp *http.Response) (*ReturnSubmissionRespons
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ReturnSubmissionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
