@@ -34,14 +34,8 @@ type answerCache struct {
 	order   []string // oldest first, for eviction
 }
 
-const (
-	answerCacheBytes = 32 << 20
-	answerCacheItems = 256
-	answerMaxAge     = time.Minute
-)
-
-func newAnswerCache(stale time.Duration) *answerCache {
-	return &answerCache{stale: stale, maxAge: answerMaxAge, maxBytes: answerCacheBytes, maxItems: answerCacheItems,
+func newAnswerCache(stale, maxAge time.Duration, items, bytes int) *answerCache {
+	return &answerCache{stale: stale, maxAge: maxAge, maxBytes: bytes, maxItems: items,
 		now: time.Now, entries: map[string]*answer{}}
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestAnswerCacheStaysWithinItsBounds asks for many different URLs, as a client
@@ -24,7 +25,7 @@ func TestAnswerCacheStaysWithinItsBounds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newAnswerCache(0)
+			c := newAnswerCache(0, time.Minute, 256, 32<<20)
 			c.maxItems, c.maxBytes = tt.items, tt.bytes
 			made := 0
 			produce := func(w http.ResponseWriter, r *http.Request) {
@@ -60,7 +61,7 @@ func TestAnswerCacheStaysWithinItsBounds(t *testing.T) {
 // TestAnswerCacheKeepsOnlyGoodAnswers: an error answer is given to the reader (and to
 // those who waited for it) and made again for the next.
 func TestAnswerCacheKeepsOnlyGoodAnswers(t *testing.T) {
-	c := newAnswerCache(0)
+	c := newAnswerCache(0, time.Minute, 256, 32<<20)
 	made := 0
 	produce := func(w http.ResponseWriter, r *http.Request) {
 		made++

@@ -55,8 +55,9 @@ type Server struct {
 	guard    *guard
 	// approvals is the review workflow; the Writer's own when it keeps one.
 	approvals Approvals
-	// probes keeps the encoded pages of GET /api/v1/probes (see answerCache).
-	probes *answerCache
+	// probes keeps the encoded pages of GET /api/v1/probes, workbooks the ranking
+	// workbooks (see answerCache).
+	probes, workbooks *answerCache
 }
 
 // Options configure a Server.
@@ -129,7 +130,12 @@ func New(o Options) *Server {
 	s.sub = newSubmissionSettings(o)
 	// Rates are judged by the wall clock, not the domain clock of periods and deadlines.
 	s.guard = newGuard(o.Limits, nil)
-	s.probes = newAnswerCache(o.ProbeListStale)
+	// A page of 5,000 portals is about 4 MiB; 256 pages of 1,000 fit.
+	s.probes = newAnswerCache(o.ProbeListStale, time.Minute, 256, 32<<20)
+	// A ranking workbook is asked for a few groups and years; one of the provinces with
+	// every commune's figure behind it is a few MiB. Reused until the figures change
+	// (at most 10 minutes, for its default period and whether the period has ended).
+	s.workbooks = newAnswerCache(0, 10*time.Minute, 16, 64<<20)
 	s.approvals = o.Approvals
 	if s.approvals == nil {
 		s.approvals, _ = o.Writer.(Approvals)
@@ -178,7 +184,7 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/v1/feeds", s.listFeeds)
 	route("GET /api/v1/rankings", s.heavy(s.getRankings))
 	route("GET /api/v1/agencies/{code}/card", s.heavy(s.getAgencyCard))
-	route("GET /api/v1/reports/ranking.xlsx", s.heavy(s.withFiles(s.getRankingWorkbook)))
+	route("GET /api/v1/reports/ranking.xlsx", s.keptWorkbook(s.heavy(s.withFiles(s.getRankingWorkbook))))
 	route("GET /api/v1/reports/agency.xlsx", s.heavy(s.withFiles(s.getAgencyCardWorkbook)))
 	route("GET /api/v1/reports/export.xlsx", s.export(s.withFiles(s.getExport)))
 	route("GET /api/v1/reports/export.csv", s.export(s.withFiles(s.getExport)))

@@ -70,6 +70,21 @@ func (s *Server) getRankings(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, rep.Rounded(s.query.Catalogue()))
 }
 
+// keptWorkbook gives the ranking workbook kept for the URL at the store's figures
+// version, made by h when there is none: the workbook ranks every member with the
+// observation behind each figure (at national scale, every commune's), and is the same
+// file for every reader until a figure changes.
+func (s *Server) keptWorkbook(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		version, ok, err := s.query.FiguresVersion(r.Context())
+		if err != nil {
+			s.queryError(w, "ranking workbook", err)
+			return
+		}
+		s.workbooks.serve(w, r, r.URL.Path+"?"+r.URL.RawQuery, version, ok, h)
+	}
+}
+
 // getRankingWorkbook answers GET /api/v1/reports/ranking.xlsx?period=&group=.
 func (s *Server) getRankingWorkbook(w http.ResponseWriter, r *http.Request) {
 	req, probs := s.rankingRequest(r)

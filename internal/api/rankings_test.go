@@ -2,15 +2,22 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/indicators/period"
+	"github.com/g-oc/goc/internal/api"
+	"github.com/g-oc/goc/internal/query"
 	"github.com/g-oc/goc/reports"
 )
 
@@ -234,5 +241,58 @@ func TestExportEndpointsStreamStoredRows(t *testing.T) {
 		if code := f.get(t, "/api/v1/reports/export.csv?"+tt.query, nil); code != tt.code {
 			t.Errorf("%s: %d, want %d", tt.query, code, tt.code)
 		}
+	}
+}
+
+// countedWorkbooks counts the ranking workbooks made.
+type countedWorkbooks struct {
+	api.Workbooks
+	made *atomic.Int64
+}
+
+func (c countedWorkbooks) RankingWorkbook(w io.Writer, rep *query.RankingReport, loc *time.Location) error {
+	c.made.Add(1)
+	return c.Workbooks.RankingWorkbook(w, rep, loc)
+}
+
+func TestRankingWorkbookIsMadeOnceUntilAFigureChanges(t *testing.T) {
+	var made atomic.Int64
+	f := newFixture(t, true, func(o *api.Options) { o.Workbooks = countedWorkbooks{o.Workbooks, &made} })
+	const path = "/api/v1/reports/ranking.xlsx?group=provinces&period=2025"
+	_, first := f.download(t, path)
+	for range 3 {
+		if resp, body := f.download(t, path); resp.StatusCode != 200 || !bytes.Equal(body, first) {
+			t.Fatalf("status %d, %d bytes: not the same workbook", resp.StatusCode, len(body))
+		}
+	}
+	if n := made.Load(); n != 1 {
+		t.Errorf("4 downloads made %d workbooks, want 1 while the figures stay", n)
+	}
+	// A new figure of a province for 2025: the next download ranks with it.
+	num, den := 7000.0, 7000.0
+	if _, err := f.store.WriteObservations(context.Background(), []indicators.Observation{{
+		SeriesKey: indicators.SeriesKey{Indicator: "dossiers_fully_online", Agency: "P20", Period: period.MustParse("2025-Q4")},
+		Value:     100, Numerator: &num, Denominator: &den, Source: indicators.FromSubmission, Submitter: "test"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, after := f.download(t, path)
+	if n := made.Load(); n != 2 {
+		t.Errorf("after a new figure %d workbooks made, want 2", n)
+	}
+	wb, err := excelize.OpenReader(bytes.NewReader(after))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	rows, err := wb.GetRows(reports.SheetData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range rows {
+		found = found || (len(r) > 13 && r[3] == "dossiers_fully_online" && r[6] == "P20" && r[13] == "test")
+	}
+	if !found {
+		t.Error("the workbook made after the new figure does not show it on the data sheet")
 	}
 }

@@ -187,3 +187,18 @@ func (s *Service) annualValues(ctx context.Context, ind *indicators.Indicator, a
 	}
 	return nil, true, nil
 }
+
+// FiguresVersion is the store's figures version (store.FiguresVersioner) when the
+// Service's figures are the same for every reader: the same version means the same
+// figures, so an answer made from them can be reused. ok is false otherwise.
+func (s *Service) FiguresVersion(ctx context.Context) (version string, ok bool, err error) {
+	dv, ok := s.store.(store.FiguresVersioner)
+	if !ok || !s.cacheable() {
+		return "", false, nil
+	}
+	v, err := dv.FiguresVersion(ctx)
+	if err != nil {
+		return "", true, fmt.Errorf("read data version: %w", err)
+	}
+	return v, true, nil
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/demo"
 	"github.com/g-oc/goc/internal/query"
 	"github.com/g-oc/goc/internal/store"
@@ -105,6 +106,24 @@ func TestProgressKeptBetweenRequestsEqualsProgressRecomputed(t *testing.T) {
 		got.Portals, want.Portals = nil, nil // the plain reader keeps no probes
 		got.ProbesAvailable, want.ProbesAvailable = false, false
 		sameJSON(t, when+": card of P20", got, want)
+		// A ranking's trends come from the kept figures when its period ends a year.
+		for _, p := range []string{"2025", "2025-Q4", "2026-Q1"} {
+			for _, g := range []indicators.PeerGroup{indicators.Provinces, indicators.Ministries} {
+				req := query.RankingRequest{Group: g, Period: period.MustParse(p), Method: indicators.DefaultRankingMethod(), Trends: true, Provenance: true}
+				got, err := kept.Ranking(ctx, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := fresh.Ranking(ctx, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(want.Trends) == 0 {
+					t.Fatalf("%s %s: no trends to compare", g, p)
+				}
+				sameJSON(t, when+": ranking of "+string(g)+" in "+p, got, want)
+			}
+		}
 	}
 	compare("demo history")
 

@@ -238,8 +238,26 @@ func (s *Service) computeRanking(ctx context.Context, req RankingRequest, now ti
 	sources := map[indicators.Source]bool{}
 	var cutoff time.Time
 	for _, ind := range toRead {
+		isKey, ranked := slices.Contains(keyInds, ind), slices.Contains(rankInds, ind)
+		// A trend is the national yearly series up to the period's end: the kept yearly
+		// figures give it without reading the history when the period ends with its
+		// year (a year, its last quarter or month), as a ranking report's usually does.
+		var kept *Trend
+		if isKey {
+			tr, ok, err := s.keptTrend(ctx, ind, level, p)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				kept = &tr
+				rep.Trends = append(rep.Trends, tr)
+			}
+		}
+		if !ranked && kept != nil {
+			continue
+		}
 		q := store.Query{Indicators: []string{ind.Code}, To: p.End(nil)}
-		if !slices.Contains(keyInds, ind) {
+		if !isKey || kept != nil {
 			q.From = prev.Start(nil)
 		}
 		obs, err := s.read(ctx, q)
@@ -248,10 +266,10 @@ func (s *Service) computeRanking(ctx context.Context, req RankingRequest, now ti
 		}
 		byPeriod := groupByPeriod(obs)
 		periods := sortedPeriods(byPeriod)
-		if slices.Contains(keyInds, ind) {
+		if isKey && kept == nil {
 			rep.Trends = append(rep.Trends, s.trend(ind, level, periods, byPeriod))
 		}
-		if !slices.Contains(rankInds, ind) {
+		if !ranked {
 			continue
 		}
 		for _, run := range []struct {
@@ -379,21 +397,51 @@ func groupByPeriod(obs []indicators.Observation) map[period.Period]map[string]in
 // trend is the national yearly series of ind, judged at the group's level when the
 // indicator has a target per level.
 func (s *Service) trend(ind *indicators.Indicator, level indicators.Level, periods []period.Period, byPeriod map[period.Period]map[string]indicators.Observation) Trend {
-	var lvl indicators.Level
-	judged := indicators.National
-	if ind.HasLevelTargets() {
-		lvl, judged = level, level
-	}
+	lvl, _ := trendLevel(ind, level)
 	var values []indicators.Value
 	for _, p := range periods {
 		if v, ok := indicators.RollUp(ind, s.registry, s.registry.Root(), p, byPeriod[p], lvl); ok {
 			values = append(values, v)
 		}
 	}
+	return trendOf(ind, level, indicators.AnnualPoints(values))
+}
+
+// trendLevel is the level ind's national series is rolled up at (empty: every level)
+// and the level it is judged at.
+func trendLevel(ind *indicators.Indicator, level indicators.Level) (rollUp, judged indicators.Level) {
+	if ind.HasLevelTargets() {
+		return level, level
+	}
+	return "", indicators.National
+}
+
+func trendOf(ind *indicators.Indicator, level indicators.Level, annual []indicators.Value) Trend {
+	_, judged := trendLevel(ind, level)
 	tr := Trend{Indicator: ind.Code, NameVI: ind.NameVI, NameEN: ind.NameEN, Unit: ind.Unit, Direction: ind.Direction,
 		Level: judged, Target2025: targetPtr(ind, 2025, judged), Target2030: targetPtr(ind, 2030, judged)}
-	for _, v := range indicators.AnnualPoints(values) {
+	for _, v := range annual {
 		tr.Points = append(tr.Points, indicators.Point{Period: v.Period, Value: v.Value})
 	}
 	return tr
+}
+
+// keptTrend is trend from the kept yearly figures (see figureCache), when p ends with
+// its year, so that the series up to p's end is every kept year up to p's; false when
+// it does not, or when the figures are not kept.
+func (s *Service) keptTrend(ctx context.Context, ind *indicators.Indicator, level indicators.Level, p period.Period) (Trend, bool, error) {
+	nextYear := period.Period{Kind: period.Year, Year: p.Year + 1, Index: 1}
+	if !p.End(nil).Equal(nextYear.Start(nil)) {
+		return Trend{}, false, nil
+	}
+	lvl, _ := trendLevel(ind, level)
+	annual, ok, err := s.annualValues(ctx, ind, s.registry.Root(), lvl)
+	if err != nil || !ok {
+		return Trend{}, false, err
+	}
+	i := 0
+	for i < len(annual) && annual[i].Period.Year <= p.Year {
+		i++
+	}
+	return trendOf(ind, level, annual[:i]), true, nil
 }
