@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/g-oc/goc/internal/redistest"
 	"github.com/g-oc/goc/internal/store/storetest"
 )
 
@@ -59,4 +60,20 @@ func BenchmarkWriteProbeRoundIntoInfluxDB(b *testing.B) {
 		rounds++
 	}
 	b.ReportMetric(float64(rounds*10000)/b.Elapsed().Seconds(), "results/s")
+}
+
+// The write and the latest read again with the revision ledger in Redis (replicas,
+// Options.Ledger): numbering is a WATCH/MULTI round trip to a real redis-server
+// (appendfsync always, as the README asks) before the spool's commit, and latest values
+// come from Redis.
+func BenchmarkRedisLedgerWriteObservations(b *testing.B) {
+	s := openFresh(b, withLedger(redisLedger(b, redistest.StartDurable(b, ""), false)))
+	storetest.BenchWriteObservations(b, s, 1000)
+	b.StopTimer()
+	flush(b, s)
+}
+
+func BenchmarkRedisLedgerLatestOneIndicatorAllAgencies(b *testing.B) {
+	s := openFresh(b, withLedger(redisLedger(b, redistest.StartDurable(b, ""), false)))
+	storetest.BenchLatestOneIndicator(b, flushing{s}, 3400, 12)
 }

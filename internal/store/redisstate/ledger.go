@@ -569,20 +569,36 @@ func (l *Ledger) Latest(ctx context.Context, q store.Query, published bool, each
 		n := min(len(groups), readChunk)
 		part := groups[:n]
 		groups = groups[n:]
-		cmds := make([]*redis.MapStringStringCmd, len(part))
+		// With indicators named, only their fields are read.
+		all := make([]*redis.MapStringStringCmd, len(part))
+		some := make([]*redis.SliceCmd, len(part))
 		if _, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, g := range part {
-				cmds[i] = p.HGetAll(ctx, prefix+g.id())
+				if len(q.Indicators) > 0 {
+					some[i] = p.HMGet(ctx, prefix+g.id(), q.Indicators...)
+				} else {
+					all[i] = p.HGetAll(ctx, prefix+g.id())
+				}
 			}
 			return nil
 		}); err != nil {
 			return unavailable("read latest revisions", err)
 		}
-		for _, c := range cmds {
-			for ind, v := range c.Val() {
-				if len(q.Indicators) > 0 && !slices.Contains(q.Indicators, ind) {
-					continue
+		var vals []string
+		for i := range part {
+			vals = vals[:0]
+			if all[i] != nil {
+				for _, v := range all[i].Val() {
+					vals = append(vals, v)
 				}
+			} else {
+				for _, v := range some[i].Val() {
+					if s, ok := v.(string); ok {
+						vals = append(vals, s)
+					}
+				}
+			}
+			for _, v := range vals {
 				o, err := decodeObs(v)
 				if err != nil {
 					return fmt.Errorf("redis: %w", err)

@@ -34,7 +34,12 @@ var (
 // State is the shared state in one Redis database.
 type State struct {
 	rdb *redis.Client
-	now func() time.Time
+	// ledger is a second connection pool for the revision ledger, whose transactions
+	// grow with a submission (a bulk load of 5,000 values is some 15,000 commands in
+	// one EXEC) and, on a loaded machine with appendfsync always, outlast the 3 s read
+	// timeout that suits the scheduler's one-command slot claims.
+	ledger *redis.Client
+	now    func() time.Time
 }
 
 // Options configure Open.
@@ -62,7 +67,9 @@ func Open(ctx context.Context, o Options) (*State, error) {
 		rdb.Close()
 		return nil, fmt.Errorf("redis at %s does not answer: %w", o.Addr, err)
 	}
-	return &State{rdb: rdb, now: o.Now}, nil
+	ledger := redis.NewClient(&redis.Options{Addr: o.Addr, Password: o.Password, DB: o.DB,
+		ReadTimeout: ledgerTimeout, WriteTimeout: ledgerTimeout})
+	return &State{rdb: rdb, ledger: ledger, now: o.Now}, nil
 }
 
 // Client is the connection, for the scheduler's locker to share.
@@ -77,7 +84,10 @@ func (s *State) Ping(ctx context.Context) error {
 }
 
 // Close closes the connection.
-func (s *State) Close() error { return s.rdb.Close() }
+func (s *State) Close() error { return errors.Join(s.rdb.Close(), s.ledger.Close()) }
+
+// ledgerTimeout bounds one read or write of the ledger's connection.
+const ledgerTimeout = 30 * time.Second
 
 // Keys. A session is a hash; an index sorted by last activity finds idle ones.
 const (
