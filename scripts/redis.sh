@@ -4,9 +4,10 @@
 #
 #   scripts/redis.sh run [DIR] [PORT]   runs redis-server in the foreground on
 #                                       127.0.0.1:PORT (6379) with its files in DIR
-#                                       (./redis-data) and the append-only file on, so
-#                                       sessions, idempotency keys and reminder claims
-#                                       survive a restart of Redis
+#                                       (./redis-data) and the append-only file on and
+#                                       synced before each answer (appendfsync always):
+#                                       the revision ledger, reviews, sessions, keys and
+#                                       reminder claims survive a crash of Redis
 #
 # Install Redis first: apt-get install redis-server (scripts/test.sh does it).
 set -euo pipefail
@@ -24,7 +25,7 @@ bind 127.0.0.1
 port $port
 dir $dir
 appendonly yes
-appendfsync everysec
+appendfsync always
 save ""
 protected-mode yes
 daemonize no
@@ -36,7 +37,7 @@ CONF
 case "${1:-}" in
 run) shift; run "$@" ;;
 -h | --help | help | "")
-	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
 	[ -n "${1:-}" ] || exit 2
 	;;
 *) log "unknown command $1; try: scripts/redis.sh --help"; exit 2 ;;
