@@ -92,8 +92,8 @@ func NewXLSXExport(w io.Writer, meta ExportMeta) (*XLSXExport, error) {
 	if x.date, err = f.NewStyle(&excelize.Style{CustomNumFmt: &custom}); err != nil {
 		return nil, fmt.Errorf("export style: %w", err)
 	}
-	if x.head, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Color: "FFFFFF"},
-		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"1F4E79"}}}); err != nil {
+	if x.head, err = f.NewStyle(calibri(&excelize.Style{Font: &excelize.Font{Bold: true, Color: "FFFFFF"},
+		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"1F4E79"}}})); err != nil {
 		return nil, fmt.Errorf("export style: %w", err)
 	}
 	if err := f.SetSheetName("Sheet1", SheetExport); err != nil {

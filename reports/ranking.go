@@ -106,17 +106,18 @@ func RankingWorkbook(rep *query.RankingReport, loc *time.Location) (*excelize.Fi
 			return nil, err
 		}
 	}
-	// Every sheet prints on A4 landscape: the cover and the scores chart on one page
-	// each; the others fitted to the page width when their smallest type stays at 8 pt
-	// or more, else at 100% across pages with their titles repeated.
+	// Every sheet prints on A4 landscape: the cover, the scores chart and the Summary on
+	// one page each (the Summary scaled to about 75%, its type 11 pt), the trends and the
+	// method laid out to the page's width at 100%, and the two wide tables at 100% across
+	// pages with their titles repeated.
 	for _, s := range f.GetSheetList() {
 		onePage := s == SheetCover || s == SheetScores || s == SheetSummary
 		minFont := 9.0 // the body styles
 		if s == SheetData {
 			minFont = 11 // the default font
 		}
-		if s == SheetSummary || s == SheetRanking {
-			minFont = 8 // their wrapped header row
+		if s == SheetRanking {
+			minFont = 8 // its wrapped header row
 		}
 		if err := printSetup(f, s, true, onePage, minFont); err != nil {
 			f.Close()
@@ -181,17 +182,26 @@ func (b *rankingBook) cover() error {
 		{"Phương pháp", "Method", methodSummary(rep)},
 		{"Nguồn số liệu", "Sources", sourceList(rep.Sources)},
 	}
+	// Spreadsheets do not grow a row for wrapped text they did not type themselves, so
+	// each row gets the height of its lines; the blank rows between blocks are thin, so
+	// the cover prints on one landscape page at 100%.
+	valueWidth := colPoints(80)
+	for _, r := range []int{2, 5} {
+		w.height(r, 6)
+	}
 	for i, r := range rows {
 		row := 6 + i
 		w.set(1, row, r[0], st.bold)
 		w.set(2, row, r[1], st.subtitle)
 		w.set(coverValueCol, row, r[2], st.wrap)
-		// Spreadsheets do not grow a row for wrapped text they did not type themselves.
-		w.height(row, 15*float64(1+len([]rune(r[2]))/95))
+		w.height(row, linesHeight(textLines(r[2], valueWidth, 11), 11))
 	}
-	row := 6 + len(rows) + 1
+	row := 6 + len(rows)
+	w.height(row, 6)
+	row++
 	if hasDemo(rep.Sources) {
 		w.set(1, row, demoNote, st.warn)
+		w.height(row+1, 6)
 		row += 2
 	}
 	notes := []string{
@@ -207,9 +217,10 @@ func (b *rankingBook) cover() error {
 	for _, n := range notes {
 		w.set(1, row, n, st.note)
 		w.merge(1, row, 3, row)
-		w.height(row, 48)
+		w.height(row, linesHeight(textLines(n, colPoints(28)+colPoints(26)+valueWidth, 9), 9))
 		row++
 	}
+	w.height(row, 6)
 	row++
 	w.set(1, row, "Nội dung / Contents", st.bold)
 	for i, s := range [][2]string{
@@ -222,7 +233,7 @@ func (b *rankingBook) cover() error {
 	} {
 		w.set(2, row+1+i, s[0], st.text)
 		w.set(3, row+1+i, s[1], st.wrap)
-		w.height(row+1+i, 30)
+		w.height(row+1+i, linesHeight(textLines(s[1], valueWidth, 11), 11))
 	}
 	return w.err
 }
@@ -267,7 +278,13 @@ func (b *rankingBook) writeTable(sheet string, detail bool) error {
 	if hasDemo(rep.Sources) {
 		sub = demoNote + " · " + sub
 	}
-	w.set(1, 2, sub, st.bannerSub)
+	// The Summary prints on one page, scaled to about three quarters: its type is 11 pt
+	// throughout, so that it prints at 8 pt or more; the Ranking sheet prints at 100%.
+	subStyle, noteStyle, flagStyle, smallSize := st.bannerSub, st.note, st.small, 9.0
+	if !detail {
+		subStyle, noteStyle, flagStyle, smallSize = st.bannerSub11, st.note11, st.wrap, 11
+	}
+	w.set(1, 2, sub, subStyle)
 	// The titles wrap within the table's width, so printing fits the table, not the titles.
 	lastCol := colFixed + len(rep.Pillars)
 	if detail {
@@ -277,6 +294,10 @@ func (b *rankingBook) writeTable(sheet string, detail bool) error {
 	w.merge(1, 2, lastCol, 2)
 	w.height(1, 40)
 	w.height(2, 28)
+	if !detail {
+		w.height(2, linesHeight(textLines(sub, summaryWidth(len(rep.Pillars)), smallSize), smallSize))
+		w.height(3, 6)
+	}
 	h1, h2 := rankingHeaderRow, rankingHeaderRow+1
 	fixed := []string{"Hạng\nRank", "Hạng kỳ trước\nPrevious rank", "Thay đổi\nChange", "Mã\nCode", "Đơn vị\nAgency", "Điểm\nScore", "Độ phủ\nCoverage", "Ghi chú\nFlag"}
 	for i, h := range fixed {
@@ -317,10 +338,11 @@ func (b *rankingBook) writeTable(sheet string, detail bool) error {
 	}
 	if detail {
 		w.height(h1, 120)
+		w.height(h2, 56)
 	} else {
 		w.height(h1, 20)
+		w.height(h2, 64)
 	}
-	w.height(h2, 56)
 	// Narrow enough that the Summary fits a landscape A4 page with little shrinking.
 	w.width(ColRank, ColChange, 7)
 	w.width(ColCode, ColCode, 7)
@@ -329,6 +351,11 @@ func (b *rankingBook) writeTable(sheet string, detail bool) error {
 	w.width(ColFlag, ColFlag, 16)
 	if len(rep.Pillars) > 0 {
 		w.width(colFixed+1, colFixed+len(rep.Pillars), 10)
+	}
+	if !detail {
+		// One line of flag, and pillar names in four lines at most, at 11 pt.
+		w.width(ColFlag, ColFlag, summaryFlagWidth)
+		w.width(colFixed+1, colFixed+len(rep.Pillars), summaryPillarWidth)
 	}
 	if detail && len(rep.Indicators) > 0 {
 		for _, ind := range rep.Indicators {
@@ -357,7 +384,11 @@ func (b *rankingBook) writeTable(sheet string, detail bool) error {
 		w.set(ColAgency, row, e.NameVI, st.text)
 		w.set(ColScore, row, ptrOrNil(e.Score), st.score)
 		w.set(ColCoverage, row, e.Coverage, st.percent0)
-		w.set(ColFlag, row, flagText(e.Flag, len(e.Missing), used), st.small)
+		if detail {
+			w.set(ColFlag, row, flagText(e.Flag, len(e.Missing), used), flagStyle)
+		} else {
+			w.set(ColFlag, row, flagShort(e.Flag, len(e.Missing), used), flagStyle)
+		}
 		for _, p := range rep.Pillars {
 			if v, ok := e.Pillars[p.Pillar]; ok {
 				w.set(cols.Pillars[p.Pillar], row, v, normStyle)
@@ -404,9 +435,13 @@ func (b *rankingBook) writeTable(sheet string, detail bool) error {
 	}
 	note := last + 2
 	w.set(1, note, "Chênh lệch nhỏ về điểm và thứ hạng không có ý nghĩa thống kê. Ô trống: thiếu số liệu, không tính là 0. "+
-		"Small differences in scores and ranks are not significant. A blank cell is missing data, never a zero.", st.note)
+		"Small differences in scores and ranks are not significant. A blank cell is missing data, never a zero.", noteStyle)
 	w.merge(1, note, ColFlag, note)
 	w.height(note, 30)
+	if !detail {
+		w.height(note-1, 6)
+		w.height(note, linesHeight(2, smallSize))
+	}
 	w.do(b.f.SetPanes(sheet, &excelize.Panes{
 		Freeze: true, XSplit: ColAgency, YSplit: RankingFirstRow - 1,
 		TopLeftCell: cell(ColAgency+1, RankingFirstRow), ActivePane: "bottomRight",
@@ -426,6 +461,28 @@ func ptrOrNil[T any](p *T) any {
 		return nil
 	}
 	return *p
+}
+
+// Widths of the Summary's flag and pillar columns, in characters.
+const (
+	summaryFlagWidth   = 27
+	summaryPillarWidth = 12
+)
+
+// summaryWidth is the Summary table's printed width, in points.
+func summaryWidth(pillars int) float64 {
+	return 3*colPoints(7) + colPoints(7) + colPoints(26) + 2*colPoints(9) + colPoints(summaryFlagWidth) + float64(pillars)*colPoints(summaryPillarWidth)
+}
+
+// flagShort is the Summary's one-line flag.
+func flagShort(flag string, missing, used int) string {
+	switch flag {
+	case indicators.FlagPartial:
+		return fmt.Sprintf("Thiếu %d/%d / missing %d of %d", missing, used, missing, used)
+	case indicators.FlagInsufficient:
+		return fmt.Sprintf("Không xếp hạng / not ranked (%d/%d)", missing, used)
+	}
+	return ""
 }
 
 func flagText(flag string, missing, used int) string {
@@ -451,7 +508,9 @@ func (b *rankingBook) scores() error {
 		return w.err
 	}
 	last := RankingFirstRow + rep.Ranked - 1
-	height := uint(max(360, 18*rep.Ranked+120))
+	// As tall as the page leaves under the two title rows at 100% (480 points), so that
+	// its 8 pt labels print at 8 pt.
+	height := uint(min(640, max(360, 18*rep.Ranked+120)))
 	return b.f.AddChart(SheetScores, "A4", &excelize.Chart{
 		Type:       excelize.Bar,
 		VaryColors: ptr(false),
@@ -479,15 +538,26 @@ func ptr[T any](v T) *T { return &v }
 // page break before every second block keeps each chart whole on its page.
 const trendBlockRows = 15
 
+// trendChartCols is how many columns of the default width a trend chart spans.
+const trendChartCols = 9
+
 // trendsPerPage is how many trend blocks a printed page holds.
 const trendsPerPage = 2
 
 func (b *rankingBook) trends() error {
 	rep, st := b.rep, b.st
 	w := &sheetWriter{f: b.f, sheet: SheetTrends}
-	w.set(1, 1, "Xu hướng toàn quốc của các chỉ tiêu chính so với mục tiêu 2025 và 2030 / National trend of the key indicators against the 2025 and 2030 targets", st.title)
+	// Laid out to print at 100% on landscape A4, two blocks a page: the titles wrap
+	// within the blocks' width (the table, a narrow gap, the chart), so that nothing runs
+	// past the page's right edge.
+	w.set(1, 1, "Xu hướng toàn quốc của các chỉ tiêu chính so với mục tiêu 2025 và 2030 / National trend of the key indicators against the 2025 and 2030 targets", st.banner)
 	w.width(1, 1, 8)
 	w.width(2, 4, 14)
+	w.width(5, 5, 2)
+	blockWidth := colPoints(8) + 3*colPoints(14) + colPoints(2) + trendChartCols*colPoints(8.43)
+	w.merge(1, 1, 5+trendChartCols, 1)
+	w.height(1, linesHeight(textLines("Xu hướng toàn quốc của các chỉ tiêu chính so với mục tiêu 2025 và 2030 / National trend of the key indicators against the 2025 and 2030 targets", blockWidth, 14), 14))
+	w.height(2, 6)
 	if len(rep.Trends) == 0 {
 		w.set(1, 3, "Không có số liệu xu hướng / no trend data", st.warn)
 		return w.err
@@ -501,7 +571,10 @@ func (b *rankingBook) trends() error {
 		if tr.Level != indicators.National {
 			title += fmt.Sprintf(" (cấp %s / %s level)", tr.Level, tr.Level)
 		}
-		w.set(1, top, title, st.bold)
+		w.set(1, top, title, st.boldWrap)
+		w.merge(1, top, 5+trendChartCols, top)
+		w.height(top, linesHeight(textLines(title, blockWidth, 11), 11))
+		w.height(top+trendBlockRows-1, 6)
 		for j, h := range []string{"Năm\nYear", "Toàn quốc\nNational", "Mục tiêu 2025\n2025 target", "Mục tiêu 2030\n2030 target"} {
 			w.set(1+j, top+1, h, st.header)
 		}
@@ -566,7 +639,7 @@ func (b *rankingBook) trends() error {
 			Type:         excelize.Line,
 			Series:       series,
 			Title:        excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: tr.NameVI}}},
-			Dimension:    excelize.ChartDimension{Width: 620, Height: 280}, // the header row and 12 years
+			Dimension:    excelize.ChartDimension{Width: trendChartCols*64 - 8, Height: 280}, // the header row and 12 years
 			Legend:       excelize.ChartLegend{Position: "bottom"},
 			YAxis:        yAxis,
 			ShowBlanksAs: "gap",
@@ -581,9 +654,10 @@ func (b *rankingBook) trends() error {
 func (b *rankingBook) method() error {
 	rep, st := b.rep, b.st
 	w := &sheetWriter{f: b.f, sheet: SheetMethod}
+	// 16 + 40 + 8 × 10 characters: 752 points, a landscape A4 page at 100%.
 	w.width(1, 1, 16)
-	w.width(2, 2, 44)
-	w.width(3, 10, 12)
+	w.width(2, 2, 40)
+	w.width(3, 10, 10)
 	w.set(1, 1, "Phương pháp xếp hạng / How the ranking is computed", st.title)
 	m := rep.Method
 	paras := []string{
@@ -611,7 +685,7 @@ func (b *rankingBook) method() error {
 	for _, p := range paras {
 		w.set(1, row, p, st.note)
 		w.merge(1, row, 10, row)
-		w.height(row, 44)
+		w.height(row, linesHeight(textLines(p, colPoints(16)+colPoints(40)+8*colPoints(10), 9), 9))
 		row++
 	}
 	row++
@@ -621,7 +695,7 @@ func (b *rankingBook) method() error {
 	for i, h := range heads {
 		w.set(i+1, row, h, st.header)
 	}
-	w.height(row, 42)
+	w.height(row, 60)
 	for _, ind := range rep.Indicators {
 		row++
 		pvi, pen := indicators.PillarName(ind.Pillar)
@@ -649,18 +723,25 @@ func (b *rankingBook) method() error {
 		w.set(10, row, targetsText(ind.Target2025, ind.Target2030), st.small)
 		// An office suite does not grow a row for wrapped text it reads from a file, so
 		// each row gets the height of its tallest cell, or its lines print over the next.
-		w.height(row, wrappedHeight(map[float64]string{16: pvi + " / " + pen, 44: ind.NameVI + " / " + ind.NameEN, 12: used}))
+		w.height(row, wrappedHeight(wrapped{16, pvi + " / " + pen}, wrapped{40, ind.NameVI + " / " + ind.NameEN}, wrapped{10, used}, wrapped{10, targetsText(ind.Target2025, ind.Target2030)}))
 	}
 	return w.err
 }
 
+// wrapped is a cell's text and its column's width in characters of the default font.
+type wrapped struct {
+	width float64
+	text  string
+}
+
 // wrappedHeight is the row height, in points, that shows every line of 9 pt text
 // wrapped in cells of the given widths (in characters of the default font).
-func wrappedHeight(cells map[float64]string) float64 {
+func wrappedHeight(cells ...wrapped) float64 {
 	lines := 1
-	for width, text := range cells {
-		// 9 pt text fits about 1.1 characters per unit of column width.
-		perLine := max(1, int(width*1.1))
+	for _, c := range cells {
+		width, text := c.width, c.text
+		// 9 pt Carlito fits about 1.3 characters per unit of column width.
+		perLine := max(1, int(width*1.3))
 		n := 0
 		for _, para := range strings.Split(text, "\n") {
 			n += max(1, (len([]rune(para))+perLine-1)/perLine)

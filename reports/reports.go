@@ -5,11 +5,12 @@
 // number the API gives.
 //
 // Every user-facing label is in Vietnamese first with English beside it. Every sheet is
-// set up to print on A4, fitted to the page width.
+// set up to print on A4 with no type under MinPrintPoints.
 package reports
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -147,11 +148,11 @@ func colName(col int) string {
 
 // styles are the cell formats a workbook uses, created once per file.
 type styles struct {
-	title, subtitle, header, headerWrap, text, wrap, small, bold, note, warn int
-	banner, bannerSub                                                        int // wrapped titles over a merged row
-	integer, change, score, percent0, value, norm, z, date                   int
-	tone                                                                     [4]int // static fills: none, green, amber, red
-	cfGreen, cfAmber, cfRed                                                  int    // conditional formats
+	title, subtitle, header, headerWrap, text, wrap, small, bold, boldWrap, note, warn int
+	banner, bannerSub, bannerSub11, note11                                             int // wrapped titles over a merged row, notes
+	integer, change, score, percent0, value, norm, z, date                             int
+	tone                                                                               [4]int // static fills: none, green, amber, red
+	cfGreen, cfAmber, cfRed                                                            int    // conditional formats
 }
 
 func newStyles(f *excelize.File) (*styles, error) {
@@ -169,6 +170,8 @@ func newStyles(f *excelize.File) (*styles, error) {
 		{&s.subtitle, &excelize.Style{Font: &excelize.Font{Size: 11, Color: "404040"}}},
 		{&s.banner, &excelize.Style{Font: &excelize.Font{Bold: true, Size: 14, Color: "1F3864"}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
 		{&s.bannerSub, &excelize.Style{Font: &excelize.Font{Size: 9, Color: "404040"}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
+		{&s.bannerSub11, &excelize.Style{Font: &excelize.Font{Size: 11, Color: "404040"}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
+		{&s.note11, &excelize.Style{Font: &excelize.Font{Italic: true, Size: 11, Color: "404040"}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
 		{&s.header, &excelize.Style{Font: &excelize.Font{Bold: true, Color: "FFFFFF"}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"1F4E79"}},
 			Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true}, Border: border}},
 		{&s.headerWrap, &excelize.Style{Font: &excelize.Font{Bold: true, Size: 8}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
@@ -177,6 +180,7 @@ func newStyles(f *excelize.File) (*styles, error) {
 		{&s.wrap, &excelize.Style{Border: border, Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}}},
 		{&s.small, &excelize.Style{Font: &excelize.Font{Size: 9}, Border: border, Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}}},
 		{&s.bold, &excelize.Style{Font: &excelize.Font{Bold: true}}},
+		{&s.boldWrap, &excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
 		{&s.note, &excelize.Style{Font: &excelize.Font{Italic: true, Size: 9, Color: "404040"}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
 		{&s.warn, &excelize.Style{Font: &excelize.Font{Bold: true, Color: "C00000"}}},
 		{&s.integer, &excelize.Style{Border: border, NumFmt: 1, Alignment: &excelize.Alignment{Horizontal: "center"}}},
@@ -193,7 +197,7 @@ func newStyles(f *excelize.File) (*styles, error) {
 		{&s.tone[3], &excelize.Style{Border: border, Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}, Font: &excelize.Font{Size: 9, Color: "9C0006"}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}}},
 	}
 	for _, d := range defs {
-		id, err := f.NewStyle(d.st)
+		id, err := f.NewStyle(calibri(d.st))
 		if err != nil {
 			return nil, fmt.Errorf("style: %w", err)
 		}
@@ -210,6 +214,22 @@ func newStyles(f *excelize.File) (*styles, error) {
 		*c.dst = id
 	}
 	return s, nil
+}
+
+// calibri names the font of a style that sets one: a font element without a name makes
+// LibreOffice print in its default, DejaVu Serif, which is a third wider than Calibri (or
+// Carlito, its metric twin) and so wraps, clips and shrinks every sheet laid out for it.
+// A font without a size is the default's 11 points.
+func calibri(st *excelize.Style) *excelize.Style {
+	if st.Font != nil {
+		if st.Font.Family == "" {
+			st.Font.Family = "Calibri"
+		}
+		if st.Font.Size == 0 {
+			st.Font.Size = 11
+		}
+	}
+	return st
 }
 
 // trafficLight colours the value cells of rng (first cell ref first) against the 2025
@@ -256,36 +276,53 @@ func strconvFloat(v float64) string { return fmt.Sprintf("%g", v) }
 // several pages (with its titles repeated) rather than shrinking.
 const MinPrintPoints = 8
 
-// printSetup sets a sheet to print on A4, landscape or portrait, fitted to one page wide
-// when that keeps its smallest type (minFont points) at MinPrintPoints or more, and
-// otherwise at 100% across as many pages as it needs. With onePage it is also fitted to
-// one page tall (a cover, a chart).
+// A4 less the 0.4 inch margins, in points: what LibreOffice prints a sheet's cells on.
+const (
+	printShort = 595.3 - 2*0.4*72
+	printLong  = 841.9 - 2*0.4*72
+)
+
+// printSetup sets a sheet to print on A4, landscape or portrait. A sheet too wide for
+// the page is scaled to its width when that keeps its smallest type (minFont points) at
+// MinPrintPoints or more, and otherwise printed at 100% across as many pages as it needs.
+// With onePage it is also scaled to fit one page tall (a cover, a chart). The scale is
+// written as a percentage rather than as "fit to page": LibreOffice shrinks the page
+// footer with the sheet (it ignores scaleWithDoc="false"), so the footer is set in the
+// size that prints at MinPrintPoints at that scale.
 func printSetup(f *excelize.File, sheet string, landscape, onePage bool, minFont float64) error {
 	size, orient := 9, "portrait" // 9 is A4 in the OOXML paper table
-	printable := 595.0 - 2*0.4*72 // A4 portrait width in points, less the margins
+	across, down := printShort, printLong
 	if landscape {
 		orient = "landscape"
-		printable = 842.0 - 2*0.4*72
+		across, down = printLong, printShort
 	}
-	layout := &excelize.PageLayoutOptions{Size: &size, Orientation: &orient}
-	fit := onePage
-	if !onePage {
-		width, err := sheetWidthPoints(f, sheet)
+	width, err := sheetWidthPoints(f, sheet)
+	if err != nil {
+		return err
+	}
+	// 3% slack for how an office suite measures column widths.
+	scale := 1.0
+	if w := width * 1.03; w > across && minFont*across/w >= MinPrintPoints {
+		scale = across / w
+	}
+	if onePage {
+		height, err := sheetHeightPoints(f, sheet)
 		if err != nil {
 			return err
 		}
-		// 3% slack for how an office suite measures column widths.
-		fit = width*1.03*MinPrintPoints/minFont <= printable || width*1.03 <= printable
+		// Row heights are exact points: 1% slack.
+		scale = min(scale, down/(height*1.01))
 	}
+	layout := &excelize.PageLayoutOptions{Size: &size, Orientation: &orient}
+	pct := uint(math.Floor(scale * 100))
+	fit := onePage && pct >= 100
 	if fit {
-		wide, tall := 1, 0
-		if onePage {
-			tall = 1
-		}
-		layout.FitToWidth, layout.FitToHeight = &wide, &tall
+		// Laid out to fit at 100%: "fit to one page" only guards against an office
+		// suite that measures a little wider, and never enlarges.
+		one := 1
+		layout.FitToWidth, layout.FitToHeight = &one, &one
 	} else {
-		full := uint(100)
-		layout.AdjustTo = &full
+		layout.AdjustTo = &pct
 	}
 	if err := f.SetPageLayout(sheet, layout); err != nil {
 		return fmt.Errorf("page layout of %s: %w", sheet, err)
@@ -297,8 +334,45 @@ func printSetup(f *excelize.File, sheet string, landscape, onePage bool, minFont
 	if err := f.SetPageMargins(sheet, &excelize.PageLayoutMarginsOptions{Left: &m, Right: &m, Top: &m, Bottom: &m}); err != nil {
 		return fmt.Errorf("margins of %s: %w", sheet, err)
 	}
-	return f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{OddFooter: "&L&8G-OC&C&8&A&R&8&P / &N"})
+	fs := int(math.Ceil(MinPrintPoints * 100 / float64(min(pct, 100))))
+	return f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{OddFooter: fmt.Sprintf("&L&%dG-OC&C&%d&A&R&%d&P / &N", fs, fs, fs)})
 }
+
+// sheetHeightPoints is the printed height of a sheet's used rows, in points, from their
+// heights (15 points where none is set).
+func sheetHeightPoints(f *excelize.File, sheet string) (float64, error) {
+	rows, err := f.GetRows(sheet)
+	if err != nil {
+		return 0, fmt.Errorf("rows of %s: %w", sheet, err)
+	}
+	total := 0.0
+	for r := 1; r <= len(rows); r++ {
+		h, err := f.GetRowHeight(sheet, r)
+		if err != nil {
+			return 0, fmt.Errorf("row height %s!%d: %w", sheet, r, err)
+		}
+		total += h
+	}
+	return total, nil
+}
+
+// textLines estimates how many lines text wraps to in a column width points wide, in
+// Carlito (Calibri's metrics) at size points: 0.45 em a character is a little over the
+// average of G-OC's bilingual labels, so the estimate errs on the side of one line more.
+func textLines(text string, width, size float64) int {
+	perLine := max(1, int((width-6)/(0.45*size)))
+	n := 0
+	for _, para := range strings.Split(text, "\n") {
+		n += max(1, (len([]rune(para))+perLine-1)/perLine)
+	}
+	return n
+}
+
+// linesHeight is the row height, in points, for lines of type at size points.
+func linesHeight(lines int, size float64) float64 { return float64(lines)*size*1.25 + 3 }
+
+// colPoints is the printed width of a column width w characters.
+func colPoints(w float64) float64 { return (w*7 + 5) * 0.75 }
 
 // sheetWidthPoints is the printed width of a sheet's used columns, in points: a column
 // of width w characters is w·7+5 pixels of the default font, at 0.75 point a pixel.

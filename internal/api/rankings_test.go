@@ -149,6 +149,7 @@ func TestAgencyCardAPIAndWorkbook(t *testing.T) {
 		} `json:"agency"`
 		Indicators []struct {
 			Code   string `json:"code"`
+			NameVI string `json:"name_vi"`
 			Latest *struct {
 				Value float64 `json:"value"`
 			} `json:"latest"`
@@ -184,8 +185,20 @@ func TestAgencyCardAPIAndWorkbook(t *testing.T) {
 	if v, _ := wb.GetCellValue(reports.SheetCard, "A2"); v != "Bộ Tài chính (BTC)" {
 		t.Errorf("card title %q", v)
 	}
-	for i, ci := range card.Indicators {
-		row := strconv.Itoa(reports.CardFirstRow + i)
+	// Each indicator's row starts with its Vietnamese name (the portal indicators come
+	// last, under a sub-heading of their own).
+	rows, err := wb.GetRows(reports.SheetCard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rowOf := map[string]int{}
+	for i, r := range rows {
+		if len(r) > 0 {
+			rowOf[strings.SplitN(strings.SplitN(r[0], "\n", 2)[0], " / ", 2)[0]] = i + 1
+		}
+	}
+	for _, ci := range card.Indicators {
+		row := strconv.Itoa(rowOf[ci.NameVI])
 		v, _ := wb.GetCellValue(reports.SheetCard, "C"+row, excelize.Options{RawCellValue: true})
 		if ci.Latest != nil {
 			if x, _ := strconv.ParseFloat(v, 64); x != ci.Latest.Value {

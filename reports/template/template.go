@@ -18,6 +18,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -147,6 +148,12 @@ func newStyles(f *excelize.File) (styles, error) {
 			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"EDEDED"}}}},
 		{&s.meta, &excelize.Style{Protection: locked}},
 	} {
+		if st.def.Font != nil {
+			// A font without a name prints in LibreOffice's default, DejaVu Serif, a
+			// third wider than Calibri, and one without a size at its default size.
+			st.def.Font.Family = "Calibri"
+			st.def.Font.Size = max(st.def.Font.Size, 11)
+		}
 		id, err := f.NewStyle(st.def)
 		if err != nil {
 			return s, fmt.Errorf("style: %w", err)
@@ -187,15 +194,32 @@ func build(f *excelize.File, s Spec) error {
 	return nil
 }
 
-// printSetup makes the template print on A4 landscape, fitted to one page wide (the
-// data sheet's 11 columns at about 76%, so its 11 pt text prints above 8 pt), with the
-// data sheet's title and header rows repeated on every page. An office suite does not
-// grow rows for wrapped text it reads from a file, so the wrapped rows get their height
-// here.
+// printSetup makes the template print on A4 landscape, scaled to one page wide (the
+// data sheet's 11 columns at about 75%, so its 11 pt text prints above 8 pt), with the
+// data sheet's title and header rows repeated on every page. The scale is written as a
+// percentage, and the page footer set in the size that prints at 8 pt at that scale:
+// LibreOffice shrinks the footer with the sheet. An office suite does not grow rows for
+// wrapped text it reads from a file, so the wrapped rows get their height here.
 func printSetup(f *excelize.File, s Spec) error {
-	size, orient, wide, tall, fit, m := 9, "landscape", 1, 0, true, 0.4
+	size, orient, fit, m := 9, "landscape", false, 0.4
 	for _, sh := range []string{SheetInstructions, SheetData} {
-		if err := f.SetPageLayout(sh, &excelize.PageLayoutOptions{Size: &size, Orientation: &orient, FitToWidth: &wide, FitToHeight: &tall}); err != nil {
+		cols, err := f.GetCols(sh)
+		if err != nil {
+			return err
+		}
+		width := 0.0
+		for c := range cols {
+			name, _ := excelize.ColumnNumberToName(c + 1)
+			w, err := f.GetColWidth(sh, name)
+			if err != nil {
+				return err
+			}
+			width += (w*7 + 5) * 0.75
+		}
+		// A4 landscape less the margins, with 3% slack for how an office suite
+		// measures column widths.
+		pct := uint(min(100, math.Floor(100*(841.9-2*m*72)/(width*1.03))))
+		if err := f.SetPageLayout(sh, &excelize.PageLayoutOptions{Size: &size, Orientation: &orient, AdjustTo: &pct}); err != nil {
 			return err
 		}
 		if err := f.SetSheetProps(sh, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
@@ -204,7 +228,8 @@ func printSetup(f *excelize.File, s Spec) error {
 		if err := f.SetPageMargins(sh, &excelize.PageLayoutMarginsOptions{Left: &m, Right: &m, Top: &m, Bottom: &m}); err != nil {
 			return err
 		}
-		if err := f.SetHeaderFooter(sh, &excelize.HeaderFooterOptions{OddFooter: "&L&8G-OC&C&8&A&R&8&P / &N"}); err != nil {
+		fs := int(math.Ceil(8 * 100 / float64(pct)))
+		if err := f.SetHeaderFooter(sh, &excelize.HeaderFooterOptions{OddFooter: fmt.Sprintf("&L&%dG-OC&C&%d&A&R&%d&P / &N", fs, fs, fs)}); err != nil {
 			return err
 		}
 	}
