@@ -7,23 +7,34 @@
 // Two data sets, each in its own file under -dir (deleted at the end unless -keep):
 //
 //  1. Probes: -portals portals, one result every -every for -days days, written in
-//     time order in batches of 2,000 as the scheduler's sink writes them. Read: the
+//     time order in batches of 2,000 as the scheduler's sink writes them. Reads: the
 //     status of every portal with its 24 h / 7 d / 30 d uptime and median latency
-//     (query.LatestProbes, what /api/v1/probes and /status serve), encoded as JSON.
+//     (query.LatestProbes) made for each request, as before; then GET /api/v1/probes
+//     over HTTP (pages kept per probes version), with nothing arriving and while
+//     -portals/60 results arrive every second (each portal once a minute).
 //  2. Observations: the country, 34 provinces and -fraction of 3,300 communes, each
 //     commune reporting the 7 monthly portal indicators for -months months and the
 //     quarterly work-records ratio (the commune-level indicators of the built-in
-//     catalogue). Reads: progress of every agency on one indicator, national progress,
-//     a province's card; each with the figures kept between requests (warm), on the
-//     first request after a start (cold), and rolled up from history on every request
-//     as before (history).
+//     catalogue), loaded through the bulk loader as `goc import` does. Reads: progress
+//     of every agency on one indicator, national progress, rankings, a province's and
+//     a commune's card, the ranking workbook over HTTP; each with the figures kept
+//     between requests (warm, kept), on the first request after a start (cold), and
+//     rolled up from history on every request as before (history). Cold and history
+//     rows run one reader only.
 //
-// Readers are goroutines in this process calling internal/query, as the HTTP handlers
-// do, without the HTTP layer. CPU is this process's user+system time during a load;
-// RSS is the process's peak (VmHWM), which includes the generator.
+// Readers are goroutines in this process, calling internal/query as the HTTP handlers
+// do, or (rows naming a route) the API itself over loopback HTTP, served by
+// internal/api as `goc serve` builds it. CPU is this process's user+system time during
+// a load (client and server together for HTTP rows); RSS is the process's peak
+// (VmHWM), which includes the generator.
+//
+// `-only workbook` (with -reuse on a folder a previous run kept) measures the ranking
+// workbook of the provinces as `goc report ranking` makes it, alone in a fresh process,
+// so that its peak RSS is the workbook's own.
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -31,20 +42,26 @@ import (
 	"io"
 	"log"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
+	"github.com/g-oc/goc/internal/api"
+	"github.com/g-oc/goc/internal/apiparts"
 	"github.com/g-oc/goc/internal/query"
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/sqlite"
+	"github.com/g-oc/goc/reports"
 )
 
 func main() {
@@ -57,7 +74,12 @@ func main() {
 	months := flag.Int("months", 60, "months of history")
 	requests := flag.Int("requests", 200, "requests per load")
 	skipProbes := flag.Bool("skip-probes", false, "skip the probe data set")
+	reuse := flag.Bool("reuse", false, "use the store files already in -dir (kept by an earlier run with the same -fraction and -months) instead of generating them; implies -keep")
+	only := flag.String("only", "", "run only this part: probes, observations or workbook")
 	flag.Parse()
+	if *reuse {
+		*keep = true
+	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "scalebench")
 		if err != nil {
@@ -73,19 +95,146 @@ func main() {
 	}
 	ctx := context.Background()
 	fmt.Printf("Go %s, %d CPUs (GOMAXPROCS %d)\n\n", runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0))
-	if !*skipProbes {
-		probes(ctx, filepath.Join(*dir, "probes.db"), *portals, *days, *every, *requests)
+	fmt.Printf("load average at start: %s\n\n", loadAverage())
+	defer func() { fmt.Printf("load average at end: %s\n", loadAverage()) }()
+	switch *only {
+	case "workbook":
+		workbookAlone(ctx, filepath.Join(*dir, "obs.db"), *fraction, *months)
+		return
+	case "", "probes", "observations":
+	default:
+		log.Fatalf("-only %q: want probes, observations or workbook", *only)
 	}
-	observations(ctx, filepath.Join(*dir, "obs.db"), *fraction, *months, *requests)
+	if !*skipProbes && *only != "observations" {
+		probes(ctx, filepath.Join(*dir, "probes.db"), *portals, *days, *every, *requests, *reuse)
+	}
+	if *only != "probes" {
+		observations(ctx, filepath.Join(*dir, "obs.db"), *fraction, *months, *requests, *reuse)
+	}
 }
 
-func probes(ctx context.Context, path string, n, days int, every time.Duration, requests int) {
-	end := time.Now().UTC().Truncate(time.Minute)
-	st, err := sqlite.Open(ctx, path, sqlite.WithClock(func() time.Time { return end }))
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// exists reports whether a store file is there to reuse.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func probes(ctx context.Context, path string, n, days int, every time.Duration, requests int, reuse bool) {
+	// The clock is the newest result's time; results arriving during a load move it.
+	var now atomic.Int64
+	clock := func() time.Time { return time.Unix(0, now.Load()).UTC() }
+	reused := reuse && exists(path)
+	now.Store(time.Now().UTC().Truncate(time.Hour).UnixNano())
+	st, err := sqlite.Open(ctx, path, sqlite.WithClock(clock))
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer st.Close()
+	fmt.Printf("### Probes: %d portals, one result every %s for %d days\n\n", n, every, days)
+	if reused {
+		latest, err := st.LatestProbes(ctx)
+		if err != nil || len(latest) == 0 {
+			log.Fatalf("reuse %s: %v (%d portals)", path, err, len(latest))
+		}
+		var newest time.Time
+		for _, r := range latest {
+			if r.Time.After(newest) {
+				newest = r.Time
+			}
+		}
+		now.Store(newest.UnixNano())
+		n = len(latest)
+		fi, _ := os.Stat(path)
+		fmt.Printf("reused %s: %d portals, file %d MB\n\n", path, n, fileMB(path, fi))
+	} else {
+		generateProbes(ctx, st, path, n, days, every, clock())
+	}
+	reg, err := indicators.NewRegistry([]*indicators.Agency{{Code: "VN", NameVI: "Việt Nam", NameEN: "Viet Nam", Kind: indicators.KindNational}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	q := query.New(st, indicators.DefaultCatalogue(), reg, clock)
+	header()
+	loadBy("status of every portal (query.LatestProbes + JSON), made for each request", 5, []int{1}, func() error {
+		rep, err := q.LatestProbes(ctx, query.ProbeFilter{})
+		if err != nil {
+			return err
+		}
+		if rep.Count != n || rep.Probes[0].Month.Probes == 0 {
+			return fmt.Errorf("%d portals, first with %d probes in 30 d", rep.Count, rep.Probes[0].Month.Probes)
+		}
+		return json.NewEncoder(io.Discard).Encode(rep)
+	})
+	// The API as goc serve builds it: pages kept per probes version, and given up to
+	// 10 s old to a reader who arrives while a newer page is made.
+	srv := httptest.NewServer(api.New(api.Options{Query: q, Writer: st, Pinger: st, Now: clock, ProbeListStale: 10 * time.Second,
+		Workbooks: apiparts.Workbooks{}}).Handler())
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 5 * time.Minute}
+	// The client reads the answer and checks its count, without decoding the portals:
+	// what is measured is the server's answer, not a JSON decoder in the client.
+	page := func(path string) func() error {
+		return func() error {
+			body, err := get(ctx, client, srv.URL+path)
+			if err != nil {
+				return err
+			}
+			if !bytes.Contains(body, []byte(fmt.Sprintf(`"count":%d,`, n))) {
+				return fmt.Errorf("GET %s: no count of %d portals in %.200s", path, n, body)
+			}
+			return nil
+		}
+	}
+	load("GET /api/v1/probes (a page of 1,000 of every portal, with counts), nothing arriving", requests, page("/api/v1/probes"))
+	load("GET /api/v1/probes?limit=5000, nothing arriving", requests, page("/api/v1/probes?limit=5000"))
+	// Results arriving as the scheduler's sink writes them at national scale: every
+	// second, a batch of n/60 (each portal once a minute); each batch moves the version.
+	arriving, stop := context.WithCancel(ctx)
+	var writes sync.WaitGroup
+	writes.Add(1)
+	go func() {
+		defer writes.Done()
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		next := 0
+		for {
+			select {
+			case <-arriving.Done():
+				return
+			case <-tick.C:
+			}
+			at := clock().Add(time.Second)
+			now.Store(at.UnixNano())
+			batch := make([]indicators.ProbeResult, 0, n/60+1)
+			for range n/60 + 1 {
+				batch = append(batch, indicators.ProbeResult{Target: fmt.Sprintf("https://p%05d.gov.vn/", next%n), Agency: "VN", Time: at,
+					Success: true, HTTPStatus: 200, Phases: map[string]float64{"total": 0.2}})
+				next++
+			}
+			if err := st.WriteProbeResults(ctx, batch); err != nil {
+				log.Fatal(err)
+			}
+		}
+	}()
+	load(fmt.Sprintf("GET /api/v1/probes while %d results arrive every second", n/60+1), requests, page("/api/v1/probes"))
+	stop()
+	writes.Wait()
+	fmt.Println()
+}
+
+func generateProbes(ctx context.Context, st *sqlite.Store, path string, n, days int, every time.Duration, end time.Time) {
 	start := end.AddDate(0, 0, -days)
 	rng := rand.New(rand.NewPCG(1, 2))
 	t0 := time.Now()
@@ -118,26 +267,26 @@ func probes(ctx context.Context, path string, n, days int, every time.Duration, 
 	}
 	took := time.Since(t0)
 	fi, _ := os.Stat(path)
-	fmt.Printf("### Probes: %d portals, one result every %s for %d days\n\n", n, every, days)
 	fmt.Printf("%d results written in %s (%.0f/s, batches of 2,000 with the windows kept), file %d MB\n\n",
 		written, took.Round(time.Second), float64(written)/took.Seconds(), fileMB(path, fi))
-	reg, err := indicators.NewRegistry([]*indicators.Agency{{Code: "VN", NameVI: "Việt Nam", NameEN: "Viet Nam", Kind: indicators.KindNational}})
+}
+
+// get GETs url and returns a 200 answer's body.
+func get(ctx context.Context, c *http.Client, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		log.Fatal(err)
+		return nil, err
 	}
-	q := query.New(st, indicators.DefaultCatalogue(), reg, func() time.Time { return end })
-	header()
-	load("status of every portal (query.LatestProbes + JSON)", requests, func() error {
-		rep, err := q.LatestProbes(ctx, query.ProbeFilter{})
-		if err != nil {
-			return err
-		}
-		if rep.Count != n || rep.Probes[0].Month.Probes == 0 {
-			return fmt.Errorf("%d portals, first with %d probes in 30 d", rep.Count, rep.Probes[0].Month.Probes)
-		}
-		return json.NewEncoder(io.Discard).Encode(rep)
-	})
-	fmt.Println()
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s: %.500s", url, resp.Status, b)
+	}
+	return b, err
 }
 
 func fileMB(path string, fi os.FileInfo) int64 {
@@ -159,7 +308,8 @@ func (h historyOnly) Observations(ctx context.Context, q store.Query) ([]indicat
 	return h.s.Observations(ctx, q)
 }
 
-func observations(ctx context.Context, path string, fraction float64, months, requests int) {
+// nation is the country, 34 provinces and fraction of 3,300 communes.
+func nation(fraction float64) (*indicators.Registry, int) {
 	communes := int(3300 * fraction)
 	list := []*indicators.Agency{{Code: "VN", NameVI: "Việt Nam", NameEN: "Viet Nam", Kind: indicators.KindNational}}
 	for p := 1; p <= 34; p++ {
@@ -172,42 +322,67 @@ func observations(ctx context.Context, path string, fraction float64, months, re
 	if err != nil {
 		log.Fatal(err)
 	}
-	cat := indicators.DefaultCatalogue()
+	return reg, communes
+}
+
+// obsEnd is the clock of the observation data set: the history ends before it.
+var obsEnd = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+func openObservations(ctx context.Context, path string) *sqlite.Store {
+	// Published as stored (submissions.approval: automatic), so the public view sees it.
+	st, err := sqlite.Open(ctx, path, sqlite.WithClock(func() time.Time { return obsEnd }), sqlite.WithAutoApprove(true))
+	if err != nil {
+		log.Fatal(err)
+	}
+	return st
+}
+
+// generateObservations fills the store through the bulk loader (as `goc import` does),
+// one transaction for every 200,000 observations.
+func generateObservations(ctx context.Context, st *sqlite.Store, cat *indicators.Catalogue, communes, months int) int {
 	var monthly []string
 	for _, ind := range cat.All() {
 		if ind.ReportedAt(indicators.Commune) && ind.Periodicity == period.Month {
 			monthly = append(monthly, ind.Code)
 		}
 	}
-	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	// Published as stored (submissions.approval: automatic), so the public view sees it.
-	st, err := sqlite.Open(ctx, path, sqlite.WithClock(func() time.Time { return end }), sqlite.WithAutoApprove(true))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer st.Close()
 	rng := rand.New(rand.NewPCG(3, 4))
-	first := end.AddDate(0, -months, 0)
-	t0 := time.Now()
+	first := obsEnd.AddDate(0, -months, 0)
+	var bulk store.Bulk
+	staged, written := 0, 0
 	var batch []indicators.Observation
-	written := 0
-	flush := func() {
-		if len(batch) == 0 {
-			return
+	flush := func(commit bool) {
+		if len(batch) > 0 {
+			if bulk == nil {
+				b, err := st.BeginBulk(ctx)
+				if err != nil {
+					log.Fatal(err)
+				}
+				bulk = b
+			}
+			if err := bulk.Write(ctx, batch); err != nil {
+				log.Fatal(err)
+			}
+			staged += len(batch)
+			batch = batch[:0]
 		}
-		if _, err := st.WriteObservations(ctx, batch); err != nil {
-			log.Fatal(err)
+		if bulk != nil && (commit || staged >= 200_000) {
+			n, err := bulk.Commit()
+			if err != nil {
+				log.Fatal(err)
+			}
+			written += n
+			bulk, staged = nil, 0
 		}
-		written += len(batch)
-		batch = batch[:0]
 	}
 	ratio := func(code, agency string, p period.Period) indicators.Observation {
 		den := float64(50 + rng.IntN(500))
 		num := float64(rng.IntN(int(den) + 1))
 		return indicators.Observation{SeriesKey: indicators.SeriesKey{Indicator: code, Agency: agency, Period: p},
-			Value: 100 * num / den, Numerator: &num, Denominator: &den, Source: indicators.FromSubmission, Submitter: "bench"}
+			Value: 100 * num / den, Numerator: &num, Denominator: &den, Source: indicators.FromSubmission, Submitter: "bench",
+			ReceivedAt: p.End(nil).Add(72 * time.Hour)}
 	}
-	for m := first; m.Before(end); m = m.AddDate(0, 1, 0) {
+	for m := first; m.Before(obsEnd); m = m.AddDate(0, 1, 0) {
 		pm := period.Period{Kind: period.Month, Year: m.Year(), Index: int(m.Month())}
 		for c := range communes {
 			agency := fmt.Sprintf("X%04d", c)
@@ -222,23 +397,40 @@ func observations(ctx context.Context, path string, fraction float64, months, re
 			if m.Month()%3 == 0 {
 				batch = append(batch, ratio("work_records_online", agency, period.Period{Kind: period.Quarter, Year: m.Year(), Index: int(m.Month()) / 3}))
 			}
-			if len(batch) >= 5000 {
-				flush()
+			if len(batch) >= 10_000 {
+				flush(false)
 			}
 		}
 	}
-	flush()
-	took := time.Since(t0)
-	fi, _ := os.Stat(path)
-	fmt.Printf("### Observations: %d communes (%.0f%% of 3,300) in 34 provinces, %d months\n\n", communes, 100*fraction, months)
-	fmt.Printf("%d observations written in %s (%.0f/s, batches of 5,000), file %d MB\n\n", written, took.Round(time.Second), float64(written)/took.Seconds(), fileMB(path, fi))
+	flush(true)
+	return written
+}
 
-	clock := func() time.Time { return end }
-	on := end
+func observations(ctx context.Context, path string, fraction float64, months, requests int, reuse bool) {
+	reg, communes := nation(fraction)
+	cat := indicators.DefaultCatalogue()
+	fmt.Printf("### Observations: %d communes (%.0f%% of 3,300) in 34 provinces, %d months\n\n", communes, 100*fraction, months)
+	fresh := !(reuse && exists(path))
+	st := openObservations(ctx, path)
+	defer st.Close()
+	if fresh {
+		t0 := time.Now()
+		written := generateObservations(ctx, st, cat, communes, months)
+		took := time.Since(t0)
+		fi, _ := os.Stat(path)
+		fmt.Printf("%d observations written in %s (%.0f/s, through the bulk loader, 200,000 a transaction), file %d MB\n\n",
+			written, took.Round(time.Second), float64(written)/took.Seconds(), fileMB(path, fi))
+	} else {
+		fi, _ := os.Stat(path)
+		fmt.Printf("reused %s, file %d MB\n\n", path, fileMB(path, fi))
+	}
+
+	clock := func() time.Time { return obsEnd }
+	on := obsEnd
 	const code = "portal_uptime"
 	// Each "cold" request gets a Service of its own: the first request after a start.
 	header()
-	load("progress of every agency on one indicator, cold (first request)", max(requests/20, 3), func() error {
+	loadBy("progress of every agency on one indicator, cold (first request)", 3, []int{1}, func() error {
 		_, err := query.New(st, cat, reg, clock).PublicView().ProgressOfAll(ctx, code, 2025, on)
 		return err
 	})
@@ -252,7 +444,7 @@ func observations(ctx context.Context, path string, fraction float64, months, re
 		return err
 	})
 	rankReq := query.RankingRequest{Group: indicators.Provinces, Period: period.Period{Kind: period.Year, Year: 2025, Index: 1}, Method: indicators.DefaultRankingMethod(), Trends: true}
-	load("rankings of the provinces with trends, cold (first request)", max(requests/20, 3), func() error {
+	loadBy("rankings of the provinces with trends, cold (first request)", 3, []int{1}, func() error {
 		_, err := query.New(st, cat, reg, clock).PublicView().Ranking(ctx, rankReq)
 		return err
 	})
@@ -262,7 +454,7 @@ func observations(ctx context.Context, path string, fraction float64, months, re
 	})
 	withProvenance := rankReq
 	withProvenance.Provenance = true
-	load("rankings with provenance (the workbook's), computed each time", max(requests/20, 3), func() error {
+	loadBy("rankings with provenance (the workbook's), computed each time", 3, []int{1}, func() error {
 		_, err := kept.Ranking(ctx, withProvenance)
 		return err
 	})
@@ -274,17 +466,90 @@ func observations(ctx context.Context, path string, fraction float64, months, re
 		_, err := kept.AgencyCard(ctx, "X0001", indicators.DefaultRankingMethod())
 		return err
 	})
+	// The ranking workbook over HTTP, as goc serve answers it: made once per figures
+	// version, then the same bytes for every reader.
+	srv := httptest.NewServer(api.New(api.Options{Query: kept, Writer: st, Pinger: st, Now: clock, Workbooks: apiparts.Workbooks{}}).Handler())
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 10 * time.Minute}
+	var size int
+	workbook := func() error {
+		n, err := download(ctx, client, srv.URL+"/api/v1/reports/ranking.xlsx?group=provinces&period=2025")
+		size = n
+		return err
+	}
+	loadBy("GET /api/v1/reports/ranking.xlsx (provinces 2025), first request", 1, []int{1}, workbook)
+	fmt.Printf("\n(the workbook: %d KB)\n\n", size>>10)
+	header()
+	load("GET /api/v1/reports/ranking.xlsx (provinces 2025), kept", requests, workbook)
 	plain := query.New(historyOnly{st}, cat, reg, clock).PublicView()
-	load("progress of every agency on one indicator, rolled up from history each time", max(requests/20, 3), func() error {
+	loadBy("progress of every agency on one indicator, rolled up from history each time", 3, []int{1}, func() error {
 		_, err := plain.ProgressOfAll(ctx, code, 2025, on)
 		return err
 	})
-	load("national progress of one indicator, rolled up from history each time", max(requests/20, 3), func() error {
+	loadBy("national progress of one indicator, rolled up from history each time", 3, []int{1}, func() error {
 		_, err := plain.Progress(ctx, code, "VN", 2025, "")
 		return err
 	})
 	fmt.Println()
 }
+
+// download GETs url and returns the size of a 200 answer.
+func download(ctx context.Context, c *http.Client, url string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return int(n), err
+}
+
+// workbookAlone makes the provinces' ranking workbook once as `goc report ranking`
+// does (ranking with provenance and trends, then the workbook written out), in a
+// process that does nothing else, and prints its time, CPU and peak RSS.
+func workbookAlone(ctx context.Context, path string, fraction float64, months int) {
+	if !exists(path) {
+		log.Fatalf("-only workbook needs %s from an earlier run with -keep", path)
+	}
+	reg, communes := nation(fraction)
+	st := openObservations(ctx, path)
+	defer st.Close()
+	fi, _ := os.Stat(path)
+	fmt.Printf("### Ranking workbook of the provinces, alone in a process: %d communes (%.0f%%), %d months, file %d MB\n\n",
+		communes, 100*fraction, months, fileMB(path, fi))
+	q := query.New(st, indicators.DefaultCatalogue(), reg, func() time.Time { return obsEnd }).PublicView()
+	cpu0, t0 := cpuSeconds(), time.Now()
+	rep, err := q.Ranking(ctx, query.RankingRequest{Group: indicators.Provinces, Period: period.Period{Kind: period.Year, Year: 2025, Index: 1},
+		Method: indicators.DefaultRankingMethod(), Trends: true, Provenance: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ranked := time.Since(t0)
+	f, err := reports.RankingWorkbook(rep, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cw := &countingWriter{}
+	if err := f.Write(cw); err != nil {
+		log.Fatal(err)
+	}
+	f.Close()
+	fmt.Println("| step | time | CPU (s) | peak RSS (MB) |")
+	fmt.Println("|---|---|---|---|")
+	fmt.Printf("| ranking with provenance and trends (%d provenance rows) | %s | | |\n", len(rep.Provenance), ms(ranked))
+	fmt.Printf("| and the workbook written (%d KB) | %s | %.1f | %d |\n\n", cw.n>>10, ms(time.Since(t0)), cpuSeconds()-cpu0, peakRSSMB())
+}
+
+type countingWriter struct{ n int }
+
+func (c *countingWriter) Write(b []byte) (int, error) { c.n += len(b); return len(b), nil }
 
 func header() {
 	fmt.Println("| read | clients | requests | p50 | p99 | CPU (s) | peak RSS (MB) |")
@@ -292,8 +557,11 @@ func header() {
 }
 
 // load runs f requests times by 1 and by 50 readers and prints a row for each.
-func load(name string, requests int, f func() error) {
-	for _, clients := range []int{1, 50} {
+func load(name string, requests int, f func() error) { loadBy(name, requests, []int{1, 50}, f) }
+
+// loadBy runs f requests times by each number of readers and prints a row for each.
+func loadBy(name string, requests int, readers []int, f func() error) {
+	for _, clients := range readers {
 		n := requests
 		if clients == 50 {
 			n = max(requests, 50)
