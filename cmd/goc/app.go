@@ -163,6 +163,26 @@ func strictTransport(next http.Handler) http.Handler {
 // serve runs the HTTP API until ctx is cancelled, then shuts down gracefully.
 func (a *app) serve(ctx context.Context, tokens *auth.Keyring, e *env, banner func(url string)) error {
 	q := query.New(a.store, a.catalogue, a.registry, time.Now)
+	// Kept figures are computed in the background from the start, so that the first
+	// readers after a restart do not each wait for years of history (at national
+	// scale, seconds per indicator). serve waits for it to stop before it returns.
+	warmCtx, stopWarm := context.WithCancel(ctx)
+	warmed := make(chan struct{})
+	go func() {
+		defer close(warmed)
+		t0 := time.Now()
+		if err := q.WarmUp(warmCtx, a.cfg.Ranking.Method()); err != nil {
+			if warmCtx.Err() == nil {
+				a.log.Warn("tính sẵn số liệu / warming up the figures", "err", err)
+			}
+			return
+		}
+		a.log.Debug("đã tính sẵn số liệu / figures warmed up", "took", time.Since(t0).Round(time.Millisecond))
+	}()
+	defer func() {
+		stopWarm()
+		<-warmed
+	}()
 	col, err := a.newCollectors()
 	if err != nil {
 		return err

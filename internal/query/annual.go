@@ -202,3 +202,48 @@ func (s *Service) FiguresVersion(ctx context.Context) (version string, ok bool, 
 	}
 	return v, true, nil
 }
+
+// WarmUp computes what the first readers after a start would otherwise wait for, so
+// that a restart does not make them pay for the whole history: every indicator's
+// yearly figures for the public (each level's national figure too, for an indicator
+// with a target per level), then every peer group's ranking of the year before the
+// clock's, with and without trends. Readers arriving meanwhile wait for the figure
+// being computed, not for the whole warm-up. It stops at the first error, or when ctx
+// is done between two computations; it does nothing on a store that keeps no figures
+// version, whose figures are not kept.
+func (s *Service) WarmUp(ctx context.Context, method indicators.RankingMethod) error {
+	if _, ok := s.store.(store.FiguresVersioner); !ok {
+		return nil
+	}
+	pub := s.PublicView()
+	for _, ind := range s.catalogue.All() {
+		levels := []indicators.Level{""}
+		if ind.HasLevelTargets() {
+			for _, l := range ind.Levels {
+				if l != indicators.National {
+					levels = append(levels, l)
+				}
+			}
+		}
+		for _, l := range levels {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if _, _, err := pub.figures(ctx, ind, l); err != nil {
+				return fmt.Errorf("warm up %s: %w", ind.Code, err)
+			}
+		}
+	}
+	last := period.Period{Kind: period.Year, Year: s.now().Year() - 1, Index: 1}
+	for _, g := range indicators.PeerGroups() {
+		for _, trends := range []bool{false, true} {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if _, err := pub.Ranking(ctx, RankingRequest{Group: g, Period: last, Method: method, Trends: trends}); err != nil {
+				return fmt.Errorf("warm up the ranking of %s: %w", g, err)
+			}
+		}
+	}
+	return nil
+}

@@ -3,7 +3,9 @@ package query_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/g-oc/goc/internal/demo"
 	"github.com/g-oc/goc/internal/query"
 	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/sqlite"
 )
 
 // historyOnly hides every capability of the store but Observations: a Service over it
@@ -210,5 +213,188 @@ func TestKeptFiguresAreComputedAYearAtATime(t *testing.T) {
 	}
 	if st.unbound > 1 {
 		t.Errorf("%d reads spanned more than a year (one, the current year onwards, may)", st.unbound)
+	}
+}
+
+// TestWarmUpLeavesTheFirstRequestsAfterAStartNothingToRead: after WarmUp, progress of
+// every agency, national progress per level, a province's card and last year's
+// rankings are answered from what it kept, without one store read.
+func TestWarmUpLeavesTheFirstRequestsAfterAStartNothingToRead(t *testing.T) {
+	ctx := context.Background()
+	cat, reg := indicators.DefaultCatalogue(), indicators.DefaultRegistry()
+	st := openStore(t, demo.History(cat, reg, testNow))
+	q := query.New(st, cat, reg, func() time.Time { return testNow })
+	method := indicators.DefaultRankingMethod()
+	if err := q.WarmUp(ctx, method); err != nil {
+		t.Fatal(err)
+	}
+	st.reads.Store(0)
+	pub := q.PublicView()
+	for _, ind := range cat.All() {
+		if _, err := pub.ProgressOfAll(ctx, ind.Code, 2025, testNow); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pub.Progress(ctx, ind.Code, reg.Root(), 2025, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pub.AgencyCard(ctx, "P20", method); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range indicators.PeerGroups() {
+		if _, err := pub.Ranking(ctx, query.RankingRequest{Group: g, Period: period.MustParse("2025"), Method: method, Trends: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := st.reads.Load(); n != 0 {
+		t.Errorf("the first requests after the warm-up read the store %d times, want 0", n)
+	}
+	// A cancelled warm-up stops and says so.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := query.New(st, cat, reg, func() time.Time { return testNow }).WarmUp(cancelled, method); err == nil {
+		t.Error("a cancelled warm-up returned no error")
+	}
+}
+
+// TestKeptFiguresEqualHistoryAfterRandomWritesApprovalsAndMergers is the property
+// behind keeping figures per data version: whatever is written, approved or left
+// waiting, and whichever side of the 2025 merger a figure is for (an ended province,
+// its successor, a new series for either), what is kept equals what is rolled up from
+// the whole history, for the public (approved figures only) and for a reviewer (every
+// newest revision).
+func TestKeptFiguresEqualHistoryAfterRandomWritesApprovalsAndMergers(t *testing.T) {
+	ctx := context.Background()
+	cat, reg := indicators.DefaultCatalogue(), indicators.DefaultRegistry()
+	path := filepath.Join(t.TempDir(), "goc.db")
+	// The demo history is published as loaded; later submissions wait for review.
+	loaded, err := sqlite.Open(ctx, path, sqlite.WithAutoApprove(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loaded.WriteObservations(ctx, demo.History(cat, reg, testNow)); err != nil {
+		t.Fatal(err)
+	}
+	loaded.Close()
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	clock := func() time.Time { return testNow }
+	kept := query.New(st, cat, reg, clock)
+	fresh := query.New(historyOnly{st}, cat, reg, clock)
+	views := []struct {
+		name        string
+		kept, fresh *query.Service
+	}{
+		{"public", kept.PublicView(), fresh.PublicView()},
+		{"reviewer", kept.For(query.Audience{All: true}), fresh.For(query.Audience{All: true})},
+	}
+	codes := []string{"dossiers_fully_online", "work_records_online"}
+	compare := func(when string) {
+		t.Helper()
+		for _, v := range views {
+			for _, code := range codes {
+				for _, year := range []int{2025, 2030} {
+					got, err := v.kept.ProgressOfAll(ctx, code, year, testNow)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, err := v.fresh.ProgressOfAll(ctx, code, year, testNow)
+					if err != nil {
+						t.Fatal(err)
+					}
+					sameJSON(t, fmt.Sprintf("%s, %s: every agency on %s in %d", when, v.name, code, year), got, want)
+				}
+				got, err := v.kept.Progress(ctx, code, "VN", 2025, indicators.Commune)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := v.fresh.Progress(ctx, code, "VN", 2025, indicators.Commune)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameJSON(t, when+", "+v.name+": national commune figure of "+code, got, want)
+			}
+			for _, p := range []string{"2024", "2025"} {
+				req := query.RankingRequest{Group: indicators.Provinces, Period: period.MustParse(p), Method: indicators.DefaultRankingMethod(), Trends: true}
+				got, err := v.kept.Ranking(ctx, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := v.fresh.Ranking(ctx, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameJSON(t, when+", "+v.name+": ranking of the provinces in "+p, got, want)
+			}
+			got, err := v.kept.AgencyCard(ctx, "N79", indicators.DefaultRankingMethod())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := v.fresh.AgencyCard(ctx, "N79", indicators.DefaultRankingMethod())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.Portals, want.Portals = nil, nil // the plain reader keeps no probes
+			got.ProbesAvailable, want.ProbesAvailable = false, false
+			sameJSON(t, when+", "+v.name+": card of N79", got, want)
+		}
+	}
+	compare("demo history")
+
+	existing, err := st.Observations(ctx, store.Query{Indicators: codes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Agencies by level, to move a figure to another agency of the same level: a new
+	// series, for an ended province after its end or a merged one before it began.
+	byLevel := map[indicators.Level][]string{}
+	for _, a := range reg.All() {
+		byLevel[a.Level()] = append(byLevel[a.Level()], a.Code)
+	}
+	rng := rand.New(rand.NewPCG(2025, 7))
+	for round := range 2 {
+		var batch []indicators.Observation
+		for range 3 + rng.IntN(10) {
+			o := existing[rng.IntN(len(existing))]
+			o.Revision, o.ReceivedAt, o.Batch, o.Submitter, o.Source = 0, time.Time{}, "", "test", indicators.FromSubmission
+			if a, ok := reg.Get(o.Agency); ok && rng.IntN(3) == 0 {
+				peers := byLevel[a.Level()]
+				o.Agency = peers[rng.IntN(len(peers))]
+			}
+			if o.Numerator != nil && o.Denominator != nil {
+				n := float64(rng.IntN(int(*o.Denominator) + 1))
+				o.Numerator = &n
+				o.Value = 100 * n / *o.Denominator
+			} else {
+				o.Value = rng.Float64() * 100
+			}
+			batch = append(batch, o)
+		}
+		if _, err := st.WriteObservations(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		compare(fmt.Sprintf("round %d, written and waiting for review", round+1))
+		waiting, err := st.Submissions(ctx, store.SubmissionQuery{States: []store.State{store.Submitted}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reviews []store.Review
+		for _, s := range waiting {
+			switch rng.IntN(3) {
+			case 0:
+				reviews = append(reviews, store.Review{Agency: s.Agency, Period: s.Period, To: store.Approved, Who: "reviewer"})
+			case 1:
+				reviews = append(reviews, store.Review{Agency: s.Agency, Period: s.Period, To: store.Returned, Who: "reviewer", Comment: "check"})
+			}
+		}
+		if len(reviews) > 0 {
+			if _, err := st.Review(ctx, reviews); err != nil {
+				t.Fatal(err)
+			}
+		}
+		compare(fmt.Sprintf("round %d, %d of %d submissions reviewed", round+1, len(reviews), len(waiting)))
 	}
 }
