@@ -45,7 +45,7 @@ type Ledger struct {
 // Ledger returns the ledger kept in this Redis. autoApprove publishes every revision
 // as it is stored (submissions.auto_approve).
 func (s *State) Ledger(autoApprove bool) *Ledger {
-	return &Ledger{rdb: s.rdb, auto: autoApprove, now: s.now}
+	return &Ledger{rdb: s.ledger, auto: autoApprove, now: s.now}
 }
 
 // The ledger's keys. A group is one agency's series for one period: the unit of
