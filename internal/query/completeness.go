@@ -87,10 +87,10 @@ type CompletenessFilter struct {
 	Limit int
 }
 
-// defaultCompletenessChunk is how many agencies' reports are read from the store at
-// once: the memory of a completeness read is one chunk of reports and one page of the
-// list, whatever the number of agencies or the size of the store.
-const defaultCompletenessChunk = 500
+// defaultAgencyChunk is how many agencies' reports (or observations) are read from the
+// store at once: the memory of a completeness read is one chunk of reports and one page
+// of the list, whatever the number of agencies or the size of the store.
+const defaultAgencyChunk = 500
 
 // Deadline is the first late instant for a period's reports, due dueDays after it ends.
 func Deadline(p period.Period, dueDays int, loc *time.Location) time.Time {
@@ -159,7 +159,7 @@ func (s *Service) Completeness(ctx context.Context, p period.Period, dueDays int
 	}
 
 	q := store.Query{Indicators: codes, From: p.Start(nil), To: p.End(nil), Kinds: []period.Kind{p.Kind}, Sources: ReportSources}
-	step := max(1, s.completenessChunk)
+	step := max(1, s.agencyChunk)
 	for start := 0; start < len(expected); start += step {
 		chunk := expected[start:min(len(expected), start+step)]
 		reports, err := s.reportsOf(ctx, q, p, chunk)

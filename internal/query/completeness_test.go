@@ -150,7 +150,7 @@ func TestCompletenessReadsReportsByChunksOfAgenciesAndPagesTheList(t *testing.T)
 	}
 	st := &agencyRecordingStore{Store: db, reg: reg}
 	q := New(st, cat, reg, nil)
-	q.completenessChunk = 7
+	q.agencyChunk = 7
 	now := deadline.Add(30 * 24 * time.Hour)
 	whole, err := q.Completeness(ctx, p, 15, loc, now, CompletenessFilter{})
 	if err != nil {

@@ -34,16 +34,10 @@ type Service struct {
 	// audience is whose unapproved figures reads include; the zero value is the
 	// public (see For).
 	audience Audience
-	// completenessChunk is how many agencies' reports Completeness reads at once.
-	completenessChunk int
-	// ownPage is how many observations ownByPeriodIn reads at once.
-	ownPage int
+	// agencyChunk is how many agencies one store read names: Completeness reads their
+	// reports, the figures their observations, a chunk at a time.
+	agencyChunk int
 }
-
-// defaultOwnPage is how many observations a figure computation reads from the store at
-// once (the API's largest page): its memory is one page beyond the registry's own
-// observations.
-const defaultOwnPage = 5000
 
 // New builds a Service. now is the clock (time.Now in production).
 func New(st Reader, cat *indicators.Catalogue, reg *indicators.Registry, now func() time.Time) *Service {
@@ -51,7 +45,7 @@ func New(st Reader, cat *indicators.Catalogue, reg *indicators.Registry, now fun
 		now = time.Now
 	}
 	return &Service{store: st, catalogue: cat, registry: reg, now: now, cache: newFigureCache(), rankings: newRankingCache(),
-		completenessChunk: defaultCompletenessChunk, ownPage: defaultOwnPage}
+		agencyChunk: defaultAgencyChunk}
 }
 
 // Catalogue is the indicator catalogue in force.
@@ -116,30 +110,23 @@ func (s *Service) ownByPeriod(ctx context.Context, ind *indicators.Indicator) (o
 // ownByPeriodIn is ownByPeriod for the periods that start in [from, to); a zero bound
 // does not bound.
 //
-// It reads ownPage observations at a time and keeps those of agencies in the registry
-// (and the root): no figure is rolled up from any other, and a store may hold many
-// (a registry that has changed since, or the load test's synthetic agencies). So what
-// it holds is the registry's observations of the range and one page, however many
-// other agencies the store keeps.
+// It reads the observations of the registry's agencies (and the root), agencyChunk of
+// them at a time, as Completeness does: no figure is rolled up from any other agency,
+// and a store may hold many (a registry that has changed since, or the load test's
+// 10,417 synthetic agencies). So what it holds is the registry's observations of the
+// range, however many other agencies the store keeps, and those are never read: each
+// chunk is a seek per agency on the store's (indicator, agency, period) key.
 func (s *Service) ownByPeriodIn(ctx context.Context, ind *indicators.Indicator, from, to time.Time) (ownObservations, error) {
+	codes := s.registryCodes()
 	byPeriod := ownObservations{}
-	q := store.Query{Indicators: []string{ind.Code}, From: from, To: to, Limit: max(1, s.ownPage)}
-	if !s.cacheable() {
-		// An officer's or reviewer's view merges two reads (approved figures, and the
-		// newest of the agencies it sees), whose pages do not line up: it is read whole,
-		// as the few signed-in readers' views always were.
-		q.Limit = 0
-	}
-	root := s.registry.Root()
-	for {
+	step := max(1, s.agencyChunk)
+	for start := 0; start < len(codes); start += step {
+		q := store.Query{Indicators: []string{ind.Code}, Agencies: codes[start:min(len(codes), start+step)], From: from, To: to}
 		obs, err := s.read(ctx, q)
 		if err != nil {
 			return nil, fmt.Errorf("read observations of %s: %w", ind.Code, err)
 		}
 		for _, o := range obs {
-			if _, known := s.registry.Get(o.Agency); !known && o.Agency != root {
-				continue
-			}
 			m := byPeriod[o.Period]
 			if m == nil {
 				m = map[string]indicators.Observation{}
@@ -147,12 +134,22 @@ func (s *Service) ownByPeriodIn(ctx context.Context, ind *indicators.Indicator, 
 			}
 			m[o.Agency] = o
 		}
-		if q.Limit == 0 || len(obs) < q.Limit {
-			return byPeriod, nil
-		}
-		last := store.KeyOf(obs[len(obs)-1])
-		q.After = &last
 	}
+	return byPeriod, nil
+}
+
+// registryCodes are the codes of every agency in the registry, current and former, and
+// the root, in code order.
+func (s *Service) registryCodes() []string {
+	codes := make([]string, 0, len(s.registry.All())+1)
+	for _, a := range s.registry.All() {
+		codes = append(codes, a.Code)
+	}
+	if root := s.registry.Root(); !slices.Contains(codes, root) {
+		codes = append(codes, root)
+	}
+	slices.Sort(codes)
+	return codes
 }
 
 func sortedPeriods[V any](m map[period.Period]V) []period.Period {
