@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -157,6 +158,20 @@ func TestWorkbooksPrintOnA4AsTheReadmeSays(t *testing.T) {
 			}
 			if len(on) != 1 {
 				t.Errorf("trend %s is on pages %v, want one page", tr.Indicator, on)
+			}
+		}
+		// The tables that run over pages repeat their header rows on each (the Data
+		// sheet's columns run over two pages across, so either half's header counts;
+		// the Method sheet's weights table starts below its text, on its second page).
+		seen := map[string]int{}
+		for i, p := range pages {
+			seen[p.sheet]++
+			headers := map[string][]string{reports.SheetData: {"Numerator", "Revision"}, reports.SheetRanking: {"Agency"}, reports.SheetMethod: {"Pillar"}}[p.sheet]
+			if len(headers) == 0 || (p.sheet == reports.SheetMethod && seen[p.sheet] == 1) {
+				continue
+			}
+			if !slices.ContainsFunc(headers, func(h string) bool { return strings.Contains(p.text, h) }) {
+				t.Errorf("page %d (%s) does not repeat its header (%s)", i+1, p.sheet, strings.Join(headers, " or "))
 			}
 		}
 		noTypeUnder8(t, pages)

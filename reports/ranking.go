@@ -144,6 +144,8 @@ type rankingBook struct {
 	loc  *time.Location
 	st   *styles
 	cols RankingColumns
+	// weightsHeaderRow is the Method sheet's weights header, repeated on printed pages.
+	weightsHeaderRow int
 }
 
 func (b *rankingBook) lastRow() int {
@@ -696,6 +698,7 @@ func (b *rankingBook) method() error {
 		w.set(i+1, row, h, st.header)
 	}
 	w.height(row, 60)
+	b.weightsHeaderRow = row
 	for _, ind := range rep.Indicators {
 		row++
 		pvi, pen := indicators.PillarName(ind.Pillar)
@@ -778,14 +781,15 @@ func (b *rankingBook) data() error {
 		w.set(i+1, 1, h, st.header)
 	}
 	w.height(1, 32)
-	// 193 characters wide in all: fitted to a landscape A4 page, its 11 pt text prints
-	// at 8 pt.
+	// 195 characters wide in all: too wide to fit a landscape A4 page at 8 pt, so it
+	// prints at 100% over two pages across, its header row repeated.
 	w.width(1, 2, 9)
 	w.width(3, 3, 20)
 	w.width(4, 4, 20)
 	w.width(5, 7, 10)
 	w.width(8, 8, 18)
 	w.width(9, 13, 11)
+	w.width(10, 11, 12) // "Denominator" in bold on one line
 	w.width(14, 14, 14)
 	w.width(15, 15, 18)
 	for i, p := range rep.Provenance {
@@ -865,6 +869,17 @@ func (b *rankingBook) names() error {
 			Name:     "_xlnm.Print_Titles",
 			RefersTo: fmt.Sprintf("%s!$A:$%s,%s!$%d:$%d", quote(sheet), colName(ColAgency), quote(sheet), rankingHeaderRow, rankingHeaderRow+1),
 			Scope:    sheet,
+		}); err != nil {
+			return fmt.Errorf("print titles of %s: %w", sheet, err)
+		}
+	}
+	// The provenance header, and the weights table's header, on every page they run to.
+	for sheet, row := range map[string]int{SheetData: 1, SheetMethod: b.weightsHeaderRow} {
+		if row == 0 {
+			continue
+		}
+		if err := b.f.SetDefinedName(&excelize.DefinedName{
+			Name: "_xlnm.Print_Titles", RefersTo: fmt.Sprintf("%s!$%d:$%d", quote(sheet), row, row), Scope: sheet,
 		}); err != nil {
 			return fmt.Errorf("print titles of %s: %w", sheet, err)
 		}
