@@ -111,11 +111,11 @@ func RankingWorkbook(rep *query.RankingReport, loc *time.Location) (*excelize.Fi
 	// method laid out to the page's width at 100%, and the two wide tables at 100% across
 	// pages with their titles repeated.
 	for _, s := range f.GetSheetList() {
+		if s == SheetData {
+			continue // streamed: laid out before its rows (see data)
+		}
 		onePage := s == SheetCover || s == SheetScores || s == SheetSummary
 		minFont := 9.0 // the body styles
-		if s == SheetData {
-			minFont = 11 // the default font
-		}
 		if s == SheetRanking {
 			minFont = 8 // its wrapped header row
 		}
@@ -774,13 +774,13 @@ var dataHeaders = []string{
 	"Tử số\nNumerator", "Mẫu số\nDenominator", "Nguồn\nSource", "Lần sửa\nRevision", "Người nộp\nSubmitter", "Thời điểm nhận\nReceived at",
 }
 
+// data writes the observation behind every figure, one row each: at national scale
+// tens of thousands of rows, so the sheet is streamed (excelize's StreamWriter) rather
+// than held cell by cell. A streamed sheet is laid out before its rows: column widths
+// and print setup first, panes before the first row, the filter before Flush.
 func (b *rankingBook) data() error {
-	rep, st := b.rep, b.st
-	w := &sheetWriter{f: b.f, sheet: SheetData}
-	for i, h := range dataHeaders {
-		w.set(i+1, 1, h, st.header)
-	}
-	w.height(1, 32)
+	rep, st, f := b.rep, b.st, b.f
+	w := &sheetWriter{f: f, sheet: SheetData}
 	// 195 characters wide in all: too wide to fit a landscape A4 page at 8 pt, so it
 	// prints at 100% over two pages across, its header row repeated.
 	w.width(1, 2, 9)
@@ -792,39 +792,64 @@ func (b *rankingBook) data() error {
 	w.width(10, 11, 12) // "Denominator" in bold on one line
 	w.width(14, 14, 14)
 	w.width(15, 15, 18)
+	if w.err != nil {
+		return w.err
+	}
+	width := 0.0
+	for c := 1; c <= len(dataHeaders); c++ {
+		cw, err := f.GetColWidth(SheetData, colName(c))
+		if err != nil {
+			return fmt.Errorf("column width %s!%s: %w", SheetData, colName(c), err)
+		}
+		width += colPoints(cw)
+	}
+	if err := printSetupWidth(f, SheetData, width, true, false, 11); err != nil { // 11: the default font
+		return err
+	}
+	sw, err := f.NewStreamWriter(SheetData)
+	if err != nil {
+		return fmt.Errorf("sheet %s: %w", SheetData, err)
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return fmt.Errorf("panes of %s: %w", SheetData, err)
+	}
+	_, off := rep.GeneratedAt.In(b.loc).Zone()
+	header := make([]any, len(dataHeaders))
+	for i, h := range dataHeaders {
+		header[i] = excelize.Cell{StyleID: st.header, Value: h}
+	}
+	header[14] = excelize.Cell{StyleID: st.header, Value: fmt.Sprintf("Thời điểm nhận\nReceived at (UTC%+d)", off/3600)}
+	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 32}); err != nil {
+		return fmt.Errorf("%s!A1: %w", SheetData, err)
+	}
+	row := make([]any, len(dataHeaders))
 	for i, p := range rep.Provenance {
-		row := i + 2
 		o := p.Observation
 		kind := "kỳ này / current"
 		if p.Ranking == "previous" {
 			kind = "kỳ trước / previous"
 		}
-		w.set(1, row, kind, 0)
-		w.set(2, row, p.Agency, 0)
-		w.set(3, row, rep.Names[p.Agency], 0)
-		w.set(4, row, p.Indicator, 0)
-		w.set(5, row, p.Figure, st.value)
-		w.set(6, row, o.Period.String(), 0)
-		w.set(7, row, o.Agency, 0)
-		w.set(8, row, rep.Names[o.Agency], 0)
-		w.set(9, row, o.Value, st.value)
-		w.set(10, row, ptrOrNil(o.Numerator), 0)
-		w.set(11, row, ptrOrNil(o.Denominator), 0)
-		w.set(12, row, string(o.Source), 0)
-		w.set(13, row, o.Revision, 0)
-		w.set(14, row, o.Submitter, 0)
+		row[0], row[1], row[2], row[3] = kind, p.Agency, rep.Names[p.Agency], p.Indicator
+		row[4] = excelize.Cell{StyleID: st.value, Value: p.Figure}
+		row[5], row[6], row[7] = o.Period.String(), o.Agency, rep.Names[o.Agency]
+		row[8] = excelize.Cell{StyleID: st.value, Value: o.Value}
+		row[9], row[10] = ptrOrNil(o.Numerator), ptrOrNil(o.Denominator)
+		row[11], row[12], row[13] = string(o.Source), o.Revision, o.Submitter
 		// Excel has no time zones: the wall-clock time in loc, with the zone in the header.
-		w.set(15, row, wallClock(o.ReceivedAt, b.loc), st.date)
-		if w.err != nil {
-			return w.err
+		row[14] = excelize.Cell{StyleID: st.date, Value: wallClock(o.ReceivedAt, b.loc)}
+		ref := cell(1, i+2)
+		if err := sw.SetRow(ref, row); err != nil {
+			return fmt.Errorf("%s!%s: %w", SheetData, ref, err)
 		}
 	}
-	_, off := rep.GeneratedAt.In(b.loc).Zone()
-	w.set(15, 1, fmt.Sprintf("Thời điểm nhận\nReceived at (UTC%+d)", off/3600), st.header)
 	last := max(2, len(rep.Provenance)+1)
-	w.do(b.f.AutoFilter(SheetData, "A1:"+cell(len(dataHeaders), last), nil))
-	w.do(b.f.SetPanes(SheetData, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}))
-	return w.err
+	if err := f.AutoFilter(SheetData, "A1:"+cell(len(dataHeaders), last), nil); err != nil {
+		return fmt.Errorf("filter of %s: %w", SheetData, err)
+	}
+	if err := sw.Flush(); err != nil {
+		return fmt.Errorf("sheet %s: %w", SheetData, err)
+	}
+	return nil
 }
 
 // wallClock is t as the clock on the wall in loc reads it, for spreadsheet cells that

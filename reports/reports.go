@@ -290,15 +290,21 @@ const (
 // footer with the sheet (it ignores scaleWithDoc="false"), so the footer is set in the
 // size that prints at MinPrintPoints at that scale.
 func printSetup(f *excelize.File, sheet string, landscape, onePage bool, minFont float64) error {
+	width, err := sheetWidthPoints(f, sheet)
+	if err != nil {
+		return err
+	}
+	return printSetupWidth(f, sheet, width, landscape, onePage, minFont)
+}
+
+// printSetupWidth is printSetup for a sheet whose used width (in points) is known: a
+// sheet about to be streamed, whose rows cannot be read back.
+func printSetupWidth(f *excelize.File, sheet string, width float64, landscape, onePage bool, minFont float64) error {
 	size, orient := 9, "portrait" // 9 is A4 in the OOXML paper table
 	across, down := printShort, printLong
 	if landscape {
 		orient = "landscape"
 		across, down = printLong, printShort
-	}
-	width, err := sheetWidthPoints(f, sheet)
-	if err != nil {
-		return err
 	}
 	// 3% slack for how an office suite measures column widths.
 	scale := 1.0
