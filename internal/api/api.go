@@ -55,9 +55,9 @@ type Server struct {
 	guard    *guard
 	// approvals is the review workflow; the Writer's own when it keeps one.
 	approvals Approvals
-	// probes keeps the encoded pages of GET /api/v1/probes, workbooks the ranking
-	// workbooks (see answerCache).
-	probes, workbooks *answerCache
+	// probes keeps the encoded pages of GET /api/v1/probes, progress the answers of
+	// GET /api/v1/progress, workbooks the ranking workbooks (see answerCache).
+	probes, progress, workbooks *answerCache
 }
 
 // Options configure a Server.
@@ -132,6 +132,8 @@ func New(o Options) *Server {
 	s.guard = newGuard(o.Limits, nil)
 	// A page of 5,000 portals is about 4 MiB; 256 pages of 1,000 fit.
 	s.probes = newAnswerCache(o.ProbeListStale, time.Minute, 256, 32<<20)
+	// Progress of every agency on one indicator is about 1 MiB at 3,400 agencies.
+	s.progress = newAnswerCache(0, time.Minute, 256, 32<<20)
 	// A ranking workbook is asked for a few groups and years; one of the provinces with
 	// every commune's figure behind it is a few MiB. Reused until the figures change
 	// (at most 10 minutes, for its default period and whether the period has ended).
@@ -176,7 +178,7 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/v1/submissions/{agency}/{period}/return", s.returnSubmission)
 	// Reads whose cost grows with the store or a page size share Limits.HeavyReads.
 	route("GET /api/v1/observations", s.heavy(s.listObservations))
-	route("GET /api/v1/progress", s.heavy(s.getProgress))
+	route("GET /api/v1/progress", s.keptProgress(s.heavy(s.getProgress)))
 	route("GET /api/v1/completeness", s.heavy(s.getCompleteness))
 	route("GET /api/v1/templates", s.withFiles(s.getTemplate))
 	// A kept page is given without taking a heavy-read slot; making one takes it.
@@ -423,6 +425,23 @@ func splitList(vals []string) []string {
 		}
 	}
 	return out
+}
+
+// keptProgress gives the answer of GET /api/v1/progress kept for the URL, the day (which
+// agencies are active) and the store's figures version, made by h when there is none:
+// progress of every agency is linear in agencies (3,400 at national scale), and every
+// reader of an indicator's page asks for the same answer until a figure changes.
+func (s *Server) keptProgress(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		version, ok, err := s.query.FiguresVersion(r.Context())
+		if err != nil {
+			s.queryError(w, "progress", err)
+			return
+		}
+		now := s.now()
+		key := r.URL.Path + "?" + r.URL.RawQuery + "@" + now.UTC().Format(time.DateOnly) + "/" + now.In(s.loc).Format(time.DateOnly)
+		s.progress.serve(w, r, key, version, ok, h)
+	}
 }
 
 func (s *Server) getProgress(w http.ResponseWriter, r *http.Request) {

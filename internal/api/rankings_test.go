@@ -18,6 +18,8 @@ import (
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/api"
 	"github.com/g-oc/goc/internal/query"
+	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/sqlite"
 	"github.com/g-oc/goc/reports"
 )
 
@@ -307,5 +309,67 @@ func TestRankingWorkbookIsMadeOnceUntilAFigureChanges(t *testing.T) {
 	}
 	if !found {
 		t.Error("the workbook made after the new figure does not show it on the data sheet")
+	}
+}
+
+// readCountingStore is the real SQLite store counting observation reads.
+type readCountingStore struct {
+	*sqlite.Store
+	reads atomic.Int64
+}
+
+func (s *readCountingStore) Observations(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
+	s.reads.Add(1)
+	return s.Store.Observations(ctx, q)
+}
+
+func TestProgressOfEveryAgencyIsMadeOnceUntilAFigureChanges(t *testing.T) {
+	var st *readCountingStore
+	f := newFixture(t, true, func(o *api.Options) {
+		st = &readCountingStore{Store: o.Writer.(*sqlite.Store)}
+		o.Query = query.New(st, o.Query.Catalogue(), o.Query.Registry(), o.Now)
+	})
+	const path = "/api/v1/progress?indicator=dossiers_fully_online&agency=*&year=2030"
+	type answer struct {
+		Count    int `json:"count"`
+		Progress []struct {
+			Agency string `json:"agency"`
+			Latest *struct {
+				Value float64 `json:"value"`
+			} `json:"latest"`
+		} `json:"progress"`
+	}
+	var first answer
+	if code := f.get(t, path, &first); code != 200 || first.Count == 0 {
+		t.Fatalf("status %d, %d agencies", code, first.Count)
+	}
+	reads := st.reads.Load()
+	for range 3 {
+		var again answer
+		f.get(t, path, &again)
+		if again.Count != first.Count {
+			t.Fatalf("%d agencies, then %d", first.Count, again.Count)
+		}
+	}
+	if n := st.reads.Load() - reads; n != 0 {
+		t.Errorf("3 more requests read the store %d times, want 0 while the figures stay", n)
+	}
+	// A new figure of P20: the next answer has it.
+	num, den := 990.0, 1000.0
+	if _, err := f.store.WriteObservations(context.Background(), []indicators.Observation{{
+		SeriesKey: indicators.SeriesKey{Indicator: "dossiers_fully_online", Agency: "P20", Period: period.MustParse("2026-Q4")},
+		Value:     99, Numerator: &num, Denominator: &den, Source: indicators.FromSubmission, Submitter: "test"}}); err != nil {
+		t.Fatal(err)
+	}
+	var after answer
+	f.get(t, path, &after)
+	found := false
+	for _, p := range after.Progress {
+		if p.Agency == "P20" {
+			found = p.Latest != nil && p.Latest.Value == 99
+		}
+	}
+	if !found {
+		t.Error("after a new figure of P20 (99%), progress of every agency does not show it")
 	}
 }
