@@ -60,6 +60,7 @@ import (
 	"github.com/g-oc/goc/internal/apiparts"
 	"github.com/g-oc/goc/internal/query"
 	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/influx"
 	"github.com/g-oc/goc/internal/store/sqlite"
 	"github.com/g-oc/goc/reports"
 )
@@ -76,6 +77,8 @@ func main() {
 	skipProbes := flag.Bool("skip-probes", false, "skip the probe data set")
 	reuse := flag.Bool("reuse", false, "use the store files already in -dir (kept by an earlier run with the same -fraction and -months) instead of generating them; implies -keep")
 	only := flag.String("only", "", "run only this part: probes, observations or workbook")
+	warmOnly := flag.Bool("warm-only", false, "in the observation part, skip the cold and history rows (one computation of the whole history each)")
+	influxURL := flag.String("influx", "", "measure an InfluxDB 1.8 at this URL instead (database goc, as scripts/influxd.sh run makes it): the same reads on a store that keeps no figures")
 	flag.Parse()
 	if *reuse {
 		*keep = true
@@ -97,6 +100,10 @@ func main() {
 	fmt.Printf("Go %s, %d CPUs (GOMAXPROCS %d)\n\n", runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	fmt.Printf("load average at start: %s\n\n", loadAverage())
 	defer func() { fmt.Printf("load average at end: %s\n", loadAverage()) }()
+	if *influxURL != "" {
+		influxRun(ctx, *influxURL, *dir, *fraction, *months, *portals, *requests)
+		return
+	}
 	switch *only {
 	case "workbook":
 		workbookAlone(ctx, filepath.Join(*dir, "obs.db"), *fraction, *months)
@@ -109,7 +116,7 @@ func main() {
 		probes(ctx, filepath.Join(*dir, "probes.db"), *portals, *days, *every, *requests, *reuse)
 	}
 	if *only != "probes" {
-		observations(ctx, filepath.Join(*dir, "obs.db"), *fraction, *months, *requests, *reuse)
+		observations(ctx, filepath.Join(*dir, "obs.db"), *fraction, *months, *requests, *reuse, *warmOnly)
 	}
 }
 
@@ -234,7 +241,7 @@ func probes(ctx context.Context, path string, n, days int, every time.Duration, 
 	fmt.Println()
 }
 
-func generateProbes(ctx context.Context, st *sqlite.Store, path string, n, days int, every time.Duration, end time.Time) {
+func generateProbes(ctx context.Context, st probeWriter, path string, n, days int, every time.Duration, end time.Time) {
 	start := end.AddDate(0, 0, -days)
 	rng := rand.New(rand.NewPCG(1, 2))
 	t0 := time.Now()
@@ -339,7 +346,7 @@ func openObservations(ctx context.Context, path string) *sqlite.Store {
 
 // generateObservations fills the store through the bulk loader (as `goc import` does),
 // one transaction for every 200,000 observations.
-func generateObservations(ctx context.Context, st *sqlite.Store, cat *indicators.Catalogue, communes, months int) int {
+func generateObservations(ctx context.Context, st store.Store, cat *indicators.Catalogue, communes, months int) int {
 	var monthly []string
 	for _, ind := range cat.All() {
 		if ind.ReportedAt(indicators.Commune) && ind.Periodicity == period.Month {
@@ -352,9 +359,16 @@ func generateObservations(ctx context.Context, st *sqlite.Store, cat *indicators
 	staged, written := 0, 0
 	var batch []indicators.Observation
 	flush := func(commit bool) {
-		if len(batch) > 0 {
+		if bl, ok := st.(store.BulkLoader); !ok && len(batch) > 0 {
+			// A store without a bulk loader (InfluxDB) takes the batch as a submission.
+			if _, err := st.WriteObservations(ctx, batch); err != nil {
+				log.Fatal(err)
+			}
+			written += len(batch)
+			batch = batch[:0]
+		} else if len(batch) > 0 {
 			if bulk == nil {
-				b, err := st.BeginBulk(ctx)
+				b, err := bl.BeginBulk(ctx)
 				if err != nil {
 					log.Fatal(err)
 				}
@@ -406,7 +420,7 @@ func generateObservations(ctx context.Context, st *sqlite.Store, cat *indicators
 	return written
 }
 
-func observations(ctx context.Context, path string, fraction float64, months, requests int, reuse bool) {
+func observations(ctx context.Context, path string, fraction float64, months, requests int, reuse, warmOnly bool) {
 	reg, communes := nation(fraction)
 	cat := indicators.DefaultCatalogue()
 	fmt.Printf("### Observations: %d communes (%.0f%% of 3,300) in 34 provinces, %d months\n\n", communes, 100*fraction, months)
@@ -430,7 +444,7 @@ func observations(ctx context.Context, path string, fraction float64, months, re
 	const code = "portal_uptime"
 	// Each "cold" request gets a Service of its own: the first request after a start.
 	header()
-	loadBy("progress of every agency on one indicator, cold (first request)", 3, []int{1}, func() error {
+	slow(warmOnly, "progress of every agency on one indicator, cold (first request)", func() error {
 		_, err := query.New(st, cat, reg, clock).PublicView().ProgressOfAll(ctx, code, 2025, on)
 		return err
 	})
@@ -444,7 +458,7 @@ func observations(ctx context.Context, path string, fraction float64, months, re
 		return err
 	})
 	rankReq := query.RankingRequest{Group: indicators.Provinces, Period: period.Period{Kind: period.Year, Year: 2025, Index: 1}, Method: indicators.DefaultRankingMethod(), Trends: true}
-	loadBy("rankings of the provinces with trends, cold (first request)", 3, []int{1}, func() error {
+	slow(warmOnly, "rankings of the provinces with trends, cold (first request)", func() error {
 		_, err := query.New(st, cat, reg, clock).PublicView().Ranking(ctx, rankReq)
 		return err
 	})
@@ -454,7 +468,7 @@ func observations(ctx context.Context, path string, fraction float64, months, re
 	})
 	withProvenance := rankReq
 	withProvenance.Provenance = true
-	loadBy("rankings with provenance (the workbook's), computed each time", 3, []int{1}, func() error {
+	slow(warmOnly, "rankings with provenance (the workbook's), computed each time", func() error {
 		_, err := kept.Ranking(ctx, withProvenance)
 		return err
 	})
@@ -481,12 +495,27 @@ func observations(ctx context.Context, path string, fraction float64, months, re
 	fmt.Printf("\n(the workbook: %d KB)\n\n", size>>10)
 	header()
 	load("GET /api/v1/reports/ranking.xlsx (provinces 2025), kept", requests, workbook)
+	progressOfAll := func() error {
+		body, err := get(ctx, client, srv.URL+"/api/v1/progress?indicator="+code+"&agency=*&year=2025")
+		if err != nil {
+			return err
+		}
+		if !bytes.Contains(body, []byte(`"agency":"X0001"`)) {
+			return fmt.Errorf("no X0001 in the progress of every agency: %.200s", body)
+		}
+		return nil
+	}
+	load("GET /api/v1/progress?agency=* (every agency on one indicator), kept", requests, progressOfAll)
+	load("GET /api/v1/progress (national progress of one indicator), kept", requests, func() error {
+		_, err := get(ctx, client, srv.URL+"/api/v1/progress?indicator="+code+"&year=2025")
+		return err
+	})
 	plain := query.New(historyOnly{st}, cat, reg, clock).PublicView()
-	loadBy("progress of every agency on one indicator, rolled up from history each time", 3, []int{1}, func() error {
+	slow(warmOnly, "progress of every agency on one indicator, rolled up from history each time", func() error {
 		_, err := plain.ProgressOfAll(ctx, code, 2025, on)
 		return err
 	})
-	loadBy("national progress of one indicator, rolled up from history each time", 3, []int{1}, func() error {
+	slow(warmOnly, "national progress of one indicator, rolled up from history each time", func() error {
 		_, err := plain.Progress(ctx, code, "VN", 2025, "")
 		return err
 	})
@@ -629,4 +658,81 @@ func peakRSSMB() int64 {
 		}
 	}
 	return 0
+}
+
+type probeWriter interface {
+	WriteProbeResults(ctx context.Context, rs []indicators.ProbeResult) error
+}
+
+// influxRun fills an InfluxDB 1.8 through G-OC's store (spool, then the server) with
+// the observation data set and one result per portal, and measures the same reads. The
+// InfluxDB store keeps no figures version, so every read rolls up from the history it
+// reads through Flux, and the probe list is reused for 10 s at most (as goc serve does).
+func influxRun(ctx context.Context, url, dir string, fraction float64, months, portals, requests int) {
+	reg, communes := nation(fraction)
+	cat := indicators.DefaultCatalogue()
+	clock := func() time.Time { return obsEnd }
+	spool := filepath.Join(dir, "spool.db")
+	st, err := influx.Open(ctx, influx.Options{URL: url, Bucket: "goc/autogen", Spool: spool, Now: clock, AutoApprove: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.Close()
+	fmt.Printf("### InfluxDB 1.8.10: %d communes (%.1f%% of 3,300) in 34 provinces, %d months; %d portals\n\n", communes, 100*fraction, months, portals)
+	t0 := time.Now()
+	written := generateObservations(ctx, st, cat, communes, months)
+	if err := st.Flush(ctx); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%d observations written and sent to InfluxDB in %s (%.0f/s)\n\n", written, time.Since(t0).Round(time.Second), float64(written)/time.Since(t0).Seconds())
+	generateProbes(ctx, st, spool, portals, 1, 12*time.Hour, obsEnd)
+	if err := st.Flush(ctx); err != nil {
+		log.Fatal(err)
+	}
+	q := query.New(st, cat, reg, clock).PublicView()
+	const code = "portal_uptime"
+	header()
+	load("progress of every agency on one indicator (rolled up from history)", requests, func() error {
+		_, err := q.ProgressOfAll(ctx, code, 2025, obsEnd)
+		return err
+	})
+	load("national progress of one indicator (rolled up from history)", requests, func() error {
+		_, err := q.Progress(ctx, code, "VN", 2025, "")
+		return err
+	})
+	load("rankings of the provinces with trends", requests, func() error {
+		_, err := q.Ranking(ctx, query.RankingRequest{Group: indicators.Provinces, Period: period.Period{Kind: period.Year, Year: 2025, Index: 1},
+			Method: indicators.DefaultRankingMethod(), Trends: true})
+		return err
+	})
+	load("card of a province", requests, func() error {
+		_, err := q.AgencyCard(ctx, "P01", indicators.DefaultRankingMethod())
+		return err
+	})
+	load("card of a commune", requests, func() error {
+		_, err := q.AgencyCard(ctx, "X0001", indicators.DefaultRankingMethod())
+		return err
+	})
+	srv := httptest.NewServer(api.New(api.Options{Query: q, Writer: st, Pinger: st, Now: clock, ProbeListStale: 10 * time.Second,
+		Workbooks: apiparts.Workbooks{}}).Handler())
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 5 * time.Minute}
+	load("GET /api/v1/probes (a page of 1,000, reused for 10 s)", requests, func() error {
+		body, err := get(ctx, client, srv.URL+"/api/v1/probes")
+		if err != nil {
+			return err
+		}
+		if !bytes.Contains(body, []byte(fmt.Sprintf(`"count":%d,`, portals))) {
+			return fmt.Errorf("no count of %d portals in %.200s", portals, body)
+		}
+		return nil
+	})
+	fmt.Println()
+}
+
+// slow runs a cold or history row (one reader, three requests) unless skip.
+func slow(skip bool, name string, f func() error) {
+	if !skip {
+		loadBy(name, 3, []int{1}, f)
+	}
 }
