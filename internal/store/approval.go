@@ -110,3 +110,20 @@ type Approvals interface {
 	// Trail returns the transitions of one submission, oldest first.
 	Trail(ctx context.Context, agency string, p period.Period) ([]Transition, error)
 }
+
+// Snapshot is part of the whole state of the revision ledger and the workflow, as one
+// keeper hands it to another: the InfluxDB store's spool to the ledger replicas share
+// in Redis, when a single G-OC becomes several. A keeper takes it in parts of bounded
+// size.
+type Snapshot struct {
+	// Latest is the latest revision of each series.
+	Latest []indicators.Observation
+	// Published is the newest approved revision of each series.
+	Published []indicators.Observation
+	// Approved names every revision ever approved.
+	Approved []Key
+	// Submissions are the submissions' states, and Trail steps of their trails in
+	// order.
+	Submissions []Submission
+	Trail       []Transition
+}

@@ -3,7 +3,9 @@
 // revision. Both store backends keep these tables in a SQLite database of their own,
 // the embedded store in its file and the InfluxDB backend in its spool file (InfluxDB
 // cannot hold state that changes in place), through this one implementation, so the
-// two cannot drift apart.
+// two cannot drift apart. Replicas sharing one InfluxDB keep the same workflow in Redis
+// instead (redisstate.Ledger, which reuses Check and Group), held to the same rules by
+// the conformance suite.
 package approval
 
 import (

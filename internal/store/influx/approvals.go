@@ -11,7 +11,7 @@ import (
 )
 
 // Submissions lists the workflow state of the submissions q selects, from the spool
-// file, where the workflow lives (see spool).
+// file, where the workflow lives (see spool), or from the shared Ledger.
 func (s *Store) Submissions(ctx context.Context, q store.SubmissionQuery) ([]store.Submission, error) {
 	if err := s.enter("list submissions"); err != nil {
 		return nil, err
@@ -27,7 +27,8 @@ func (s *Store) Submissions(ctx context.Context, q store.SubmissionQuery) ([]sto
 	return out, nil
 }
 
-// Review applies reviewers' decisions in one spool transaction. Approval publishes
+// Review applies reviewers' decisions in one spool transaction (or one transaction of
+// the shared Ledger). Approval publishes
 // the ledger's newest revisions, which nothing else needs to send to InfluxDB: the
 // revisions themselves are already there or on their way.
 func (s *Store) Review(ctx context.Context, rs []store.Review) ([]store.Submission, error) {

@@ -82,7 +82,8 @@ type Options struct {
 	// LatestFromLedger answers latest values and each portal's newest result from the
 	// spool's ledger instead of Flux: tens of milliseconds instead of about a second on
 	// InfluxDB 1.8 at national scale (see BENCHMARKS.md), exact while this process is
-	// the bucket's only writer. History always comes from InfluxDB.
+	// the bucket's only writer. History always comes from InfluxDB. With Ledger set
+	// latest values come from that instead, and this has no effect.
 	LatestFromLedger bool
 	// AutoApprove publishes every revision as it is stored, for deployments that do
 	// not review submissions (see store.Approvals).
@@ -122,9 +123,9 @@ type Ledger interface {
 	// PublishedRevisions calls each with every revision ever approved among the series
 	// q selects.
 	PublishedRevisions(ctx context.Context, q store.Query, each func(indicators.SeriesKey, int)) error
-	// Load fills the ledger from InfluxDB (what load puts) unless it already describes
-	// the bucket named of.
-	Load(ctx context.Context, of string, load func(put func([]indicators.Observation) error) error) error
+	// Load fills the ledger with what load puts (this store's spool's ledger and
+	// workflow) unless it already describes the bucket named of.
+	Load(ctx context.Context, of string, load func(put func(store.Snapshot) error) error) error
 	Ping(ctx context.Context) error
 	store.Approvals
 }

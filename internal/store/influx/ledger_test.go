@@ -217,7 +217,8 @@ func TestALostLedgerIsRefusedThenLoadedAgainFromInfluxDB(t *testing.T) {
 	rs := redistest.Start(t, "")
 	bucket := server.NewDatabase(t)
 	sh, l := redisLedger(t, rs, false)
-	a := openOn(t, server, bucket, filepath.Join(t.TempDir(), "spool.db"), withLedger(sh, l))
+	spool := filepath.Join(t.TempDir(), "spool.db")
+	a := openOn(t, server, bucket, spool, withLedger(sh, l))
 	ctx := context.Background()
 	obs := func(v float64) []indicators.Observation {
 		return []indicators.Observation{{SeriesKey: indicators.SeriesKey{Indicator: "open_data", Agency: "P20", Period: period.MustParse("2025")},
@@ -237,12 +238,75 @@ func TestALostLedgerIsRefusedThenLoadedAgainFromInfluxDB(t *testing.T) {
 	if _, err := a.WriteObservations(ctx, obs(9)); !errors.Is(err, redisstate.ErrNotLoaded) {
 		t.Fatalf("write after Redis lost the ledger: %v, want ErrNotLoaded", err)
 	}
-	b := openOn(t, server, bucket, filepath.Join(t.TempDir(), "spool.db"), withLedger(redisLedger(t, rs, false)))
-	out, err := b.WriteObservations(ctx, obs(9))
+	// Replica a started again on its spool: the spool's copy of the ledger stopped when
+	// sharing began, so the ledger comes from InfluxDB's history.
+	a.Close()
+	a = openOn(t, server, bucket, spool, withLedger(redisLedger(t, rs, false)))
+	out, err := a.WriteObservations(ctx, obs(9))
 	if err != nil || out[0].Revision != 4 {
 		t.Fatalf("after reloading: %+v, %v; want revision 4", out, err)
 	}
 	if pub, err := a.Observations(ctx, store.Query{Published: true}); err != nil || len(pub) != 1 || pub[0].Revision != 3 {
 		t.Errorf("published after reloading: %+v, %v; want revision 3, published as loaded", pub, err)
+	}
+}
+
+// One G-OC that becomes several replicas carries its spool's ledger and workflow into
+// Redis: what waited for review still waits (and is not public), what was approved
+// stays published with its trail, and numbering carries on, on every replica.
+func TestASingleGOCBecomingReplicasCarriesItsReviewsIntoRedis(t *testing.T) {
+	bucket := server.NewDatabase(t)
+	spool := filepath.Join(t.TempDir(), "spool.db")
+	one := openOn(t, server, bucket, spool)
+	ctx := context.Background()
+	ob := func(per string, v float64) []indicators.Observation {
+		return []indicators.Observation{{SeriesKey: indicators.SeriesKey{Indicator: "open_data", Agency: "P20", Period: period.MustParse(per)},
+			Value: v, Source: indicators.FromSubmission, Submitter: "lang-son"}}
+	}
+	for _, w := range []struct {
+		per string
+		v   float64
+	}{{"2025-Q1", 10}, {"2025-Q1", 11}, {"2025-Q2", 20}} {
+		if _, err := one.WriteObservations(ctx, ob(w.per, w.v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := one.Review(ctx, []store.Review{{Agency: "P20", Period: period.MustParse("2025-Q1"), To: store.Approved, Who: "btttt"}}); err != nil {
+		t.Fatal(err)
+	}
+	one.Close()
+
+	rs := redistest.Start(t, "")
+	a := openOn(t, server, bucket, spool, withLedger(redisLedger(t, rs, false)))
+	b := openOn(t, server, bucket, filepath.Join(t.TempDir(), "spool.db"), withLedger(redisLedger(t, rs, false)))
+	for name, s := range map[string]*Store{"a (the former single G-OC)": a, "b (new)": b} {
+		pub, err := s.Observations(ctx, store.Query{Published: true})
+		if err != nil || len(pub) != 1 || pub[0].Period.String() != "2025-Q1" || pub[0].Value != 11 {
+			t.Errorf("replica %s publishes %+v, %v; want 2025-Q1 = 11 only", name, pub, err)
+		}
+		waiting, err := s.Submissions(ctx, store.SubmissionQuery{States: []store.State{store.Submitted}})
+		if err != nil || len(waiting) != 1 || waiting[0].Period.String() != "2025-Q2" {
+			t.Errorf("replica %s: waiting %+v, %v; want 2025-Q2", name, waiting, err)
+		}
+		tr, err := s.Trail(ctx, "P20", period.MustParse("2025-Q1"))
+		if err != nil || len(tr) != 3 || tr[2].To != store.Approved {
+			t.Errorf("replica %s: trail of 2025-Q1 %+v, %v; want submitted, submitted, approved", name, tr, err)
+		}
+	}
+	out, err := b.WriteObservations(ctx, ob("2025-Q1", 12))
+	if err != nil || out[0].Revision != 3 {
+		t.Fatalf("next revision of 2025-Q1 through b: %+v, %v; want 3", out, err)
+	}
+	subs, err := a.Review(ctx, []store.Review{{Agency: "P20", Period: period.MustParse("2025-Q2"), To: store.Approved, Who: "btttt"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Steps taken in Redis are numbered after the spool's.
+	tr, err := b.Trail(ctx, "P20", period.MustParse("2025-Q1"))
+	if err != nil || len(tr) != 4 {
+		t.Fatalf("trail of 2025-Q1 after the new revision: %+v, %v", tr, err)
+	}
+	if !(tr[2].Seq < tr[3].Seq && tr[3].Seq < subs[0].Seq) {
+		t.Errorf("step numbers do not grow: approval %d, revision through b %d, approval of 2025-Q2 %d", tr[2].Seq, tr[3].Seq, subs[0].Seq)
 	}
 }

@@ -34,7 +34,8 @@ import (
 // It also keeps the publication workflow (package approval): submission states, their
 // audit trail and the newest approved revision of each series. InfluxDB cannot hold
 // state that changes in place, so it lives here, beside the ledger it is decided
-// against; with several replicas it belongs in a shared SQL database instead.
+// against. With several replicas both live in Redis instead (Options.Ledger), and the
+// spool only queues revisions for InfluxDB.
 type spool struct {
 	path    string
 	writer  *sql.DB // one connection: every write, BEGIN IMMEDIATE
@@ -729,6 +730,95 @@ func (sp *spool) loadLedger(ctx context.Context, obs []indicators.Observation, p
 func (sp *spool) setMeta(ctx context.Context, key, value string) error {
 	_, err := sp.writer.ExecContext(ctx, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value)
 	return err
+}
+
+// snapshotPart is how many rows one part of a snapshot holds.
+const snapshotPart = 5000
+
+// snapshot hands the ledger and the workflow to put, in parts of at most snapshotPart
+// rows of a kind.
+func (sp *spool) snapshot(ctx context.Context, put func(store.Snapshot) error) error {
+	var part store.Snapshot
+	n := 0
+	flush := func(force bool) error {
+		if n == 0 || (!force && n < snapshotPart) {
+			return nil
+		}
+		err := put(part)
+		part, n = store.Snapshot{}, 0
+		return err
+	}
+	each := func(query string, row func(scanner) error) error {
+		rows, err := sp.readers.QueryContext(ctx, query)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := row(rows); err != nil {
+				return err
+			}
+			n++
+			if err := flush(false); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	steps := []struct {
+		query string
+		row   func(scanner) error
+	}{
+		{"SELECT " + obsColumns + " FROM ledger", func(sc scanner) error {
+			o, err := scanObs(sc)
+			part.Latest = append(part.Latest, o)
+			return err
+		}},
+		{"SELECT " + obsColumns + " FROM published", func(sc scanner) error {
+			o, err := scanObs(sc)
+			part.Published = append(part.Published, o)
+			return err
+		}},
+		{"SELECT indicator, agency, period_start, kind, revision FROM published_revisions", func(sc scanner) error {
+			var k store.Key
+			var start int64
+			var kind int
+			err := sc.Scan(&k.Indicator, &k.Agency, &start, &kind, &k.Revision)
+			k.Period = period.Of(period.Kind(kind), time.Unix(start, 0).UTC())
+			part.Approved = append(part.Approved, k)
+			return err
+		}},
+		{`SELECT agency, period_start, kind, state, seq, changed_at, changed_by, comment, submitted_at, submitted_by
+			FROM submissions`, func(sc scanner) error {
+			var s store.Submission
+			var start, changed, submitted int64
+			var kind int
+			var state string
+			err := sc.Scan(&s.Agency, &start, &kind, &state, &s.Seq, &changed, &s.ChangedBy, &s.Comment, &submitted, &s.SubmittedBy)
+			s.Period = period.Of(period.Kind(kind), time.Unix(start, 0).UTC())
+			s.State, s.ChangedAt, s.SubmittedAt = store.State(state), time.Unix(0, changed).UTC(), time.Unix(0, submitted).UTC()
+			part.Submissions = append(part.Submissions, s)
+			return err
+		}},
+		{`SELECT seq, agency, period_start, kind, at, who, from_state, to_state, comment
+			FROM submission_events ORDER BY seq`, func(sc scanner) error {
+			var t store.Transition
+			var start, at int64
+			var kind int
+			var from, to string
+			err := sc.Scan(&t.Seq, &t.Agency, &start, &kind, &at, &t.Who, &from, &to, &t.Comment)
+			t.Period = period.Of(period.Kind(kind), time.Unix(start, 0).UTC())
+			t.At, t.From, t.To = time.Unix(0, at).UTC(), store.State(from), store.State(to)
+			part.Trail = append(part.Trail, t)
+			return err
+		}},
+	}
+	for _, st := range steps {
+		if err := each(st.query, st.row); err != nil {
+			return fmt.Errorf("read spool %s for the shared ledger: %w", sp.path, err)
+		}
+	}
+	return flush(true)
 }
 
 func nullable(f *float64) any {

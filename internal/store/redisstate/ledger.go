@@ -348,11 +348,15 @@ func (w *writes) commit(ctx context.Context, tx *redis.Tx) error {
 		}
 	}
 	_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		groups := map[string]bool{}
 		for i := range w.latest {
 			o := &w.latest[i]
 			id := groupOf(o).id()
 			p.HSet(ctx, latestPrefix+id, o.Indicator, encodeObs(o))
-			p.SAdd(ctx, ledgerGroups, id)
+			if !groups[id] {
+				groups[id] = true
+				p.SAdd(ctx, ledgerGroups, id)
+			}
 		}
 		for i := range w.published {
 			o := &w.published[i]
@@ -727,11 +731,12 @@ func (l *Ledger) Ping(ctx context.Context) error {
 }
 
 // Load makes sure Redis holds the ledger of the bucket named of. The first replica to
-// find it missing takes the loading claim and fills it with what load reads from
-// InfluxDB (each revision published, as a new spool does: data stored before the
-// ledger was shared was public then); the others wait for it. A ledger describing
+// find it missing takes the loading claim and fills it with what load puts: its
+// spool's ledger and workflow, so that a single G-OC that becomes several replicas
+// carries its numbering, its reviews and its trails over (a new spool holds InfluxDB's
+// latest revisions, each published). The others wait for it. A ledger describing
 // another bucket is refused.
-func (l *Ledger) Load(ctx context.Context, of string, load func(put func([]indicators.Observation) error) error) error {
+func (l *Ledger) Load(ctx context.Context, of string, load func(put func(store.Snapshot) error) error) error {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	token := make([]byte, 8)
@@ -751,26 +756,17 @@ func (l *Ledger) Load(ctx context.Context, of string, load func(put func([]indic
 			return unavailable("claim loading the ledger", err)
 		}
 		if got {
-			err := load(func(obs []indicators.Observation) error {
-				_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-					for i := range obs {
-						o := &obs[i]
-						id, js := groupOf(o).id(), encodeObs(o)
-						p.HSet(ctx, latestPrefix+id, o.Indicator, js)
-						p.HSet(ctx, publishedPrefix+id, o.Indicator, js)
-						p.SAdd(ctx, approvedPrefix+id, strconv.Itoa(o.Revision)+"|"+o.Indicator)
-						p.SAdd(ctx, ledgerGroups, id)
-					}
-					return nil
-				})
-				return err
-			})
+			// What a replica that died while loading left is replaced, not added to.
+			err := l.clear(ctx)
+			if err == nil {
+				err = load(func(sn store.Snapshot) error { return l.put(ctx, sn) })
+			}
 			if err == nil {
 				err = l.rdb.Set(ctx, ledgerOf, of, 0).Err()
 			}
 			l.rdb.Del(context.WithoutCancel(ctx), ledgerLoading)
 			if err != nil {
-				return unavailable("load the ledger from InfluxDB", err)
+				return unavailable("load the ledger", err)
 			}
 			return nil
 		}
@@ -781,6 +777,87 @@ func (l *Ledger) Load(ctx context.Context, of string, load func(put func([]indic
 		}
 	}
 }
+
+// clear deletes every key of the ledger but its loading claim.
+func (l *Ledger) clear(ctx context.Context) error {
+	iter := l.rdb.Scan(ctx, 0, "goc:ledger:*", 1000).Iterator()
+	var batch []string
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := l.rdb.Del(ctx, batch...).Err()
+		batch = batch[:0]
+		return err
+	}
+	for iter.Next(ctx) {
+		if k := iter.Val(); k != ledgerLoading {
+			batch = append(batch, k)
+		}
+		if len(batch) == 1000 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return err
+	}
+	return flush()
+}
+
+// put stores one part of a snapshot.
+func (l *Ledger) put(ctx context.Context, sn store.Snapshot) error {
+	var maxSeq int64
+	_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		groups := map[string]bool{}
+		for i := range sn.Latest {
+			o := &sn.Latest[i]
+			id := groupOf(o).id()
+			p.HSet(ctx, latestPrefix+id, o.Indicator, encodeObs(o))
+			groups[id] = true
+		}
+		for id := range groups {
+			p.SAdd(ctx, ledgerGroups, id)
+		}
+		for i := range sn.Published {
+			o := &sn.Published[i]
+			p.HSet(ctx, publishedPrefix+groupOf(o).id(), o.Indicator, encodeObs(o))
+		}
+		for _, k := range sn.Approved {
+			p.SAdd(ctx, approvedPrefix+(group{k.Agency, k.Period}).id(), strconv.Itoa(k.Revision)+"|"+k.Indicator)
+		}
+		for i := range sn.Submissions {
+			s := &sn.Submissions[i]
+			b, _ := json.Marshal(s)
+			id := group{s.Agency, s.Period}.id()
+			p.Set(ctx, subPrefix+id, b, 0)
+			p.SAdd(ctx, ledgerSubs, id)
+			maxSeq = max(maxSeq, s.Seq)
+		}
+		for i := range sn.Trail {
+			t := &sn.Trail[i]
+			b, _ := json.Marshal(t)
+			p.RPush(ctx, trailPrefix+group{t.Agency, t.Period}.id(), b)
+			maxSeq = max(maxSeq, t.Seq)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if maxSeq > 0 {
+		// Steps go on numbering after the spool's.
+		return raiseSeq.Run(ctx, l.rdb, []string{ledgerSeq}, maxSeq).Err()
+	}
+	return nil
+}
+
+// raiseSeq sets the step counter to at least ARGV[1].
+var raiseSeq = redis.NewScript(`
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > cur then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1`)
 
 func clonePtr(f *float64) *float64 {
 	if f == nil {

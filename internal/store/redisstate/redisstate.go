@@ -1,14 +1,16 @@
 // Package redisstate keeps in Redis the state that several G-OC replicas must share and
 // that InfluxDB cannot hold because it changes in place: signed-in sessions
-// (store.Sessions), the API's idempotency keys, and the log of reminder mails sent
-// (store.ReminderLog). With it, a browser or a client may be sent to any replica.
+// (store.Sessions), the API's idempotency keys, the log of reminder mails sent
+// (store.ReminderLog), and the revision ledger with the review workflow (Ledger). With
+// it, a browser or a client may be sent to any replica.
 //
 // Every key starts with "goc:" so that the Redis database can be shared with the
-// scheduler's slot claims (goc:slot:...). Each write is one atomic Redis command or
-// Lua script, so two replicas racing on one key see one winner.
+// scheduler's slot claims (goc:slot:...). Each write is one atomic Redis command, Lua
+// script or WATCH/MULTI transaction, so two replicas racing on one key see one winner.
 //
-// Durability is Redis's: run it with appendonly yes (see the README's multi-replica
-// section), or a Redis restart forgets sessions, keys and claims.
+// Durability is Redis's: run it with appendonly yes and appendfsync always (see the
+// README's multi-replica section), or a Redis crash forgets acknowledged revisions,
+// approvals, sessions, keys and claims.
 package redisstate
 
 import (
