@@ -260,11 +260,12 @@ func (s *Service) computeRanking(ctx context.Context, req RankingRequest, now ti
 		if !isKey || kept != nil {
 			q.From = prev.Start(nil)
 		}
-		obs, err := s.read(ctx, q)
+		// The registry's agencies only: every figure is a roll-up over the registry,
+		// and a store may hold many agencies besides (ownByPeriodIn).
+		byPeriod, err := s.ownByPeriodIn(ctx, ind, q.From, q.To)
 		if err != nil {
-			return nil, fmt.Errorf("read observations of %s: %w", ind.Code, err)
+			return nil, err
 		}
-		byPeriod := groupByPeriod(obs)
 		periods := sortedPeriods(byPeriod)
 		if isKey && kept == nil {
 			rep.Trends = append(rep.Trends, s.trend(ind, level, periods, byPeriod))
@@ -379,19 +380,6 @@ func pillarShares(r indicators.Ranking) []RankingPillar {
 		}
 	}
 	return out
-}
-
-func groupByPeriod(obs []indicators.Observation) map[period.Period]map[string]indicators.Observation {
-	byPeriod := map[period.Period]map[string]indicators.Observation{}
-	for _, o := range obs {
-		m := byPeriod[o.Period]
-		if m == nil {
-			m = map[string]indicators.Observation{}
-			byPeriod[o.Period] = m
-		}
-		m[o.Agency] = o
-	}
-	return byPeriod
 }
 
 // trend is the national yearly series of ind, judged at the group's level when the

@@ -126,6 +126,22 @@ func TestFiguresReadAndHoldOnlyTheRegistrysAgenciesWhateverElseIsStored(t *testi
 		}
 		sameFigures(t, "series of "+agency, got, exp)
 	}
+	// The ranking reads two years of every ranking indicator: the registry's too.
+	for _, p := range []string{"2024", "2025"} {
+		req := RankingRequest{Group: indicators.Provinces, Period: period.MustParse(p), Method: indicators.DefaultRankingMethod(), Trends: true}
+		got, err := q.Ranking(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp, err := want.Ranking(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameFigures(t, "ranking of the provinces in "+p, got, exp)
+	}
+	if crowded.foreign > 0 {
+		t.Errorf("figures, series and rankings read %d observations of agencies outside the registry, want none", crowded.foreign)
+	}
 }
 
 func sameFigures(t *testing.T, what string, got, want any) {
