@@ -149,7 +149,6 @@ func probes(ctx context.Context, path string, n, days int, every time.Duration, 
 		log.Fatal(err)
 	}
 	defer st.Close()
-	fmt.Printf("### Probes: %d portals, one result every %s for %d days\n\n", n, every, days)
 	if reused {
 		latest, err := st.LatestProbes(ctx)
 		if err != nil || len(latest) == 0 {
@@ -164,8 +163,9 @@ func probes(ctx context.Context, path string, n, days int, every time.Duration, 
 		now.Store(newest.UnixNano())
 		n = len(latest)
 		fi, _ := os.Stat(path)
-		fmt.Printf("reused %s: %d portals, file %d MB\n\n", path, n, fileMB(path, fi))
+		fmt.Printf("### Probes: %d portals, reused from %s (file %d MB)\n\n", n, path, fileMB(path, fi))
 	} else {
+		fmt.Printf("### Probes: %d portals, one result every %s for %d days\n\n", n, every, days)
 		generateProbes(ctx, st, path, n, days, every, clock())
 	}
 	reg, err := indicators.NewRegistry([]*indicators.Agency{{Code: "VN", NameVI: "Việt Nam", NameEN: "Viet Nam", Kind: indicators.KindNational}})
@@ -500,7 +500,7 @@ func observations(ctx context.Context, path string, fraction float64, months, re
 		if err != nil {
 			return err
 		}
-		if !bytes.Contains(body, []byte(`"agency":"X0001"`)) {
+		if !bytes.Contains(body, []byte(`"X0001"`)) {
 			return fmt.Errorf("no X0001 in the progress of every agency: %.200s", body)
 		}
 		return nil
