@@ -55,8 +55,8 @@ func (s *State) Ledger(autoApprove bool) *Ledger {
 const (
 	ledgerOf        = "goc:ledger:of"          // the bucket the ledger describes; absent until loaded
 	ledgerLoading   = "goc:ledger:loading"     // held by the replica loading the ledger from InfluxDB
-	ledgerGroups    = "goc:ledger:groups"      // set of every group with a revision
-	ledgerSubs      = "goc:ledger:submissions" // set of every group with a submission
+	ledgerGroups    = "goc:ledger:groups"      // every group with a revision, scored by period start
+	ledgerSubs      = "goc:ledger:submissions" // every group with a submission, scored by period start
 	ledgerSeq       = "goc:ledger:seq"         // counter of trail steps, across submissions
 	latestPrefix    = "goc:ledger:latest:"     // hash indicator -> newest revision
 	publishedPrefix = "goc:ledger:published:"  // hash indicator -> newest approved revision
@@ -355,7 +355,7 @@ func (w *writes) commit(ctx context.Context, tx *redis.Tx) error {
 			p.HSet(ctx, latestPrefix+id, o.Indicator, encodeObs(o))
 			if !groups[id] {
 				groups[id] = true
-				p.SAdd(ctx, ledgerGroups, id)
+				p.ZAdd(ctx, ledgerGroups, member(id))
 			}
 		}
 		for i := range w.published {
@@ -374,7 +374,7 @@ func (w *writes) commit(ctx context.Context, tx *redis.Tx) error {
 			b, _ := json.Marshal(s)
 			id := group{s.Agency, s.Period}.id()
 			p.Set(ctx, subPrefix+id, b, 0)
-			p.SAdd(ctx, ledgerSubs, id)
+			p.ZAdd(ctx, ledgerSubs, member(id))
 		}
 		return nil
 	})
@@ -550,6 +550,26 @@ func selected(ids []string, agencies []string, kinds []period.Kind, from, to tim
 	return out, nil
 }
 
+// member is a group's entry in an index, scored by its period start so that reads
+// bounded in time list only the groups they may select.
+func member(id string) redis.Z {
+	g, _ := parseGroup(id)
+	return redis.Z{Score: float64(g.p.Start(nil).Unix()), Member: id}
+}
+
+// groupIDs lists the groups of index whose period starts in [from, to) (unbounded
+// where zero); selected filters them exactly.
+func (l *Ledger) groupIDs(ctx context.Context, index string, from, to time.Time) ([]string, error) {
+	lo, hi := "-inf", "+inf"
+	if !from.IsZero() {
+		lo = strconv.FormatInt(sqlwhere.CeilUnix(from), 10)
+	}
+	if !to.IsZero() {
+		hi = "(" + strconv.FormatInt(sqlwhere.CeilUnix(to), 10)
+	}
+	return l.rdb.ZRangeByScore(ctx, index, &redis.ZRangeBy{Min: lo, Max: hi}).Result()
+}
+
 // readChunk is how many groups one pipelined read asks for.
 const readChunk = 500
 
@@ -561,7 +581,7 @@ func (l *Ledger) Latest(ctx context.Context, q store.Query, published bool, each
 	if published {
 		prefix = publishedPrefix
 	}
-	ids, err := l.rdb.SMembers(ctx, ledgerGroups).Result()
+	ids, err := l.groupIDs(ctx, ledgerGroups, q.From, q.To)
 	if err != nil {
 		return unavailable("read latest revisions", err)
 	}
@@ -619,7 +639,7 @@ func (l *Ledger) Latest(ctx context.Context, q store.Query, published bool, each
 // PublishedRevisions calls each with every revision ever approved among the series q
 // selects (by indicator, agency, kind and period).
 func (l *Ledger) PublishedRevisions(ctx context.Context, q store.Query, each func(indicators.SeriesKey, int)) error {
-	ids, err := l.rdb.SMembers(ctx, ledgerGroups).Result()
+	ids, err := l.groupIDs(ctx, ledgerGroups, q.From, q.To)
 	if err != nil {
 		return unavailable("read approved revisions", err)
 	}
@@ -659,7 +679,7 @@ func (l *Ledger) PublishedRevisions(ctx context.Context, q store.Query, each fun
 
 // Submissions answers q, ordered by period start, kind and agency.
 func (l *Ledger) Submissions(ctx context.Context, q store.SubmissionQuery) ([]store.Submission, error) {
-	ids, err := l.rdb.SMembers(ctx, ledgerSubs).Result()
+	ids, err := l.groupIDs(ctx, ledgerSubs, q.From, q.To)
 	if err != nil {
 		return nil, unavailable("list submissions", err)
 	}
@@ -818,7 +838,7 @@ func (l *Ledger) put(ctx context.Context, sn store.Snapshot) error {
 			groups[id] = true
 		}
 		for id := range groups {
-			p.SAdd(ctx, ledgerGroups, id)
+			p.ZAdd(ctx, ledgerGroups, member(id))
 		}
 		for i := range sn.Published {
 			o := &sn.Published[i]
@@ -832,7 +852,7 @@ func (l *Ledger) put(ctx context.Context, sn store.Snapshot) error {
 			b, _ := json.Marshal(s)
 			id := group{s.Agency, s.Period}.id()
 			p.Set(ctx, subPrefix+id, b, 0)
-			p.SAdd(ctx, ledgerSubs, id)
+			p.ZAdd(ctx, ledgerSubs, member(id))
 			maxSeq = max(maxSeq, s.Seq)
 		}
 		for i := range sn.Trail {
