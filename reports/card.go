@@ -264,10 +264,14 @@ func writeCard(f *excelize.File, card *query.Card, loc *time.Location, st *style
 		section(row, "Cổng thông tin / Portals — "+probes)
 		row++
 	}
+	// The probed portals: the address and its state (with the error when it is down) in
+	// the wide first column, the last probe across the two narrow ones, so that nothing
+	// is clipped or wraps into its neighbour when printed.
 	if len(card.Portals) > 0 {
-		for i, h := range []string{"Cổng / Portal", "Lần đo cuối\nLast probe", "Trạng thái\nState", "Hoạt động\nUptime", "Số lần đo\nProbes", "Phản hồi TV\nMedian (s)", "Hết hạn TLS\nTLS expiry", "IPv6 / DNSSEC"} {
+		for i, h := range []string{"Cổng / Portal — trạng thái / state", "Lần đo cuối\nLast probe", "", "Hoạt động\nUptime", "Số lần đo\nProbes", "Phản hồi TV\nMedian (s)", "Hết hạn TLS\nTLS expiry", "IPv6 · DNSSEC"} {
 			w.set(i+1, row, h, cs.header)
 		}
+		w.merge(2, row, 3, row)
 		w.height(row, cardLine2)
 		row++
 	}
@@ -281,16 +285,19 @@ func writeCard(f *excelize.File, card *query.Card, loc *time.Location, st *style
 		return fmt.Errorf("card style: %w", err)
 	}
 	for _, p := range card.Portals {
-		w.set(1, row, p.Target, cs.text)
-		w.set(2, row, p.Latest.Time.In(loc).Format("2006-01-02 15:04"), cs.text)
-		state, tone := "Hoạt động / up", 1
+		lines := 1
+		state, tone := p.Target+" — hoạt động / up", 1
 		if !p.Latest.Success {
-			state, tone = "Không truy cập được / down", 3
+			state, tone = p.Target+" — không truy cập được / down", 3
 			if p.Latest.Error != "" {
-				state += ": " + p.Latest.Error
+				state += "\n" + p.Latest.Error
+				lines = 2
 			}
 		}
-		w.set(3, row, state, cs.tone[tone])
+		w.set(1, row, state, cs.tone[tone])
+		w.set(2, row, p.Latest.Time.In(loc).Format("2006-01-02 15:04"), cs.text)
+		w.set(3, row, nil, cs.text)
+		w.merge(2, row, 3, row)
 		if p.Uptime != nil {
 			w.set(4, row, *p.Uptime/100, pct)
 		} else {
@@ -307,8 +314,17 @@ func writeCard(f *excelize.File, card *query.Card, loc *time.Location, st *style
 		if dnssec == "" {
 			dnssec = "—"
 		}
-		w.set(8, row, fmt.Sprintf("IPv6 %s · DNSSEC %s", yesNo(p.Latest.IPv6), dnssec), cs.text)
-		w.height(row, cardLine2)
+		v6 := "IPv6 " + yesNo(p.Latest.IPv6)
+		net := v6 + " · " + dnssec
+		if !fitsLine(net, cardWidths[7]) {
+			net, lines = v6+"\n"+dnssec, 2
+		}
+		w.set(8, row, net, cs.text)
+		if lines == 2 {
+			w.height(row, cardLine2)
+		} else {
+			w.height(row, cardLine1)
+		}
 		row++
 	}
 	portalEnd := row - 1

@@ -92,6 +92,27 @@ func TestWorkbooksPrintOnA4AsTheReadmeSays(t *testing.T) {
 	if err := cardBook.SaveAs(filepath.Join(dir, "card.xlsx")); err != nil {
 		t.Fatal(err)
 	}
+	// The demo has no probe results; an agency with probed portals gets a table of them
+	// under the portal heading, which must not shrink the card's type to fit one page.
+	probed := card
+	probed.ProbesAvailable = true
+	probed.Portals = nil
+	for i, host := range []string{"hochiminhcity.gov.vn", "dichvucong.hochiminhcity.gov.vn", "congbao.hochiminhcity.gov.vn"} {
+		up, median := 99.5-float64(i), 0.25+float64(i)/10
+		probed.Portals = append(probed.Portals, query.PortalUptime{
+			Target: "https://" + host + "/",
+			Latest: indicators.ProbeResult{Target: "https://" + host + "/", Time: testNow.Add(-time.Minute), Success: i != 2, Error: map[bool]string{true: "", false: "connect: connection refused"}[i != 2],
+				CertExpiry: testNow.AddDate(0, 3, 0), IPv6: i == 0, DNSSEC: "signed-valid"},
+			Probes: 43200, Successes: 43000, Uptime: &up, MedianSeconds: &median,
+		})
+	}
+	probedBook, err := reports.CardWorkbook(probed.Rounded(cat), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := probedBook.SaveAs(filepath.Join(dir, "card-probed.xlsx")); err != nil {
+		t.Fatal(err)
+	}
 	p20, _ := indicators.DefaultRegistry().Get("P20")
 	q4 := period.Period{Kind: period.Quarter, Year: 2026, Index: 4}
 	var tb bytes.Buffer
@@ -109,7 +130,7 @@ func TestWorkbooksPrintOnA4AsTheReadmeSays(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(cctx, soffice, "-env:UserInstallation=file://"+filepath.Join(dir, "profile"),
 		"--headless", "--convert-to", "pdf", "--outdir", dir,
-		filepath.Join(dir, "ranking.xlsx"), filepath.Join(dir, "card.xlsx"), filepath.Join(dir, "template.xlsx"))
+		filepath.Join(dir, "ranking.xlsx"), filepath.Join(dir, "card.xlsx"), filepath.Join(dir, "card-probed.xlsx"), filepath.Join(dir, "template.xlsx"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("LibreOffice: %v\n%s", err, out)
 	}
@@ -208,6 +229,21 @@ func TestWorkbooksPrintOnA4AsTheReadmeSays(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("the card's portal section does not show %s at %s:\n%s", uptime.NameEN, want, portals)
+		}
+	})
+
+	t.Run("report card with probed portals", func(t *testing.T) {
+		pages := readPDF(t, filepath.Join(dir, "card-probed.pdf"))
+		if len(pages) < 1 || len(pages) > 2 {
+			t.Errorf("the card with three probed portals prints on %d pages, want 1 or 2", len(pages))
+		}
+		logTypeSizes(t, pages)
+		noTypeUnder8(t, pages)
+		all := squash(joinText(pages))
+		for _, want := range []string{"THẺ BÁO CÁO CHÍNH PHỦ SỐ", "dichvucong.hochiminhcity.gov.vn", "congbao.hochiminhcity.gov.vn", "connection refused"} {
+			if !strings.Contains(all, squash(want)) {
+				t.Errorf("the printed card lacks %q", want)
+			}
 		}
 	})
 

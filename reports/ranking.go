@@ -116,8 +116,11 @@ func RankingWorkbook(rep *query.RankingReport, loc *time.Location) (*excelize.Fi
 		}
 		onePage := s == SheetCover || s == SheetScores || s == SheetSummary
 		minFont := 9.0 // the body styles
-		if s == SheetRanking {
+		switch s {
+		case SheetRanking:
 			minFont = 8 // its wrapped header row
+		case SheetSummary:
+			minFont = 11 // set larger so that it can be scaled to one page
 		}
 		if err := printSetup(f, s, true, onePage, minFont); err != nil {
 			f.Close()

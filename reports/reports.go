@@ -285,7 +285,8 @@ const (
 // printSetup sets a sheet to print on A4, landscape or portrait. A sheet too wide for
 // the page is scaled to its width when that keeps its smallest type (minFont points) at
 // MinPrintPoints or more, and otherwise printed at 100% across as many pages as it needs.
-// With onePage it is also scaled to fit one page tall (a cover, a chart). The scale is
+// With onePage it is also scaled to fit one page tall (a cover, a chart), unless that
+// too would take its type under MinPrintPoints. The scale is
 // written as a percentage rather than as "fit to page": LibreOffice shrinks the page
 // footer with the sheet (it ignores scaleWithDoc="false"), so the footer is set in the
 // size that prints at MinPrintPoints at that scale.
@@ -316,8 +317,14 @@ func printSetupWidth(f *excelize.File, sheet string, width float64, landscape, o
 		if err != nil {
 			return err
 		}
-		// Row heights are exact points: 1% slack.
-		scale = min(scale, down/(height*1.01))
+		// Row heights are exact points: 1% slack. A sheet that would shrink its type
+		// under MinPrintPoints to fit one page prints on more pages instead: a card
+		// with many probed portals takes a second page rather than small type.
+		if hs := down / (height * 1.01); minFont*hs >= MinPrintPoints {
+			scale = min(scale, hs)
+		} else {
+			onePage = false
+		}
 	}
 	layout := &excelize.PageLayoutOptions{Size: &size, Orientation: &orient}
 	pct := uint(math.Floor(scale * 100))
