@@ -15,7 +15,11 @@
 //  2. Timing error: a target that waits a known delay before answering; the error is
 //     the measured time to first byte minus that delay, for both probers.
 //  3. The scheduled pipeline at the issue's aim: M portals on G-OC's real scheduler,
-//     sink and SQLite store, for a few intervals, with CPU use, delay and misses.
+//     sink and SQLite store, for a few intervals, with CPU use, delay and misses. With
+//     -sched-batch it runs once per batch window listed, one after another in the same
+//     process, so the windows are compared on the same machine at the same time; one
+//     portal in -sched-delay-every waits the known delay, and its time to first byte
+//     gives the timing error of probes started in batches.
 package main
 
 import (
@@ -39,6 +43,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,6 +57,7 @@ import (
 
 	"github.com/g-oc/goc/collectors/probe"
 	"github.com/g-oc/goc/collectors/schedule"
+	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/outbound"
 	"github.com/g-oc/goc/internal/store/sqlite"
 )
@@ -68,6 +74,9 @@ func main() {
 	schedN := flag.Int("sched-n", 10000, "portals in the scheduled run (0: skip it)")
 	schedInterval := flag.Duration("sched-interval", 20*time.Second, "interval of the scheduled run")
 	schedRuns := flag.Int("sched-intervals", 3, "intervals the scheduled run lasts")
+	schedBatch := flag.String("sched-batch", "", "batch windows of the scheduled run, comma-separated (e.g. off,10ms,50ms): one run each, in this order (empty: the scheduler's default, once)")
+	schedDelayEvery := flag.Int("sched-delay-every", 100, "in the scheduled run, one portal in this many is the delayed target (0: none)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of each scheduled run to this file (the window is added before the extension when there are several)")
 	flag.Parse()
 	if *serve {
 		if err := runServers(*info); err != nil {
@@ -76,7 +85,27 @@ func main() {
 		}
 		return
 	}
-	if err := run(*bbx, *n, *rounds, *conc, *delay, *timingProbes, *schedN, *schedInterval, *schedRuns); err != nil {
+	var windows []time.Duration
+	for w := range strings.SplitSeq(*schedBatch, ",") {
+		switch w = strings.TrimSpace(w); w {
+		case "":
+		case "off", "0":
+			windows = append(windows, -1)
+		default:
+			d, err := time.ParseDuration(w)
+			if err != nil || d <= 0 {
+				fmt.Fprintf(os.Stderr, "probebench: -sched-batch: %q is not off or a positive duration such as 10ms\n", w)
+				os.Exit(2)
+			}
+			windows = append(windows, d)
+		}
+	}
+	if len(windows) == 0 {
+		windows = []time.Duration{0}
+	}
+	sc := schedConf{n: *schedN, interval: *schedInterval, intervals: *schedRuns, windows: windows,
+		delayEvery: *schedDelayEvery, delay: *delay, profile: *cpuProfile}
+	if err := run(*bbx, *n, *rounds, *conc, *delay, *timingProbes, sc); err != nil {
 		fmt.Fprintln(os.Stderr, "probebench:", err)
 		os.Exit(1)
 	}
@@ -120,7 +149,7 @@ func runServers(info string) error {
 	// by up to a millisecond on a busy machine), so the prober's own error can be told
 	// apart from the server's.
 	var mu sync.Mutex
-	var waited []float64
+	var waited []served
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/delay-log" {
 			mu.Lock()
@@ -129,14 +158,17 @@ func runServers(info string) error {
 			mu.Unlock()
 			return
 		}
-		if d, ok := strings.CutPrefix(r.URL.Path, "/delay/"); ok {
+		// The delay is the path's last part after /delay/: /delay/50ms, or
+		// /portal/00100/delay/50ms for a scheduled portal that keeps its place in name order.
+		if i := strings.LastIndex(r.URL.Path, "/delay/"); i >= 0 {
+			d := r.URL.Path[i+len("/delay/"):]
 			if dd, err := time.ParseDuration(d); err == nil {
 				start := time.Now()
 				time.Sleep(dd)
 				w.Header().Set("Content-Type", "text/html; charset=utf-8")
 				w.WriteHeader(http.StatusOK)
 				mu.Lock()
-				waited = append(waited, time.Since(start).Seconds())
+				waited = append(waited, served{Key: r.URL.RawQuery, Secs: time.Since(start).Seconds()})
 				mu.Unlock()
 				w.Write(body)
 				return
@@ -170,12 +202,27 @@ func runServers(info string) error {
 	return nil
 }
 
+// served is how long the delayed target really waited for one answer, with the query
+// that asked (the scheduled run tells its portals apart by it).
+type served struct {
+	Key  string  `json:"k"`
+	Secs float64 `json:"s"`
+}
+
 // ---- CPU accounting -----------------------------------------------------------------
 
 func selfCPU() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// switches is how many times this process has given up a CPU (it blocked, voluntary)
+// or been made to (involuntary): every wake-up of an idle runtime is one voluntary switch.
+func switches() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Nvcsw + ru.Nivcsw
 }
 
 // procCPU reads a process's user+system time from /proc (clock ticks of 10 ms).
@@ -308,13 +355,12 @@ func startBlackbox(bin, dir, caFile string) (base string, cmd *exec.Cmd, err err
 // server itself measured for each answer.
 func timing(logBase string, n int, delay time.Duration, measure func() (float64, error)) (nominal, served []float64, err error) {
 	fetchLog := func() ([]float64, error) {
-		resp, err := http.Get(logBase + "/delay-log")
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
+		l, err := delayLog(logBase)
 		var v []float64
-		return v, json.NewDecoder(resp.Body).Decode(&v)
+		for _, s := range l {
+			v = append(v, s.Secs)
+		}
+		return v, err
 	}
 	if _, err := fetchLog(); err != nil { // start from an empty log
 		return nil, nil, err
@@ -341,6 +387,17 @@ func timing(logBase string, n int, delay time.Duration, measure func() (float64,
 	slices.Sort(nominal)
 	slices.Sort(served)
 	return nominal, served, nil
+}
+
+// delayLog fetches (and empties) the delayed target's log of the waits it served.
+func delayLog(base string) ([]served, error) {
+	resp, err := http.Get(base + "/delay-log")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var v []served
+	return v, json.NewDecoder(resp.Body).Decode(&v)
 }
 
 func stats(errs []float64) string {
@@ -372,7 +429,7 @@ func blackboxPhase(base, target string) (float64, error) {
 	return 0, fmt.Errorf("no processing phase in blackbox's answer")
 }
 
-func run(bbx string, n, rounds, conc int, delay time.Duration, timingN, schedN int, schedInterval time.Duration, schedIntervals int) error {
+func run(bbx string, n, rounds, conc int, delay time.Duration, timingN int, sc schedConf) error {
 	dir, err := os.MkdirTemp("", "probebench-")
 	if err != nil {
 		return err
@@ -419,6 +476,26 @@ func run(bbx string, n, rounds, conc int, delay time.Duration, timingN, schedN i
 
 	fmt.Printf("## Probe benchmark: %d loopback targets × %d rounds, %d at a time, %s, %d CPUs, %s, load average %s\n\n",
 		n, rounds, conc, runtime.Version(), runtime.NumCPU(), time.Now().UTC().Format("2006-01-02"), loadavg())
+	if rounds > 0 && n > 0 {
+		if err := throughput(bbx, bbBase, bbCmd, prober, a, n, rounds, conc); err != nil {
+			return err
+		}
+	}
+	if timingN > 0 {
+		if err := timings(bbx, bbBase, prober, a, delay, timingN); err != nil {
+			return err
+		}
+	}
+	if sc.n > 0 {
+		if err := scheduled(dir, a, roots, sc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// throughput is measurement 1: probes per second and CPU per probe, both probers.
+func throughput(bbx, bbBase string, bbCmd *exec.Cmd, prober *probe.Prober, a addrs, n, rounds, conc int) error {
 	fmt.Println("| prober | scheme | probes | failed | probes/s | CPU ms/probe (prober) | CPU ms/probe (driver) |")
 	fmt.Println("|---|---|---|---|---|---|---|")
 	var table []result
@@ -458,8 +535,11 @@ func run(bbx string, n, rounds, conc int, delay time.Duration, timingN, schedN i
 				g.cpuPerProb/(b.cpuPerProb+float64(b.driverCPU.Microseconds())/1000/float64(b.probes)))
 		}
 	}
+	return nil
+}
 
-	// Timing error against a known delay.
+// timings is measurement 2: the timing error against a known delay, one probe at a time.
+func timings(bbx, bbBase string, prober *probe.Prober, a addrs, delay time.Duration, timingN int) error {
 	fmt.Printf("\n### Time to first byte against a server that waits %s (%d probes each, one at a time, ms)\n\n", delay, timingN)
 	fmt.Println("Error = measured time to first byte − the wait: first the nominal wait, then the wait the server measured for that very answer.")
 	fmt.Println()
@@ -490,48 +570,147 @@ func run(bbx string, n, rounds, conc int, delay time.Duration, timingN, schedN i
 			fmt.Printf("| blackbox_exporter | %s | nominal | %s |\n| blackbox_exporter | %s | served | %s |\n", scheme, stats(nominal), scheme, stats(served))
 		}
 	}
-	if schedN > 0 {
-		if err := scheduled(dir, a, roots, schedN, schedInterval, schedIntervals); err != nil {
+	return nil
+}
+
+// schedConf is the scheduled run's setting: N portals every interval for so many
+// intervals, once per batch window (0: the scheduler's default, negative: none).
+type schedConf struct {
+	n, intervals, delayEvery int
+	interval, delay          time.Duration
+	windows                  []time.Duration
+	profile                  string
+}
+
+// watched passes results on to the store and keeps the first-byte time of the
+// delayed portals' probes, by the query that tells them apart.
+type watched struct {
+	schedule.ProbeWriter
+	mu    sync.Mutex
+	ttfb  map[string][]float64
+	delay string
+}
+
+func (w *watched) WriteProbeResults(ctx context.Context, rs []indicators.ProbeResult) error {
+	w.mu.Lock()
+	for _, r := range rs {
+		if i := strings.Index(r.Target, "/delay/"+w.delay+"?"); i >= 0 && r.Success {
+			k := r.Target[i+len("/delay/"+w.delay+"?"):]
+			w.ttfb[k] = append(w.ttfb[k], r.Phases[indicators.PhaseProcessing])
+		}
+	}
+	w.mu.Unlock()
+	return w.ProbeWriter.WriteProbeResults(ctx, rs)
+}
+
+// scheduled runs G-OC's real pipeline (scheduler, prober with every check, sink,
+// SQLite) once per batch window and prints one row each, then the timing error of
+// the delayed portals in each run.
+func scheduled(dir string, a addrs, roots *x509.CertPool, sc schedConf) error {
+	perMin := float64(sc.n) * float64(time.Minute) / float64(sc.interval)
+	fmt.Printf("\n### Scheduled pipeline: %d portals (half HTTPS) every %s for %d intervals, all four checks, results to SQLite\n\n", sc.n, sc.interval, sc.intervals)
+	if sc.delayEvery > 0 {
+		fmt.Printf("One portal in %d waits %s before it answers (its time to first byte gives the timing error below).\n\n", sc.delayEvery, sc.delay)
+	}
+	fmt.Println("| batch window | rate | runs | succeeded | missed | overlapping | load avg before → after | CPU used (cores) | % of one core | CPU ms/probe | context switches/probe | started ≤ 10 ms late | ≤ 100 ms | ≤ 1 s |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	var errRows []string
+	for i, w := range sc.windows {
+		row, errs, err := scheduledOnce(filepath.Join(dir, fmt.Sprintf("sched-%d.db", i)), a, roots, sc, w, profileName(sc.profile, w, len(sc.windows)))
+		if err != nil {
 			return err
+		}
+		fmt.Printf("| %s | %.0f portals/min | %s |\n", windowName(w), perMin, row)
+		if len(errs) > 0 {
+			slices.Sort(errs)
+			errRows = append(errRows, fmt.Sprintf("| %s | %d | %s |", windowName(w), len(errs), stats(errs)))
+		}
+	}
+	if len(errRows) > 0 {
+		fmt.Printf("\nTiming error of the delayed portals in each run: measured time to first byte − the wait the server measured for that answer (ms).\n\n")
+		fmt.Println("| batch window | probes | mean error | mean abs error | median | p99 | max |")
+		fmt.Println("|---|---|---|---|---|---|---|")
+		for _, r := range errRows {
+			fmt.Println(r)
 		}
 	}
 	return nil
 }
 
-// scheduled runs G-OC's real pipeline: scheduler, prober (every check), sink, SQLite.
-func scheduled(dir string, a addrs, roots *x509.CertPool, n int, interval time.Duration, intervals int) error {
-	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "sched.db"))
+func windowName(w time.Duration) string {
+	switch {
+	case w < 0:
+		return "off"
+	case w == 0:
+		return "default"
+	}
+	return w.String()
+}
+
+func profileName(p string, w time.Duration, runs int) string {
+	if p == "" || runs == 1 {
+		return p
+	}
+	ext := filepath.Ext(p)
+	return strings.TrimSuffix(p, ext) + "-" + windowName(w) + ext
+}
+
+func scheduledOnce(db string, a addrs, roots *x509.CertPool, sc schedConf, window time.Duration, profile string) (row string, errs []float64, err error) {
+	st, err := sqlite.Open(context.Background(), db)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	defer st.Close()
 	prober, err := probe.New(probe.Options{RootCAs: roots, Outbound: outbound.MustPolicy("127.0.0.1/32", "::1/128")})
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	reg := prometheus.NewRegistry()
-	jobs := make([]schedule.ProbeJob, n)
+	jobs := make([]schedule.ProbeJob, sc.n)
 	for i := range jobs {
 		base := a.HTTPS
 		if i%2 == 1 {
 			base = a.HTTP
 		}
-		jobs[i] = schedule.ProbeJob{Interval: interval, Target: probe.Target{URL: fmt.Sprintf("%s/portal/%05d", base, i), Agency: "P20"}}
+		u := fmt.Sprintf("%s/portal/%05d", base, i)
+		if sc.delayEvery > 0 && i%sc.delayEvery == (i/sc.delayEvery)%2 { // HTTPS and HTTP by turns
+			// The same name as the others plus /delay/: it keeps its place in name
+			// order, so the delayed portals are spread over the interval like the rest.
+			u = fmt.Sprintf("%s/portal/%05d/delay/%s?%05d", base, i, sc.delay, i)
+		}
+		jobs[i] = schedule.ProbeJob{Interval: sc.interval, Target: probe.Target{URL: u, Agency: "P20"}}
 	}
-	sink := schedule.NewSink(st, time.Second, nil, nil)
-	s, err := schedule.New(schedule.Options{Prober: prober, Probes: jobs, Sink: sink, Concurrency: 100, Registerer: reg})
+	w := &watched{ProbeWriter: st, ttfb: map[string][]float64{}, delay: sc.delay.String()}
+	sink := schedule.NewSink(w, time.Second, nil, nil)
+	s, err := schedule.New(schedule.Options{Prober: prober, Probes: jobs, Sink: sink, Concurrency: 100, Registerer: reg, BatchWindow: window})
 	if err != nil {
-		return err
+		return "", nil, err
+	}
+	if _, err := delayLog(a.HTTP); err != nil { // start from an empty log
+		return "", nil, err
 	}
 	runtime.GC()
-	load0 := loadavg()
-	c0, t0 := selfCPU(), time.Now()
-	s.Start()
-	time.Sleep(time.Duration(intervals)*interval + time.Second)
-	if err := s.Shutdown(); err != nil {
-		return err
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return "", nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return "", nil, err
+		}
 	}
-	wall, cpu := time.Since(t0), selfCPU()-c0
+	load0 := loadavg()
+	c0, t0, sw0 := selfCPU(), time.Now(), switches()
+	s.Start()
+	time.Sleep(time.Duration(sc.intervals)*sc.interval + time.Second)
+	if err := s.Shutdown(); err != nil {
+		return "", nil, err
+	}
+	wall, cpu, sw := time.Since(t0), selfCPU()-c0, switches()-sw0
+	if profile != "" {
+		pprof.StopCPUProfile()
+	}
 	fams, _ := reg.Gather()
 	get := func(name, status string) (v float64, h *dto.Histogram) {
 		for _, f := range fams {
@@ -563,14 +742,27 @@ func scheduled(dir string, a addrs, roots *x509.CertPool, n int, interval time.D
 	missed, _ := get("goc_collector_missed_runs_total", "")
 	overlaps, _ := get("goc_collector_overlapping_runs_total", "")
 	_, delay := get("goc_collector_scheduling_delay_seconds", "")
-	perMin := float64(n) * float64(time.Minute) / float64(interval)
-	fmt.Printf("\n### Scheduled pipeline: %d portals (half HTTPS) every %s, all four checks, results to SQLite, %s\n\n", n, interval, wall.Round(time.Second))
-	fmt.Printf("Machine load average (1 min) before and after: %s → %s.\n\n", load0, loadavg())
-	fmt.Println("| rate | runs | succeeded | missed | overlapping | CPU used | CPU ms/probe | started ≤ 10 ms late | ≤ 100 ms | ≤ 1 s |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
-	fmt.Printf("| %.0f portals/min | %.0f | %.0f | %.0f | %.0f | %.2f of %d cores | %.3f | %s | %s | %s |\n", perMin, runs, okRuns, missed, overlaps,
-		cpu.Seconds()/wall.Seconds(), runtime.NumCPU(), float64(cpu.Microseconds())/1000/runs, share(delay, 0.01), share(delay, 0.1), share(delay, 1))
-	return nil
+	// The delayed portals' errors, each against the wait the server measured for it
+	// (a portal probed twice has two answers, matched in order).
+	waits, err := delayLog(a.HTTP)
+	if err != nil {
+		return "", nil, err
+	}
+	byKey := map[string][]float64{}
+	for _, s := range waits {
+		byKey[s.Key] = append(byKey[s.Key], s.Secs)
+	}
+	for k, got := range w.ttfb {
+		for i, v := range got {
+			if i < len(byKey[k]) {
+				errs = append(errs, v-byKey[k][i])
+			}
+		}
+	}
+	cores := cpu.Seconds() / wall.Seconds()
+	row = fmt.Sprintf("%.0f | %.0f | %.0f | %.0f | %s → %s | %.3f of %d | %.1f%% | %.3f | %.1f | %s | %s | %s", runs, okRuns, missed, overlaps,
+		load0, loadavg(), cores, runtime.NumCPU(), 100*cores, float64(cpu.Microseconds())/1000/runs, float64(sw)/runs, share(delay, 0.01), share(delay, 0.1), share(delay, 1))
+	return row, errs, nil
 }
 
 // loadavg is the machine's one-minute load average: the benchmark shares the machine,

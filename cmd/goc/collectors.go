@@ -145,7 +145,7 @@ func (c *collectorSet) start(self string) error {
 	c.sink = schedule.NewSink(a.store, time.Second, a.metrics.StoreErrors, a.log)
 	o := schedule.Options{
 		Prober: c.prober, Probes: probes, Sink: c.sink, Puller: c.puller, Feeds: c.feeds,
-		Concurrency: a.cfg.Collectors.Concurrency, Registerer: a.metrics.Registry, Logger: a.log,
+		Concurrency: a.cfg.Collectors.Concurrency, BatchWindow: a.cfg.Collectors.BatchWindow, Registerer: a.metrics.Registry, Logger: a.log,
 		Location: a.cfg.Server.Location,
 	}
 	if a.shared != nil {

@@ -38,6 +38,11 @@ const (
 type Collectors struct {
 	// Concurrency caps the probe and feed runs going on at once.
 	Concurrency int
+	// BatchWindow rounds the start of each job to a multiple of it, so the jobs due
+	// within one window start together and the runtime wakes once for them, not once
+	// each (see schedule.Options.BatchWindow). Zero: the scheduler's default; negative
+	// ("off" in the file): every job starts at its own even offset.
+	BatchWindow time.Duration
 	Probes      Probes
 	Feeds       []Feed
 	// AllowInternal lists the internal networks (CIDR), addresses and address:port
@@ -83,9 +88,10 @@ func defaultCollectors() Collectors {
 
 func (d *decoder) collectors(n *yaml.Node, path string, c *Collectors) {
 	d.mapping(n, path, fields{
-		"concurrency": setting(d, &c.Concurrency, parsePositiveInt),
-		"probes":      func(v *yaml.Node, p string) { d.probes(v, p, &c.Probes) },
-		"feeds":       func(v *yaml.Node, p string) { c.Feeds = d.feeds(v, p) },
+		"concurrency":  setting(d, &c.Concurrency, parsePositiveInt),
+		"batch_window": setting(d, &c.BatchWindow, parseBatchWindow),
+		"probes":       func(v *yaml.Node, p string) { d.probes(v, p, &c.Probes) },
+		"feeds":        func(v *yaml.Node, p string) { c.Feeds = d.feeds(v, p) },
 		"allow_internal": func(v *yaml.Node, p string) {
 			v = resolve(v)
 			if isNull(v) {
@@ -274,6 +280,22 @@ func parsePositiveInt(s string) (int, error) {
 		return 0, fmt.Errorf("%q must be a whole number above 0", s)
 	}
 	return n, nil
+}
+
+// parseBatchWindow takes "off" (or 0) for no batching, or a window up to a second:
+// a wider one would start a second's probes at once and make the load uneven.
+func parseBatchWindow(s string) (time.Duration, error) {
+	if s == "off" || s == "0" {
+		return -1, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 || d > time.Second {
+		return 0, fmt.Errorf("%q must be off or a duration from 1ms to 1s, such as 50ms", s)
+	}
+	if d < time.Millisecond {
+		return 0, fmt.Errorf("%q is under 1ms: write off to start every job at its own time", s)
+	}
+	return d, nil
 }
 
 func parseBool(s string) (bool, error) {

@@ -14,6 +14,9 @@ func TestExampleConfigDocumentsTheCollectors(t *testing.T) {
 	}
 	co := c.Collectors
 	p := co.Probes
+	if co.BatchWindow != 50*time.Millisecond {
+		t.Errorf("batch window = %s", co.BatchWindow)
+	}
 	if co.Concurrency != 300 || p.Interval != time.Minute || p.Timeout != 10*time.Second || p.MaxBodyBytes != 1<<20 ||
 		p.MaxRedirects != 10 || p.Retention != 840*time.Hour || !p.Summary || p.RegistryPortals || len(p.Checks) != 4 {
 		t.Errorf("probes = %+v", p)
@@ -38,6 +41,39 @@ func TestEmptyCollectorsSectionTakesTheDefaults(t *testing.T) {
 	}
 	if c.Collectors.Concurrency != 300 || c.Collectors.Probes.Interval != time.Minute || len(c.Collectors.Probes.Targets) != 0 {
 		t.Errorf("collectors = %+v", c.Collectors)
+	}
+}
+
+func TestBatchWindowIsOffOrAShortDuration(t *testing.T) {
+	for _, tc := range []struct {
+		in, problem string
+		want        time.Duration
+	}{
+		{in: "", want: 0}, // the scheduler's default
+		{in: "off", want: -1},
+		{in: "0", want: -1},
+		{in: "2ms", want: 2 * time.Millisecond},
+		{in: "1s", want: time.Second},
+		{in: "500us", problem: `:3: collectors.batch_window: "500us" is under 1ms`},
+		{in: "2s", problem: `:3: collectors.batch_window: "2s" must be off or a duration from 1ms to 1s`},
+		{in: "-5ms", problem: `:3: collectors.batch_window: "-5ms" must be off`},
+		{in: "soon", problem: `:3: collectors.batch_window: "soon" must be off`},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			c, err := Parse("goc.yaml", []byte("store: {path: goc.db}\ncollectors:\n  batch_window: "+tc.in+"\n"), t.TempDir())
+			if tc.problem != "" {
+				if err == nil || !strings.Contains(err.Error(), "goc.yaml"+tc.problem) {
+					t.Fatalf("error = %v, want one starting goc.yaml%s", err, tc.problem)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Collectors.BatchWindow != tc.want {
+				t.Errorf("batch window = %s, want %s", c.Collectors.BatchWindow, tc.want)
+			}
+		})
 	}
 }
 
