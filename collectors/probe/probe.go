@@ -103,6 +103,7 @@ type Prober struct {
 	netRes   *net.Resolver // page fetches resolve names here
 	dns      *dns.Client
 	bufs     sync.Pool // *bytes.Buffer for page bodies
+	chains   verifiedChains
 }
 
 // New checks the options and builds a Prober.

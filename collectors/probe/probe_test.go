@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,6 +192,41 @@ func TestCertificateProblemsFailTheProbeWithTheReason(t *testing.T) {
 				t.Errorf("cert expiry %s, want %s", r.TLS.CertExpiry, cert.Leaf.NotAfter)
 			}
 		})
+	}
+}
+
+// TestVerifiedChainIsCheckedAgainWhenItExpiresOrTheHostDiffers probes one portal
+// again and again, as the scheduler does, on a clock the test moves: the prober keeps
+// the chains that verified, and that must never hide a certificate that has expired
+// since (here 30 minutes after it verified, well inside the hour a chain is kept) nor
+// the same chain served for a name it was not issued for.
+func TestVerifiedChainIsCheckedAgainWhenItExpiresOrTheHostDiffers(t *testing.T) {
+	w := newWorld(t)
+	start := time.Now()
+	var clock atomic.Int64
+	clock.Store(start.UnixNano())
+	p := w.prober(t, probe.Options{Checks: []string{probe.CheckHTTP}, Now: func() time.Time { return time.Unix(0, clock.Load()) }})
+	cert := w.ca.Issue(t, []string{"127.0.0.1"}, start.Add(-time.Hour), start.Add(30*time.Minute))
+	srv := probetest.TLSServer(t, cert, page(portalPage))
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "https://"))
+	for _, step := range []struct {
+		name  string
+		at    time.Duration
+		url   string
+		valid bool
+		want  string
+	}{
+		{name: "first probe", at: 0, url: srv.URL, valid: true},
+		{name: "a minute later", at: time.Minute, url: srv.URL, valid: true},
+		{name: "the same chain for another name", at: 2 * time.Minute, url: "https://www.unsigned.test:" + port + "/", want: "not for this host"},
+		{name: "29 minutes later", at: 29 * time.Minute, url: srv.URL, valid: true},
+		{name: "after the certificate expired", at: 31 * time.Minute, url: srv.URL, want: "expired"},
+	} {
+		clock.Store(start.Add(step.at).UnixNano())
+		r := p.Probe(context.Background(), probe.Target{URL: step.url})
+		if r.TLS == nil || r.TLS.CertValid != step.valid || r.Success != step.valid || !strings.Contains(r.TLS.CertError, step.want) {
+			t.Fatalf("%s: success %v, tls %+v, error %q; want valid %v and %q", step.name, r.Success, r.TLS, r.Error, step.valid, step.want)
+		}
 	}
 }
 
