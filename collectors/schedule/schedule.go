@@ -11,12 +11,14 @@
 //     wait mode would instead park one goroutine per such slot, and a schedule asking
 //     more than the machine can do grew to 188,000 goroutines and 1.4 GB in under two
 //     minutes.
-//   - Start times are rounded down to a multiple of BatchWindow (50 ms), so the probes
-//     due within one window start together: the runtime wakes once for them instead
-//     of once each, and their network waits overlap instead of each putting the
-//     process to sleep. At 10,000 portals a minute this took the CPU per probe from
-//     1.63 ms to 1.15 ms (BENCHMARKS.md); wider windows start so many at once that
-//     the last of them start late on a busy machine.
+//   - Start times are rounded down to a multiple of BatchWindow (10 ms by default), so
+//     the probes due within one window start together: the runtime wakes once for
+//     them instead of once each, and their network waits overlap instead of each
+//     putting the process to sleep. Overlap is also what costs timing accuracy: a
+//     probe's answer that arrives while the others of its batch hold the CPU is timed
+//     late. At 10,000 portals a minute (BENCHMARKS.md, "Probe CPU: batched starts")
+//     50 ms windows took 30-40% off the CPU per probe but raised the median error of
+//     the time to first byte from 0.3 ms to 1.4-2.1 ms; 10 ms keeps it under 1 ms.
 //   - Monitor exports runs by status, durations, scheduling delay, and overlapping,
 //     missed and dropped runs.
 //
@@ -96,10 +98,11 @@ type Options struct {
 	Location *time.Location
 }
 
-// DefaultBatchWindow is the batch window when Options leave it zero: measured at
-// 10,000 portals a minute against none, 10 ms and 100 ms (BENCHMARKS.md, "Probe CPU:
-// batched starts").
-const DefaultBatchWindow = 50 * time.Millisecond
+// DefaultBatchWindow is the batch window when Options leave it zero: the widest
+// window measured (none, 10, 25, 50 and 100 ms at 10,000 portals a minute) that kept
+// the median timing error of probes under 1 ms (BENCHMARKS.md, "Probe CPU: batched
+// starts"). A deployment that values CPU over that precision sets 50 ms.
+const DefaultBatchWindow = 10 * time.Millisecond
 
 // Scheduler is a configured gocron scheduler with G-OC's jobs.
 type Scheduler struct {
