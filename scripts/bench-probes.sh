@@ -5,6 +5,9 @@
 #
 #   scripts/bench-probes.sh                 # the BENCHMARKS.md run
 #   scripts/bench-probes.sh -n 300 -rounds 1 -sched-n 0   # a quick look
+#   scripts/bench-probes.sh -rounds 0 -timing 0 -sched-n 10000 -sched-interval 60s \
+#     -sched-intervals 1 -sched-batch off,10ms,25ms,50ms,off,10ms,25ms,50ms -delay 37ms
+#                                           # batch windows side by side (BENCHMARKS.md)
 #
 # blackbox_exporter comes from $BLACKBOX_EXPORTER, then PATH, then is built once
 # (v0.28.0, in a throwaway module outside the repository) into ~/.cache/goc-bench.
