@@ -40,7 +40,12 @@ func (s *Service) Audience() Audience { return s.audience }
 
 // read answers q for the Service's audience: approved figures, except the newest
 // figures of the agencies the audience may see before approval. Paging (After, Limit)
-// holds: each part is read with the same bounds and the union is cut to Limit.
+// holds: each part is read with the same bounds and the union is cut to Limit. The cut
+// union is exactly the next page because every approved row of a seen agency has a row
+// with the same key among that agency's newest figures (the same series, or with
+// History the same revision): dropping it from the approved part never leaves the union
+// short of Limit rows up to that part's last key, so no row past either part's page
+// comes first (TestSignedInReadsPageWithoutLosingOrRepeatingRows).
 func (s *Service) read(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
 	a := s.audience
 	if a.All {
