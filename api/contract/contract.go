@@ -6,6 +6,7 @@ package contract
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -105,10 +106,53 @@ func (b teeBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// maxDecodedBody bounds what a gzipped response may expand to when it is checked.
+const maxDecodedBody = 256 << 20
+
+// decoded gives the response body as the description describes it: a body sent with
+// Content-Encoding: gzip is decompressed (as a client's HTTP library does) and must say
+// Vary: Accept-Encoding, since the same URL answers plain to a client that does not
+// accept gzip. Any other coding is not one the server sends.
+func decoded(header http.Header, body []byte) ([]byte, error) {
+	switch ce := strings.ToLower(strings.TrimSpace(header.Get("Content-Encoding"))); ce {
+	case "", "identity":
+		return body, nil
+	case "gzip":
+		vary := false
+		for _, v := range header.Values("Vary") {
+			for _, f := range strings.Split(v, ",") {
+				f = strings.TrimSpace(f)
+				vary = vary || strings.EqualFold(f, "Accept-Encoding") || f == "*"
+			}
+		}
+		if !vary {
+			return nil, errors.New("a gzipped response without Vary: Accept-Encoding would be given by a shared cache to clients that cannot read it")
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return nil, fmt.Errorf("Content-Encoding: gzip, but the body is not gzip: %w", err)
+		}
+		out, err := io.ReadAll(io.LimitReader(zr, maxDecodedBody+1))
+		if err != nil {
+			return nil, fmt.Errorf("Content-Encoding: gzip, but the body does not decompress: %w", err)
+		}
+		if len(out) > maxDecodedBody {
+			return nil, fmt.Errorf("gzipped body expands past %d bytes", maxDecodedBody)
+		}
+		return out, nil
+	default:
+		return nil, fmt.Errorf("Content-Encoding %q is not one the server sends", ce)
+	}
+}
+
 // Exchange validates one request (with the body the server read, when whole) and the
-// response the server gave.
+// response the server gave, decompressing a gzipped body first.
 func (c *Checker) Exchange(r *http.Request, reqBody []byte, bodyWhole bool, status int, header http.Header, respBody []byte) error {
 	ctx := context.Background()
+	respBody, err := decoded(header, respBody)
+	if err != nil {
+		return fmt.Errorf("response: %w", err)
+	}
 	req := r.Clone(ctx)
 	req.Body = io.NopCloser(bytes.NewReader(reqBody))
 	if req.Method == http.MethodHead {

@@ -1,6 +1,8 @@
 package contract_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"net/http"
@@ -54,24 +56,45 @@ func TestCheckReportsAnAnswerThatDriftedFromTheDescription(t *testing.T) {
 		status             int
 		body               string
 		want               string // in the report; "" for none
+		// encoding: "gzip" sends the body gzipped with Vary: Accept-Encoding, "gzip
+		// without vary" without it, "gzip header only" the plain body under the header.
+		encoding string
 	}{
-		{"faithful indicator list", "GET", "/api/v1/indicators", nil, 200, `{"indicators":[]}`, ""},
-		{"field renamed", "GET", "/api/v1/indicators", nil, 200, `{"items":[]}`, `"indicators"`},
-		{"wrong type", "GET", "/api/v1/agencies/P20", nil, 200, `{"agency":{"code":"P20","name_vi":"a","name_en":"a","kind":"province"},"children":"P20-D01"}`, "children"},
-		{"undocumented status", "GET", "/api/v1/indicators", nil, 418, `{"error":"teapot"}`, "status is not supported"},
-		{"error without its message", "GET", "/api/v1/indicators/x", nil, 404, `{"message":"no"}`, `"error"`},
-		{"429 without Retry-After", "POST", "/api/v1/submissions", map[string]string{"Authorization": "Bearer x", "Content-Type": "application/json"}, 429, `{"error":"slow down"}`, "Retry-After"},
-		{"bad request accepted", "GET", "/api/v1/observations?limit=0", nil, 200, `{"observations":[],"count":0,"limit":1000}`, "breaks the description"},
-		{"405 without Allow", "PUT", "/api/v1/indicators", nil, 405, `{"error":"no"}`, "Allow"},
-		{"unknown path answered 200", "GET", "/api/v1/nothing", nil, 200, `{}`, "404"},
+		{"faithful indicator list", "GET", "/api/v1/indicators", nil, 200, `{"indicators":[]}`, "", ""},
+		{"field renamed", "GET", "/api/v1/indicators", nil, 200, `{"items":[]}`, `"indicators"`, ""},
+		{"wrong type", "GET", "/api/v1/agencies/P20", nil, 200, `{"agency":{"code":"P20","name_vi":"a","name_en":"a","kind":"province"},"children":"P20-D01"}`, "children", ""},
+		{"undocumented status", "GET", "/api/v1/indicators", nil, 418, `{"error":"teapot"}`, "status is not supported", ""},
+		{"error without its message", "GET", "/api/v1/indicators/x", nil, 404, `{"message":"no"}`, `"error"`, ""},
+		{"429 without Retry-After", "POST", "/api/v1/submissions", map[string]string{"Authorization": "Bearer x", "Content-Type": "application/json"}, 429, `{"error":"slow down"}`, "Retry-After", ""},
+		{"bad request accepted", "GET", "/api/v1/observations?limit=0", nil, 200, `{"observations":[],"count":0,"limit":1000}`, "breaks the description", ""},
+		{"405 without Allow", "PUT", "/api/v1/indicators", nil, 405, `{"error":"no"}`, "Allow", ""},
+		{"unknown path answered 200", "GET", "/api/v1/nothing", nil, 200, `{}`, "404", ""},
+		{"faithful gzipped indicator list", "GET", "/api/v1/indicators", nil, 200, `{"indicators":[]}`, "", "gzip"},
+		{"gzipped answer with a field renamed", "GET", "/api/v1/indicators", nil, 200, `{"items":[]}`, `"indicators"`, "gzip"},
+		{"gzipped answer without Vary", "GET", "/api/v1/indicators", nil, 200, `{"indicators":[]}`, "Vary: Accept-Encoding", "gzip without vary"},
+		{"plain body said to be gzip", "GET", "/api/v1/indicators", nil, 200, `{"indicators":[]}`, "not gzip", "gzip header only"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := &spy{TB: t}
 			h := contract.Check(s, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json; charset=utf-8")
+				body := []byte(c.body)
+				if c.encoding != "" {
+					w.Header().Set("Content-Encoding", "gzip")
+					if c.encoding != "gzip without vary" {
+						w.Header().Set("Vary", "Accept-Encoding")
+					}
+					if c.encoding != "gzip header only" {
+						var buf bytes.Buffer
+						zw := gzip.NewWriter(&buf)
+						_, _ = zw.Write(body)
+						_ = zw.Close()
+						body = buf.Bytes()
+					}
+				}
 				w.WriteHeader(c.status)
-				_, _ = w.Write([]byte(c.body))
+				_, _ = w.Write(body)
 			}))
 			req := httptest.NewRequest(c.method, c.path, strings.NewReader(`{"values":[]}`))
 			for k, v := range c.header {
