@@ -100,7 +100,18 @@ func RankingWorkbook(rep *query.RankingReport, loc *time.Location) (*excelize.Fi
 		return nil, err
 	}
 	b := &rankingBook{f: f, rep: rep, loc: loc, st: st, cols: Columns(rep)}
-	for _, step := range []func() error{b.cover, b.summary, b.table, b.scores, b.trends, b.method, b.data, b.names} {
+	for _, step := range []func() error{b.cover, b.summary, b.table, b.scores, b.trends, b.method} {
+		if err := step(); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	// The cover opens first. Set before the Data sheet is streamed: SetActiveSheet reads
+	// every sheet, and a streamed one it would parse back from its XML (tens of
+	// thousands of rows, a third of the workbook's CPU at national size) only for the
+	// parsed copy to be thrown away when the file is written.
+	f.SetActiveSheet(0)
+	for _, step := range []func() error{b.data, b.names} {
 		if err := step(); err != nil {
 			f.Close()
 			return nil, err
@@ -127,7 +138,6 @@ func RankingWorkbook(rep *query.RankingReport, loc *time.Location) (*excelize.Fi
 			return nil, err
 		}
 	}
-	f.SetActiveSheet(0)
 	if err := f.SetDocProps(&excelize.DocProperties{
 		Title:    fmt.Sprintf("Xếp hạng Chính phủ số %s %s / Digital government ranking", rep.GroupVI, rep.Period),
 		Subject:  rep.GroupEN,

@@ -47,6 +47,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -78,6 +79,7 @@ func main() {
 	reuse := flag.Bool("reuse", false, "use the store files already in -dir (kept by an earlier run with the same -fraction and -months) instead of generating them; implies -keep")
 	only := flag.String("only", "", "run only this part: probes, observations or workbook")
 	warmOnly := flag.Bool("warm-only", false, "in the observation part, skip the cold and history rows (one computation of the whole history each)")
+	cpuProfile := flag.String("cpuprofile", "", "with -only workbook: write a CPU profile of the workbook's making to this file (go tool pprof)")
 	influxURL := flag.String("influx", "", "measure an InfluxDB 1.8 at this URL instead (database goc, as scripts/influxd.sh run makes it): the same reads on a store that keeps no figures")
 	flag.Parse()
 	if *reuse {
@@ -106,7 +108,7 @@ func main() {
 	}
 	switch *only {
 	case "workbook":
-		workbookAlone(ctx, filepath.Join(*dir, "obs.db"), *fraction, *months)
+		workbookAlone(ctx, filepath.Join(*dir, "obs.db"), *fraction, *months, *cpuProfile)
 		return
 	case "", "probes", "observations":
 	default:
@@ -543,7 +545,7 @@ func download(ctx context.Context, c *http.Client, url string) (int, error) {
 // workbookAlone makes the provinces' ranking workbook once as `goc report ranking`
 // does (ranking with provenance and trends, then the workbook written out), in a
 // process that does nothing else, and prints its time, CPU and peak RSS.
-func workbookAlone(ctx context.Context, path string, fraction float64, months int) {
+func workbookAlone(ctx context.Context, path string, fraction float64, months int, cpuProfile string) {
 	if !exists(path) {
 		log.Fatalf("-only workbook needs %s from an earlier run with -keep", path)
 	}
@@ -554,6 +556,16 @@ func workbookAlone(ctx context.Context, path string, fraction float64, months in
 	fmt.Printf("### Ranking workbook of the provinces, alone in a process: %d communes (%.0f%%), %d months, file %d MB\n\n",
 		communes, 100*fraction, months, fileMB(path, fi))
 	q := query.New(st, indicators.DefaultCatalogue(), reg, func() time.Time { return obsEnd }).PublicView()
+	if cpuProfile != "" {
+		pf, err := os.Create(cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	cpu0, t0 := cpuSeconds(), time.Now()
 	rep, err := q.Ranking(ctx, query.RankingRequest{Group: indicators.Provinces, Period: period.Period{Kind: period.Year, Year: 2025, Index: 1},
 		Method: indicators.DefaultRankingMethod(), Trends: true, Provenance: true})
