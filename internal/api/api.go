@@ -387,7 +387,7 @@ func (s *Server) listObservations(w http.ResponseWriter, r *http.Request) {
 		revs[i].Observation = o
 	}
 	if sq.History {
-		if revs, err = s.withPrevious(r.Context(), sq, obs); err != nil {
+		if revs, err = s.withPrevious(r.Context(), qs, sq, obs); err != nil {
 			s.queryError(w, "observations", err)
 			return
 		}

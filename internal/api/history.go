@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/internal/query"
 	"github.com/g-oc/goc/internal/store"
 )
 
@@ -24,8 +25,11 @@ type revision struct {
 // withPrevious pairs each revision of a history page with the one before it. The
 // store answers history ordered by series and revision, so the one before is the
 // preceding element of the same series; for the first element of a page that is the
-// last of the previous page, read again by key (one observation).
-func (s *Server) withPrevious(ctx context.Context, q store.Query, obs []indicators.Observation) ([]revision, error) {
+// last of the previous page, read again by key (one observation) through qs, the
+// Service the page was read for: an officer's history holds its returned revisions,
+// which the public one lacks, and a revision must show the same previous value whether
+// or not it starts a page.
+func (s *Server) withPrevious(ctx context.Context, qs *query.Service, q store.Query, obs []indicators.Observation) ([]revision, error) {
 	out := make([]revision, len(obs))
 	for i, o := range obs {
 		out[i].Observation = o
@@ -34,7 +38,7 @@ func (s *Server) withPrevious(ctx context.Context, q store.Query, obs []indicato
 		case i > 0 && obs[i-1].SeriesKey == o.SeriesKey && obs[i-1].Revision == o.Revision-1:
 			p = &obs[i-1]
 		case i == 0 && q.After != nil && o.Revision > 1:
-			prev, err := s.query.Observations(ctx, store.Query{
+			prev, err := qs.Observations(ctx, store.Query{
 				Indicators: []string{o.Indicator}, Agencies: []string{o.Agency}, History: true,
 				After: &store.Key{SeriesKey: o.SeriesKey, Revision: o.Revision - 2}, Limit: 1,
 			})
