@@ -208,6 +208,13 @@ func probes(ctx context.Context, path string, n, days int, every time.Duration, 
 	}
 	load("GET /api/v1/probes (a page of 1,000 of every portal, with counts), nothing arriving", requests, page("/api/v1/probes"))
 	load("GET /api/v1/probes?limit=5000, nothing arriving", requests, page("/api/v1/probes?limit=5000"))
+	// Go's client asks for gzip and decompresses (kept answers are sent gzipped to it);
+	// the same reads by a client that does not accept gzip get the plain bytes.
+	plainClient := client
+	client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}, Timeout: 5 * time.Minute}
+	load("GET /api/v1/probes, nothing arriving, a client that does not accept gzip", requests, page("/api/v1/probes"))
+	load("GET /api/v1/probes?limit=5000, nothing arriving, a client that does not accept gzip", requests, page("/api/v1/probes?limit=5000"))
+	client = plainClient
 	// Results arriving as the scheduler's sink writes them at national scale: every
 	// second, a batch of n/60 (each portal once a minute); each batch moves the version.
 	arriving, stop := context.WithCancel(ctx)
@@ -241,6 +248,7 @@ func probes(ctx context.Context, path string, n, days int, every time.Duration, 
 	stop()
 	writes.Wait()
 	fmt.Println()
+	answerSizes(ctx, srv.URL, "/api/v1/probes", "/api/v1/probes?limit=5000")
 }
 
 func generateProbes(ctx context.Context, st probeWriter, path string, n, days int, every time.Duration, end time.Time) {
@@ -278,6 +286,30 @@ func generateProbes(ctx context.Context, st probeWriter, path string, n, days in
 	fi, _ := os.Stat(path)
 	fmt.Printf("%d results written in %s (%.0f/s, batches of 2,000 with the windows kept), file %d MB\n\n",
 		written, took.Round(time.Second), float64(written)/took.Seconds(), fileMB(path, fi))
+}
+
+// answerSizes prints the size of each answer plain and as sent to a client that
+// accepts gzip.
+func answerSizes(ctx context.Context, base string, paths ...string) {
+	raw := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	for _, p := range paths {
+		var sizes [2]int
+		for i, ae := range []string{"identity", "gzip"} {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+p, nil)
+			if err != nil {
+				log.Fatal(err)
+			}
+			req.Header.Set("Accept-Encoding", ae)
+			resp, err := raw.Do(req)
+			if err != nil {
+				log.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			sizes[i] = len(b)
+		}
+		fmt.Printf("(%s: %d KB plain, %d KB as sent to a client that accepts gzip)\n\n", p, sizes[0]>>10, sizes[1]>>10)
+	}
 }
 
 // get GETs url and returns a 200 answer's body.
@@ -508,6 +540,11 @@ func observations(ctx context.Context, path string, fraction float64, months, re
 		return nil
 	}
 	load("GET /api/v1/progress?agency=* (every agency on one indicator), kept", requests, progressOfAll)
+	gzipping := client
+	client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}, Timeout: 10 * time.Minute}
+	load("GET /api/v1/progress?agency=*, kept, a client that does not accept gzip", requests, progressOfAll)
+	client = gzipping
+	defer answerSizes(ctx, srv.URL, "/api/v1/progress?indicator="+code+"&agency=*&year=2025")
 	load("GET /api/v1/progress (national progress of one indicator), kept", requests, func() error {
 		_, err := get(ctx, client, srv.URL+"/api/v1/progress?indicator="+code+"&year=2025")
 		return err
