@@ -1,7 +1,10 @@
 package reports_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -341,5 +344,53 @@ func TestRankingDataSheetTracesMergedProvincesToTheirPredecessors(t *testing.T) 
 	}
 	if rep.Names["P74"] == "" || !strings.Contains(rep.Names["P74"], "Bình Dương") {
 		t.Errorf("the data sheet cannot name Bình Dương (P74): %q", rep.Names["P74"])
+	}
+}
+
+// TestRankingWorkbookOpensOnItsCoverAlone: Excel opens the cover, and no other sheet is
+// selected with it (several selected tabs put Excel in group mode, where typing in one
+// sheet writes into all). The active sheet is set before the Data sheet is streamed,
+// so the streamed sheet must still come out unselected and whole.
+func TestRankingWorkbookOpensOnItsCoverAlone(t *testing.T) {
+	rep := rankingOf(t, indicators.Provinces, "2025", indicators.MinMax)
+	wb, err := reports.RankingWorkbook(rep, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, b := reopen(t, wb)
+	if i := f.GetActiveSheetIndex(); f.GetSheetName(i) != reports.SheetCover {
+		t.Errorf("the workbook opens on %q, want %q", f.GetSheetName(i), reports.SheetCover)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var selected []string
+	for _, zf := range zr.File {
+		if !strings.HasPrefix(zf.Name, "xl/worksheets/sheet") {
+			continue
+		}
+		r, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(x, []byte(`tabSelected="1"`)) || bytes.Contains(x, []byte(`tabSelected="true"`)) {
+			selected = append(selected, zf.Name)
+		}
+	}
+	if !slices.Equal(selected, []string{"xl/worksheets/sheet1.xml"}) {
+		t.Errorf("selected sheets: %v, want the cover's alone", selected)
+	}
+	rows, err := f.GetRows(reports.SheetData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(rep.Provenance)+1 {
+		t.Errorf("%s has %d rows, want a header and %d provenance rows", reports.SheetData, len(rows), len(rep.Provenance))
 	}
 }
