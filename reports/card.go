@@ -335,6 +335,16 @@ func writeCard(f *excelize.File, card *query.Card, loc *time.Location, st *style
 	if w.err != nil {
 		return w.err
 	}
+	// A card too tall for one page at 100% goes on to a second rather than shrinking
+	// (printSetup); the break goes before the portal section, so that its heading, its
+	// indicators and its table print together.
+	if h, err := sheetHeightPoints(f, SheetCard); err != nil {
+		return err
+	} else if h*1.01 > printShort && portalTop > CardFirstRow {
+		if err := f.InsertPageBreak(SheetCard, cell(1, portalTop)); err != nil {
+			return fmt.Errorf("card page break: %w", err)
+		}
+	}
 	for _, d := range []struct{ n, ref, c string }{
 		{NameCardTable, absRange(SheetCard, 1, cardHeaderRow, cardCols, lastInd), "chỉ tiêu / indicators"},
 		{NameTrendData, absRange(SheetCardTrend, 1, 1, max(3, 3+lastYear-firstYear), max(2, len(card.Indicators)+1)), "số liệu xu hướng / trend data"},

@@ -240,6 +240,16 @@ func TestWorkbooksPrintOnA4AsTheReadmeSays(t *testing.T) {
 		logTypeSizes(t, pages)
 		noTypeUnder8(t, pages)
 		all := squash(joinText(pages))
+		// Spilled to a second page, the portal section starts it whole: its heading and
+		// table are not split from each other.
+		if len(pages) == 2 {
+			second := squash(pages[1].text)
+			for _, want := range []string{"Cổng thông tin / Portals", "Cổng / Portal", "hochiminhcity.gov.vn"} {
+				if !strings.Contains(second, squash(want)) {
+					t.Errorf("the card's second page lacks %q: the portal section is split across the page break", want)
+				}
+			}
+		}
 		for _, want := range []string{"THẺ BÁO CÁO CHÍNH PHỦ SỐ", "dichvucong.hochiminhcity.gov.vn", "congbao.hochiminhcity.gov.vn", "connection refused"} {
 			if !strings.Contains(all, squash(want)) {
 				t.Errorf("the printed card lacks %q", want)
