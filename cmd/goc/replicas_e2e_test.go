@@ -450,7 +450,7 @@ func (p *replicaPrometheus) list(t *testing.T, replicas map[string]*server) {
 func (p *replicaPrometheus) checkRunsMatchFarm(t *testing.T, f *farm, killedAt time.Time) {
 	t.Helper()
 	const runs = `goc_collector_runs_total{job="goc",kind="probe",status!="skip"}`
-	time.Sleep(6 * time.Second) // one more scrape of everyone
+	p.waitForScrapesAfter(t, time.Now())
 	var sum struct {
 		Data struct {
 			Result []struct {
@@ -519,6 +519,49 @@ func (p *replicaPrometheus) checkRunsMatchFarm(t *testing.T, f *farm, killedAt t
 	// requests when they arrive: runs in flight at a scrape make the only difference.
 	if d := math.Abs(total - float64(want)); d > max(60, 0.05*float64(want)) {
 		t.Errorf("Prometheus counts %.0f probe runs over the replicas, the farm %d requests", total, want)
+	}
+}
+
+// waitForScrapesAfter waits until Prometheus has scraped every healthy target once more
+// after since, so that the counts it answers with include everything up to since.
+func (p *replicaPrometheus) waitForScrapesAfter(t *testing.T, since time.Time) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var targets struct {
+			Data struct {
+				ActiveTargets []struct {
+					Health     string    `json:"health"`
+					LastScrape time.Time `json:"lastScrape"`
+				} `json:"activeTargets"`
+			} `json:"data"`
+		}
+		resp, err := http.Get("http://" + p.addr + "/api/v1/targets?state=active")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&targets)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("Prometheus targets: %v", err)
+		}
+		fresh, healthy := 0, 0
+		for _, tg := range targets.Data.ActiveTargets {
+			if tg.Health != "up" {
+				continue
+			}
+			healthy++
+			if tg.LastScrape.After(since) {
+				fresh++
+			}
+		}
+		if healthy > 0 && fresh == healthy {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Prometheus scraped %d of %d healthy targets after %s within 30 s", fresh, healthy, since.Format(time.RFC3339Nano))
+		}
+		time.Sleep(200 * time.Millisecond) // polling a real Prometheus; its scrapes run on its own clock
 	}
 }
 

@@ -93,22 +93,13 @@ func (d *decoder) collectors(n *yaml.Node, path string, c *Collectors) {
 		"probes":       func(v *yaml.Node, p string) { d.probes(v, p, &c.Probes) },
 		"feeds":        func(v *yaml.Node, p string) { c.Feeds = d.feeds(v, p) },
 		"allow_internal": func(v *yaml.Node, p string) {
-			v = resolve(v)
-			if isNull(v) {
-				return
-			}
-			if v.Kind != yaml.SequenceNode {
-				d.add(v.Line, p, "must be a list of networks or addresses, such as [10.20.0.0/16, 127.0.0.1:9100]")
-				return
-			}
-			for i, n := range v.Content {
-				s := strings.TrimSpace(resolve(n).Value)
-				if _, err := outbound.NewPolicy([]string{s}); err != nil {
-					d.add(n.Line, fmt.Sprintf("%s[%d]", p, i), "%q is not a CIDR, an IP address or IP:port (names are not accepted: their address could change)", s)
-					continue
+			d.scalarList(v, p, "[10.20.0.0/16, 127.0.0.1:9100]", func(n *yaml.Node, path, text string) {
+				if _, err := outbound.NewPolicy([]string{text}); err != nil {
+					d.add(n.Line, path, "%q is not a CIDR, an IP address or IP:port (names are not accepted: their address could change)", text)
+					return
 				}
-				c.AllowInternal = append(c.AllowInternal, s)
-			}
+				c.AllowInternal = append(c.AllowInternal, text)
+			})
 		},
 	})
 	c.lines = d.lines

@@ -191,6 +191,23 @@ func (d *decoder) text(dst *string) func(*yaml.Node, string) {
 	return setting(d, dst, func(s string) (string, error) { return s, nil })
 }
 
+// scalarList reads a list of networks or addresses: anything but a list is reported with
+// an example, and each item goes to each, trimmed, with its own path (list[2]) for its
+// problems.
+func (d *decoder) scalarList(v *yaml.Node, path, example string, each func(n *yaml.Node, path, text string)) {
+	v = resolve(v)
+	if isNull(v) {
+		return
+	}
+	if v.Kind != yaml.SequenceNode {
+		d.add(v.Line, path, "must be a list of networks or addresses, such as %s", example)
+		return
+	}
+	for i, n := range v.Content {
+		each(n, fmt.Sprintf("%s[%d]", path, i), strings.TrimSpace(resolve(n).Value))
+	}
+}
+
 // file reads a path, resolving a relative one against the config file's folder.
 func (d *decoder) file(dst *string) func(*yaml.Node, string) {
 	return setting(d, dst, func(s string) (string, error) {
@@ -218,23 +235,14 @@ func (d *decoder) server(n *yaml.Node, path string, s *Server) {
 		"auth_failures_per_minute":      setting(d, &s.AuthFailuresPerMinute, parsePositiveRate),
 		"pprof_addr":                    setting(d, &s.PprofAddr, ParsePprofAddr),
 		"trusted_proxies": func(v *yaml.Node, p string) {
-			v = resolve(v)
-			if isNull(v) {
-				return
-			}
-			if v.Kind != yaml.SequenceNode {
-				d.add(v.Line, p, "must be a list of networks or addresses, such as [10.0.0.0/8, 192.0.2.10]")
-				return
-			}
-			for i, n := range v.Content {
-				text := strings.TrimSpace(resolve(n).Value)
+			d.scalarList(v, p, "[10.0.0.0/8, 192.0.2.10]", func(n *yaml.Node, path, text string) {
 				pr, err := forwarded.ParsePrefix(text)
 				if err != nil {
-					d.add(n.Line, fmt.Sprintf("%s[%d]", p, i), "%q is not a network (10.0.0.0/8) or an IP address (names are not accepted: their address could change)", text)
-					continue
+					d.add(n.Line, path, "%q is not a network (10.0.0.0/8) or an IP address (names are not accepted: their address could change)", text)
+					return
 				}
 				s.TrustedProxies = append(s.TrustedProxies, pr)
-			}
+			})
 		},
 		"tls": func(v *yaml.Node, p string) {
 			d.mapping(v, p, fields{"cert_file": d.file(&s.TLS.CertFile), "key_file": d.file(&s.TLS.KeyFile)})
