@@ -573,6 +573,20 @@ func (l *Ledger) groupIDs(ctx context.Context, index string, from, to time.Time)
 // readChunk is how many groups one pipelined read asks for.
 const readChunk = 500
 
+// queryGroups lists the groups (agency × period) q may select: one index read bounded by
+// q's periods, then filtered by its agencies and kinds.
+func (l *Ledger) queryGroups(ctx context.Context, q store.Query, what string) ([]group, error) {
+	ids, err := l.groupIDs(ctx, ledgerGroups, q.From, q.To)
+	if err != nil {
+		return nil, unavailable(what, err)
+	}
+	groups, err := selected(ids, q.Agencies, q.Kinds, q.From, q.To)
+	if err != nil {
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	return groups, nil
+}
+
 // Latest calls each with the latest revision (published false) or the newest approved
 // revision (published true) of every series q selects, sources and q.After included,
 // in no order; History and Limit are the caller's (it pages what it is given).
@@ -581,13 +595,9 @@ func (l *Ledger) Latest(ctx context.Context, q store.Query, published bool, each
 	if published {
 		prefix = publishedPrefix
 	}
-	ids, err := l.groupIDs(ctx, ledgerGroups, q.From, q.To)
+	groups, err := l.queryGroups(ctx, q, "read latest revisions")
 	if err != nil {
-		return unavailable("read latest revisions", err)
-	}
-	groups, err := selected(ids, q.Agencies, q.Kinds, q.From, q.To)
-	if err != nil {
-		return fmt.Errorf("redis: %w", err)
+		return err
 	}
 	for len(groups) > 0 {
 		n := min(len(groups), readChunk)
@@ -639,13 +649,9 @@ func (l *Ledger) Latest(ctx context.Context, q store.Query, published bool, each
 // PublishedRevisions calls each with every revision ever approved among the series q
 // selects (by indicator, agency, kind and period).
 func (l *Ledger) PublishedRevisions(ctx context.Context, q store.Query, each func(indicators.SeriesKey, int)) error {
-	ids, err := l.groupIDs(ctx, ledgerGroups, q.From, q.To)
+	groups, err := l.queryGroups(ctx, q, "read approved revisions")
 	if err != nil {
-		return unavailable("read approved revisions", err)
-	}
-	groups, err := selected(ids, q.Agencies, q.Kinds, q.From, q.To)
-	if err != nil {
-		return fmt.Errorf("redis: %w", err)
+		return err
 	}
 	for len(groups) > 0 {
 		n := min(len(groups), readChunk)
