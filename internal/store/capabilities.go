@@ -97,3 +97,69 @@ type BackupInfo struct {
 	Observations int64 // every revision of every figure in the copy
 	ProbeResults int64
 }
+
+// FigureKeeper is a store that keeps every agency's rolled-up yearly figures on disk
+// (SQLite), beside marks of the (indicator, year) pairs each write or approval has
+// touched since: a reader after a restart, or after new data, recomputes only the
+// years marked instead of rolling up the whole history. The store keeps; the query
+// layer computes (the store never rolls anything up itself).
+type FigureKeeper interface {
+	// KeptFigures reads the figures kept for set, when they were computed under stamp,
+	// and the years of set's indicator marked since they were.
+	KeptFigures(ctx context.Context, set FigureSet, stamp string) (KeptFigures, error)
+	// KeepFigures stores figures computed from what KeptFigures returned (see
+	// FigureUpdate); stored is false when the kept set changed meanwhile (another
+	// reader stored first) and nothing was written.
+	KeepFigures(ctx context.Context, set FigureSet, u FigureUpdate) (stored bool, err error)
+}
+
+// FigureSet names one kept set of yearly figures: one indicator's figures of every
+// agency (Level "") or of the country at one level, as a view sees them.
+type FigureSet struct {
+	View      string // "public" (approved figures) or "all" (every newest revision)
+	Indicator string
+	Level     indicators.Level
+}
+
+// YearFigures is one agency's figures of one year: the yearly point(s) rolled up or
+// its own, the sources of the observations behind that year's figures in first-seen
+// order, and when the newest of them arrived.
+type YearFigures struct {
+	Agency  string
+	Year    int
+	Annual  []indicators.Value
+	Sources []indicators.Source
+	Cutoff  time.Time
+}
+
+// KeptFigures is what a FigureKeeper holds for one set.
+type KeptFigures struct {
+	// Valid is set when figures computed under the stamp asked for are kept; Years and
+	// Stale are then filled in. Stored is the stamp the set was computed under, "" when
+	// none is kept.
+	Valid  bool
+	Stored string
+	// Seq is the set's mark sequence: every mark up to it is reflected in Years. Now is
+	// the newest mark sequence of the store when read: figures recomputed from data
+	// read after KeptFigures reflect every mark up to it.
+	Seq, Now int64
+	// Stale are the years of the indicator marked after Seq, ascending.
+	Stale []int
+	// Years is every kept year of every agency, by agency then year.
+	Years []YearFigures
+}
+
+// FigureUpdate is what a reader stores after KeptFigures: the years it recomputed.
+type FigureUpdate struct {
+	Stamp string
+	// Base is the KeptFigures the update was computed from: unless Force, nothing is
+	// written when the set's stored stamp or Seq no longer match it.
+	Base KeptFigures
+	// All replaces every kept year of the set with Years; otherwise only the years in
+	// Recomputed are replaced (an agency absent from Years loses its figure of them).
+	All        bool
+	Recomputed []int
+	Years      []YearFigures
+	// Force writes whatever is stored (`goc rebuild`); only with All.
+	Force bool
+}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/store"
@@ -35,6 +36,22 @@ func (s *Store) Review(ctx context.Context, rs []store.Review) ([]store.Submissi
 	defer tx.Rollback()
 	out, err := approval.Review(ctx, tx, "latest", rs, utcNanos(s.now().UnixNano()))
 	if err != nil {
+		return nil, fmt.Errorf("sqlite: review: %w", err)
+	}
+	// An approval publishes the submission's newest revisions: the public figures of
+	// its year may change. A return publishes nothing.
+	touched := map[figureYear]bool{}
+	for _, r := range rs {
+		if r.To != store.Approved {
+			continue
+		}
+		marks, err := markApprovedFigures(ctx, tx, r.Agency, r.Period.Start(nil).Unix(), int(r.Period.Kind), r.Period.Year)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: review: %w", err)
+		}
+		maps.Copy(touched, marks)
+	}
+	if err := markFigures(ctx, tx, touched); err != nil {
 		return nil, fmt.Errorf("sqlite: review: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -39,6 +39,10 @@ type Bulk struct {
 	now    int64
 	once   sync.Once
 	staged int // rows in the stage table
+	// touched are the (indicator, year) pairs staged, marked in the merge (see
+	// markFigures): collected here, a map lookup a row, rather than read back from a
+	// million merged rows.
+	touched map[figureYear]bool
 }
 
 // stageRows is how many rows one staging INSERT carries: 64 × 12 bound values stays far
@@ -59,7 +63,7 @@ func (s *Store) BeginBulk(ctx context.Context) (store.Bulk, error) {
 	if err := s.enter("bulk load"); err != nil {
 		return nil, err
 	}
-	b := &Bulk{s: s, batch: newBatchID(), now: s.now().UTC().UnixNano()}
+	b := &Bulk{s: s, batch: newBatchID(), now: s.now().UTC().UnixNano(), touched: map[figureYear]bool{}}
 	if err := b.begin(ctx); err != nil {
 		s.mu.RUnlock()
 		return nil, fmt.Errorf("sqlite: bulk load: %w", err)
@@ -121,6 +125,7 @@ func (b *Bulk) stage(ctx context.Context, obs []indicators.Observation) error {
 		if batch == "" {
 			batch = b.batch
 		}
+		b.touched[figureYear{o.Indicator, o.Period.Year}] = true
 		args = append(args, o.Indicator, o.Agency, o.Period.String(), int(o.Period.Kind), o.Period.Start(nil).Unix(),
 			o.Value, nullable(o.Numerator), nullable(o.Denominator), string(o.Source), o.Submitter, received, batch)
 		if len(args) == cap(args) {
@@ -186,6 +191,9 @@ func (b *Bulk) merge(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("mark latest: %w", err)
 	}
 	if err := b.workflow(ctx, maxID); err != nil {
+		return 0, err
+	}
+	if err := markFigures(ctx, b.tx, b.touched); err != nil {
 		return 0, err
 	}
 	if _, err := b.tx.ExecContext(ctx, "DELETE FROM temp.bulk_stage"); err != nil {

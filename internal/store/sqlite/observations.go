@@ -120,6 +120,16 @@ func (s *Store) writeObservations(ctx context.Context, obs []indicators.Observat
 	if err := approval.Written(ctx, tx, obs, out, fresh, s.autoApprove, now); err != nil {
 		return nil, err
 	}
+	// Only a new revision changes latest or published, so only its year's figures.
+	touched := map[figureYear]bool{}
+	for i := range out {
+		if fresh[i] {
+			touched[figureYear{out[i].Indicator, out[i].Period.Year}] = true
+		}
+	}
+	if err := markFigures(ctx, tx, touched); err != nil {
+		return nil, err
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}

@@ -182,6 +182,43 @@ CREATE TABLE reminders_sent (
 `,
 	// 6: signed-in sessions (the same table as the InfluxDB backend keeps in its spool).
 	session.Schema,
+	// 7: every agency's rolled-up yearly figures, kept (figures.go). Each write or
+	// approval marks, in its own transaction, the (indicator, year) pairs it touched
+	// with the next value of figure_clock; a set of kept figures records the newest
+	// mark it reflects, so a reader recomputes only the years marked after it. A set
+	// computed under another registry or catalogue (its stamp) is recomputed whole.
+	`
+CREATE TABLE figure_clock (
+	id  INTEGER PRIMARY KEY CHECK (id = 1),
+	seq INTEGER NOT NULL
+);
+INSERT INTO figure_clock VALUES (1, 0);
+CREATE TABLE figure_marks (
+	indicator TEXT    NOT NULL,
+	year      INTEGER NOT NULL, -- the UTC year the marked periods start in
+	seq       INTEGER NOT NULL, -- figure_clock when last marked
+	PRIMARY KEY (indicator, year)
+) WITHOUT ROWID;
+CREATE TABLE figure_sets (
+	view      TEXT    NOT NULL, -- public or all
+	indicator TEXT    NOT NULL,
+	level     TEXT    NOT NULL, -- '' for every agency, else the country at that level
+	stamp     TEXT    NOT NULL, -- hash of what the figures were computed under
+	seq       INTEGER NOT NULL, -- every mark up to this is reflected in figures
+	PRIMARY KEY (view, indicator, level)
+) WITHOUT ROWID;
+CREATE TABLE figures (
+	view      TEXT    NOT NULL,
+	indicator TEXT    NOT NULL,
+	level     TEXT    NOT NULL,
+	agency    TEXT    NOT NULL,
+	year      INTEGER NOT NULL,
+	cutoff    INTEGER,          -- unix nanoseconds, NULL when none
+	sources   TEXT    NOT NULL, -- JSON array, first seen first
+	annual    BLOB    NOT NULL, -- JSON array of indicators.Value
+	PRIMARY KEY (view, indicator, level, agency, year)
+) WITHOUT ROWID;
+`,
 }
 
 // migrate runs the migrations the file has not seen, each in its own transaction
