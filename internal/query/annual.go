@@ -2,8 +2,12 @@ package query
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +25,9 @@ import (
 type figureCache struct {
 	mu      sync.Mutex
 	entries map[figureKey]*figureEntry
+	// regOnce computes regHash, the registry's part of every kept set's stamp.
+	regOnce sync.Once
+	regHash []byte
 }
 
 type figureKey struct {
@@ -74,7 +81,7 @@ func (s *Service) figures(ctx context.Context, ind *indicators.Indicator, level 
 		c.entries[key] = e
 		c.mu.Unlock()
 		// One reader's hang-up must not fail the others waiting for the same figures.
-		e.series, e.err = s.computeFigures(context.WithoutCancel(ctx), ind, level)
+		e.series, e.err = s.loadFigures(context.WithoutCancel(ctx), ind, level)
 		close(e.ready)
 		if e.err != nil {
 			c.mu.Lock()
@@ -97,31 +104,173 @@ func (s *Service) figures(ctx context.Context, ind *indicators.Indicator, level 
 	return e.series, true, nil
 }
 
-// figuresFromYear is the first year computeFigures reads on its own: everything before
+// figuresFromYear is the first year computeYears reads on its own: everything before
 // it is read in one chunk (digital-government figures before 2000 are few, if any).
 const figuresFromYear = 2000
 
-// computeFigures rolls the indicator up for every agency in the registry (or for the
-// country alone at a level), reading it a year of periods at a time: a figure of a
-// period needs only that period's observations, and a year of them is what memory
-// holds, however many years the store keeps.
-func (s *Service) computeFigures(ctx context.Context, ind *indicators.Indicator, level indicators.Level) (map[string]*agencyFigures, error) {
-	var codes []string
-	if level == "" {
-		for _, a := range s.registry.All() {
-			codes = append(codes, a.Code)
+// figuresFormat is part of every kept set's stamp: change it when what a kept year
+// holds, or how it is computed, changes, and every kept figure is recomputed.
+const figuresFormat = "goc-figures-1"
+
+// loadFigures gives the figures of ind at level for the Service's view: from the
+// store's kept figures when it keeps them (recomputing only the years marked since,
+// and storing them back), else rolled up from the whole history.
+func (s *Service) loadFigures(ctx context.Context, ind *indicators.Indicator, level indicators.Level) (map[string]*agencyFigures, error) {
+	keeper, ok := s.store.(store.FigureKeeper)
+	if !ok {
+		years, err := s.computeYears(ctx, ind, level)
+		if err != nil {
+			return nil, err
 		}
-		if !slices.Contains(codes, s.registry.Root()) {
-			codes = append(codes, s.registry.Root())
-		}
-	} else {
-		codes = []string{s.registry.Root()}
+		return assembleFigures(years), nil
 	}
-	out := make(map[string]*agencyFigures, len(codes))
-	seen := make(map[string]map[indicators.Source]bool, len(codes))
-	yearStart := func(y int) time.Time { return period.Period{Kind: period.Year, Year: y, Index: 1}.Start(nil) }
+	set := s.figureSet(ind, level)
+	stamp := s.cache.stampOf(ind, s.registry)
+	kept, err := keeper.KeptFigures(ctx, set, stamp)
+	if err != nil {
+		return nil, err
+	}
+	u := store.FigureUpdate{Stamp: stamp, Base: kept}
+	var years []store.YearFigures
+	switch {
+	case !kept.Valid:
+		if years, err = s.computeYears(ctx, ind, level); err != nil {
+			return nil, err
+		}
+		u.All, u.Years = true, years
+	case len(kept.Stale) > 0:
+		stale := map[int]bool{}
+		for _, y := range kept.Stale {
+			stale[y] = true
+		}
+		for _, f := range kept.Years {
+			if !stale[f.Year] {
+				years = append(years, f)
+			}
+		}
+		for _, y := range kept.Stale {
+			fresh, err := s.rollUpYears(ctx, ind, level, yearStart(y), yearStart(y+1))
+			if err != nil {
+				return nil, err
+			}
+			u.Years = append(u.Years, fresh...)
+		}
+		u.Recomputed = kept.Stale
+		years = append(years, u.Years...)
+		sortYears(years)
+	default:
+		return assembleFigures(kept.Years), nil
+	}
+	// Another reader storing first is no error: this reader's figures are as new.
+	if _, err := keeper.KeepFigures(ctx, set, u); err != nil {
+		return nil, err
+	}
+	return assembleFigures(years), nil
+}
+
+// figureSet names the Service's kept set of ind's figures at level.
+func (s *Service) figureSet(ind *indicators.Indicator, level indicators.Level) store.FigureSet {
+	view := "all"
+	if s.audience.public() {
+		view = "public"
+	}
+	return store.FigureSet{View: view, Indicator: ind.Code, Level: level}
+}
+
+// stampOf is what ind's figures are computed under: the indicator's definition, the
+// whole registry (its hierarchy and dated mergers decide every roll-up) and
+// figuresFormat, hashed. The registry's part is computed once per cache.
+func (c *figureCache) stampOf(ind *indicators.Indicator, reg *indicators.Registry) string {
+	c.regOnce.Do(func() {
+		h := sha256.New()
+		// An agency's fields are plain data; encoding cannot fail.
+		_ = json.NewEncoder(h).Encode(reg.All())
+		c.regHash = h.Sum(nil)
+	})
+	h := sha256.New()
+	h.Write([]byte(figuresFormat))
+	h.Write(c.regHash)
+	if err := json.NewEncoder(h).Encode(ind); err != nil {
+		// Never kept under a stamp that does not say what it was computed from.
+		fmt.Fprintf(h, "%+v", *ind)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// RebuildFigures recomputes from the whole history every figure the store keeps (every
+// indicator, each level's national figure where the indicator has targets per level,
+// for the public and for reviewers) and stores them, replacing what was kept:
+// `goc rebuild`. progress, when not nil, is called after each set with how many are
+// done of how many. It does nothing on a store that keeps no figures.
+func (s *Service) RebuildFigures(ctx context.Context, progress func(done, total int, set store.FigureSet)) error {
+	keeper, ok := s.store.(store.FigureKeeper)
+	if !ok {
+		return nil
+	}
+	type job struct {
+		view *Service
+		ind  *indicators.Indicator
+		l    indicators.Level
+	}
+	var jobs []job
+	for _, view := range []*Service{s.PublicView(), s.For(Audience{All: true})} {
+		for _, ind := range s.catalogue.All() {
+			for _, l := range figureLevels(ind) {
+				jobs = append(jobs, job{view, ind, l})
+			}
+		}
+	}
+	for i, j := range jobs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		set := j.view.figureSet(j.ind, j.l)
+		// Marks read before the history is: the set reflects every one up to here.
+		kept, err := keeper.KeptFigures(ctx, set, "")
+		if err != nil {
+			return err
+		}
+		years, err := j.view.computeYears(ctx, j.ind, j.l)
+		if err != nil {
+			return err
+		}
+		u := store.FigureUpdate{Stamp: j.view.cache.stampOf(j.ind, j.view.registry), Base: kept, All: true, Force: true, Years: years}
+		if _, err := keeper.KeepFigures(ctx, set, u); err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(i+1, len(jobs), set)
+		}
+	}
+	return nil
+}
+
+// figureLevels are the levels whose figures are kept for ind: every agency's, and the
+// country's at each level for an indicator with targets per level.
+func figureLevels(ind *indicators.Indicator) []indicators.Level {
+	levels := []indicators.Level{""}
+	if ind.HasLevelTargets() {
+		for _, l := range ind.Levels {
+			if l != indicators.National {
+				levels = append(levels, l)
+			}
+		}
+	}
+	return levels
+}
+
+func yearStart(y int) time.Time {
+	return period.Period{Kind: period.Year, Year: y, Index: 1}.Start(nil)
+}
+
+// computeYears rolls the indicator up for every agency in the registry (or for the
+// country alone at a level) over the whole history, reading it a year of periods at a
+// time: a figure of a period needs only that period's observations, and a year of
+// them is what memory holds, however many years the store keeps.
+func (s *Service) computeYears(ctx context.Context, ind *indicators.Indicator, level indicators.Level) ([]store.YearFigures, error) {
 	// Chunks: before figuresFromYear, each year to this one, then this year and later
 	// (periods a clock slightly behind the data may hold).
+	var out []store.YearFigures
 	last := max(s.now().Year(), figuresFromYear)
 	for y := figuresFromYear - 1; y <= last; y++ {
 		var from, to time.Time
@@ -133,30 +282,56 @@ func (s *Service) computeFigures(ctx context.Context, ind *indicators.Indicator,
 		default:
 			from, to = yearStart(y), yearStart(y+1)
 		}
-		byPeriod, err := s.ownByPeriodIn(ctx, ind, from, to)
+		years, err := s.rollUpYears(ctx, ind, level, from, to)
 		if err != nil {
 			return nil, err
 		}
-		if len(byPeriod) == 0 {
-			continue
+		out = append(out, years...)
+	}
+	sortYears(out)
+	return out, nil
+}
+
+// rollUpYears rolls the indicator up for the periods starting in [from, to) (a zero
+// bound does not bound), for every agency in the registry or the country alone at a
+// level, and gives each agency's figures of each year.
+func (s *Service) rollUpYears(ctx context.Context, ind *indicators.Indicator, level indicators.Level, from, to time.Time) ([]store.YearFigures, error) {
+	var codes []string
+	if level == "" {
+		for _, a := range s.registry.All() {
+			codes = append(codes, a.Code)
 		}
-		for _, code := range codes {
-			values := s.rollUpSeries(ind, byPeriod, code, level)
-			if len(values) == 0 {
-				continue
+		if !slices.Contains(codes, s.registry.Root()) {
+			codes = append(codes, s.registry.Root())
+		}
+	} else {
+		codes = []string{s.registry.Root()}
+	}
+	byPeriod, err := s.ownByPeriodIn(ctx, ind, from, to)
+	if err != nil {
+		return nil, err
+	}
+	if len(byPeriod) == 0 {
+		return nil, nil
+	}
+	var out []store.YearFigures
+	for _, code := range codes {
+		values := s.rollUpSeries(ind, byPeriod, code, level)
+		// values are in period order, so each year's are together.
+		for len(values) > 0 {
+			n := 1
+			for n < len(values) && values[n].Period.Year == values[0].Period.Year {
+				n++
 			}
-			f := out[code]
-			if f == nil {
-				f = &agencyFigures{}
-				out[code] = f
-				seen[code] = map[indicators.Source]bool{}
-			}
-			f.Annual = append(f.Annual, indicators.AnnualPoints(values)...)
-			for _, v := range values {
+			year := values[:n]
+			values = values[n:]
+			f := store.YearFigures{Agency: code, Year: year[0].Period.Year, Annual: indicators.AnnualPoints(year)}
+			seen := map[indicators.Source]bool{}
+			for _, v := range year {
 				for _, from := range v.From {
 					o := byPeriod[v.Period][from]
-					if !seen[code][o.Source] {
-						seen[code][o.Source] = true
+					if !seen[o.Source] {
+						seen[o.Source] = true
 						f.Sources = append(f.Sources, o.Source)
 					}
 					if o.ReceivedAt.After(f.Cutoff) {
@@ -164,9 +339,48 @@ func (s *Service) computeFigures(ctx context.Context, ind *indicators.Indicator,
 					}
 				}
 			}
+			out = append(out, f)
 		}
 	}
 	return out, nil
+}
+
+func sortYears(years []store.YearFigures) {
+	slices.SortFunc(years, func(a, b store.YearFigures) int {
+		if c := strings.Compare(a.Agency, b.Agency); c != 0 {
+			return c
+		}
+		return a.Year - b.Year
+	})
+}
+
+// assembleFigures joins each agency's yearly figures (sorted by agency, then year)
+// into its figures of the whole history: the yearly points in year order, the sources
+// in the order first seen, the newest cutoff. The result is what rolling up the whole
+// history at once gives.
+func assembleFigures(years []store.YearFigures) map[string]*agencyFigures {
+	out := map[string]*agencyFigures{}
+	var seen map[indicators.Source]bool
+	var f *agencyFigures
+	for i := range years {
+		y := &years[i]
+		if i == 0 || years[i-1].Agency != y.Agency {
+			f = &agencyFigures{}
+			out[y.Agency] = f
+			seen = map[indicators.Source]bool{}
+		}
+		f.Annual = append(f.Annual, y.Annual...)
+		for _, src := range y.Sources {
+			if !seen[src] {
+				seen[src] = true
+				f.Sources = append(f.Sources, src)
+			}
+		}
+		if y.Cutoff.After(f.Cutoff) {
+			f.Cutoff = y.Cutoff
+		}
+	}
+	return out
 }
 
 // cacheable reports whether this Service's reads are the same for every reader: only
@@ -217,15 +431,7 @@ func (s *Service) WarmUp(ctx context.Context, method indicators.RankingMethod) e
 	}
 	pub := s.PublicView()
 	for _, ind := range s.catalogue.All() {
-		levels := []indicators.Level{""}
-		if ind.HasLevelTargets() {
-			for _, l := range ind.Levels {
-				if l != indicators.National {
-					levels = append(levels, l)
-				}
-			}
-		}
-		for _, l := range levels {
+		for _, l := range figureLevels(ind) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
