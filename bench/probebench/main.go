@@ -77,6 +77,10 @@ func main() {
 	schedBatch := flag.String("sched-batch", "", "batch windows of the scheduled run, comma-separated (e.g. off,10ms,50ms): one run each, in this order (empty: the scheduler's default, once)")
 	schedDelayEvery := flag.Int("sched-delay-every", 100, "in the scheduled run, one portal in this many is the delayed target (0: none)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of each scheduled run to this file (the window is added before the extension when there are several)")
+	overload := flag.Duration("overload", 0, "instead of the other runs: ask the scheduler for twice what it can do for this long (e.g. 2m), sampling RSS and goroutines")
+	overloadRunners := flag.Int("overload-runners", 100, "runners (probes at once) of the overload run")
+	overloadHold := flag.Duration("overload-hold", time.Second, "how long the target holds each probe of the overload run")
+	overloadFactor := flag.Float64("overload-factor", 2, "the overload run asks this many times what the runners can do")
 	flag.Parse()
 	if *serve {
 		if err := runServers(*info); err != nil {
@@ -102,6 +106,14 @@ func main() {
 	}
 	if len(windows) == 0 {
 		windows = []time.Duration{0}
+	}
+	if *overload > 0 {
+		oc := overloadConf{duration: *overload, runners: *overloadRunners, hold: *overloadHold, factor: *overloadFactor, interval: *schedInterval}
+		if err := runOverload(oc); err != nil {
+			fmt.Fprintln(os.Stderr, "probebench:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	sc := schedConf{n: *schedN, interval: *schedInterval, intervals: *schedRuns, windows: windows,
 		delayEvery: *schedDelayEvery, delay: *delay, profile: *cpuProfile}
@@ -429,26 +441,22 @@ func blackboxPhase(base, target string) (float64, error) {
 	return 0, fmt.Errorf("no processing phase in blackbox's answer")
 }
 
-func run(bbx string, n, rounds, conc int, delay time.Duration, timingN int, sc schedConf) error {
-	dir, err := os.MkdirTemp("", "probebench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
+// startServers runs the target servers in a child process, so that their CPU and
+// memory are not counted as G-OC's; stop ends it.
+func startServers(dir string) (a addrs, stop func(), err error) {
 	info := filepath.Join(dir, "addrs.json")
 	self, err := os.Executable()
 	if err != nil {
-		return err
+		return a, nil, err
 	}
 	srv := exec.Command(self, "-serve", "-info", info)
 	srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdin, _ := srv.StdinPipe()
 	srv.Stderr = os.Stderr
 	if err := srv.Start(); err != nil {
-		return err
+		return a, nil, err
 	}
-	defer func() { stdin.Close(); srv.Wait() }()
-	var a addrs
+	stop = func() { stdin.Close(); srv.Wait() }
 	for range 200 {
 		if b, err := os.ReadFile(info); err == nil && json.Unmarshal(b, &a) == nil {
 			break
@@ -456,8 +464,23 @@ func run(bbx string, n, rounds, conc int, delay time.Duration, timingN int, sc s
 		time.Sleep(25 * time.Millisecond)
 	}
 	if a.HTTP == "" {
-		return fmt.Errorf("the target servers did not start")
+		stop()
+		return a, nil, fmt.Errorf("the target servers did not start")
 	}
+	return a, stop, nil
+}
+
+func run(bbx string, n, rounds, conc int, delay time.Duration, timingN int, sc schedConf) error {
+	dir, err := os.MkdirTemp("", "probebench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	a, stop, err := startServers(dir)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	pemData, _ := os.ReadFile(a.CA)
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(pemData)
