@@ -219,47 +219,17 @@ func probes(ctx context.Context, path string, n, days int, every time.Duration, 
 	// CPU; here the clients share the server's 2 cores, so a client that inflates slows
 	// the server it measures. This one asks for gzip and reads the bytes as sent; the
 	// first answer of each path is inflated once to check it is the same list.
-	client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}, Timeout: 5 * time.Minute}
-	asSent := func(path string) func() error {
-		var checked sync.Once
-		var checkErr error
-		return func() error {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
-			if err != nil {
-				return err
+	raw := client
+	asSentProbes := func(path string) func() error {
+		return asSent(ctx, raw, srv.URL+path, func(plain []byte) error {
+			if !bytes.Contains(plain, []byte(fmt.Sprintf(`"count":%d,`, n))) {
+				return fmt.Errorf("no count of %d portals in %.200s", n, plain)
 			}
-			req.Header.Set("Accept-Encoding", "gzip")
-			resp, err := client.Do(req)
-			if err != nil {
-				return err
-			}
-			defer resp.Body.Close()
-			body, err := io.ReadAll(resp.Body)
-			if err != nil {
-				return err
-			}
-			if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "gzip" {
-				return fmt.Errorf("GET %s: %s, Content-Encoding %q", path, resp.Status, resp.Header.Get("Content-Encoding"))
-			}
-			checked.Do(func() {
-				zr, err := gzip.NewReader(bytes.NewReader(body))
-				if err != nil {
-					checkErr = fmt.Errorf("GET %s: %w", path, err)
-					return
-				}
-				plain, err := io.ReadAll(zr)
-				if err == nil && !bytes.Contains(plain, []byte(fmt.Sprintf(`"count":%d,`, n))) {
-					err = fmt.Errorf("no count of %d portals in %.200s", n, plain)
-				}
-				if err != nil {
-					checkErr = fmt.Errorf("GET %s: %w", path, err)
-				}
-			})
-			return checkErr
-		}
+			return nil
+		})
 	}
-	load("GET /api/v1/probes, nothing arriving, gzip read as sent (inflating left to the client's machine)", requests, asSent("/api/v1/probes"))
-	load("GET /api/v1/probes?limit=5000, nothing arriving, gzip read as sent", requests, asSent("/api/v1/probes?limit=5000"))
+	load("GET /api/v1/probes, nothing arriving, gzip read as sent (inflating left to the client's machine)", requests, asSentProbes("/api/v1/probes"))
+	load("GET /api/v1/probes?limit=5000, nothing arriving, gzip read as sent", requests, asSentProbes("/api/v1/probes?limit=5000"))
 	client = plainClient
 	// Results arriving as the scheduler's sink writes them at national scale: every
 	// second, a batch of n/60 (each portal once a minute); each batch moves the version.
@@ -291,9 +261,7 @@ func probes(ctx context.Context, path string, n, days int, every time.Duration, 
 		}
 	}()
 	load(fmt.Sprintf("GET /api/v1/probes while %d results arrive every second", n/60+1), requests, page("/api/v1/probes"))
-	client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}, Timeout: 5 * time.Minute}
-	load(fmt.Sprintf("GET /api/v1/probes while %d results arrive every second, gzip read as sent", n/60+1), requests, asSent("/api/v1/probes"))
-	client = plainClient
+	load(fmt.Sprintf("GET /api/v1/probes while %d results arrive every second, gzip read as sent", n/60+1), requests, asSentProbes("/api/v1/probes"))
 	stop()
 	writes.Wait()
 	fmt.Println()
@@ -358,6 +326,48 @@ func answerSizes(ctx context.Context, base string, paths ...string) {
 			sizes[i] = len(b)
 		}
 		fmt.Printf("(%s: %d KB plain, %d KB as sent to a client that accepts gzip)\n\n", p, sizes[0]>>10, sizes[1]>>10)
+	}
+}
+
+// asSent GETs url asking for gzip with a client that does not inflate (c must have
+// DisableCompression), as a browser on another machine takes the bytes and inflates
+// them on its own CPU: here the clients share the server's cores, and an inflating
+// client slows the server it measures. The first answer is inflated once and given
+// to check.
+func asSent(ctx context.Context, c *http.Client, url string, check func(plain []byte) error) func() error {
+	var checked sync.Once
+	var checkErr error
+	return func() error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := c.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "gzip" {
+			return fmt.Errorf("GET %s: %s, Content-Encoding %q", url, resp.Status, resp.Header.Get("Content-Encoding"))
+		}
+		checked.Do(func() {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err == nil {
+				var plain []byte
+				if plain, err = io.ReadAll(zr); err == nil {
+					err = check(plain)
+				}
+			}
+			if err != nil {
+				checkErr = fmt.Errorf("GET %s: %w", url, err)
+			}
+		})
+		return checkErr
 	}
 }
 
@@ -593,6 +603,14 @@ func observations(ctx context.Context, path string, fraction float64, months, re
 	client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}, Timeout: 10 * time.Minute}
 	load("GET /api/v1/progress?agency=*, kept, a client that does not accept gzip", requests, progressOfAll)
 	client = gzipping
+	load("GET /api/v1/progress?agency=*, kept, gzip read as sent (inflating left to the client's machine)", requests,
+		asSent(ctx, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}, Timeout: 10 * time.Minute},
+			srv.URL+"/api/v1/progress?indicator="+code+"&agency=*&year=2025", func(plain []byte) error {
+				if !bytes.Contains(plain, []byte(`"X0001"`)) {
+					return fmt.Errorf("no X0001 in the progress of every agency: %.200s", plain)
+				}
+				return nil
+			}))
 	defer answerSizes(ctx, srv.URL, "/api/v1/progress?indicator="+code+"&agency=*&year=2025")
 	load("GET /api/v1/progress (national progress of one indicator), kept", requests, func() error {
 		_, err := get(ctx, client, srv.URL+"/api/v1/progress?indicator="+code+"&year=2025")
