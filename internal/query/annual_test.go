@@ -284,64 +284,8 @@ func TestKeptFiguresEqualHistoryAfterRandomWritesApprovalsAndMergers(t *testing.
 	clock := func() time.Time { return testNow }
 	kept := query.New(st, cat, reg, clock)
 	fresh := query.New(historyOnly{st}, cat, reg, clock)
-	views := []struct {
-		name        string
-		kept, fresh *query.Service
-	}{
-		{"public", kept.PublicView(), fresh.PublicView()},
-		{"reviewer", kept.For(query.Audience{All: true}), fresh.For(query.Audience{All: true})},
-	}
 	codes := []string{"dossiers_fully_online", "work_records_online"}
-	compare := func(when string) {
-		t.Helper()
-		for _, v := range views {
-			for _, code := range codes {
-				for _, year := range []int{2025, 2030} {
-					got, err := v.kept.ProgressOfAll(ctx, code, year, testNow)
-					if err != nil {
-						t.Fatal(err)
-					}
-					want, err := v.fresh.ProgressOfAll(ctx, code, year, testNow)
-					if err != nil {
-						t.Fatal(err)
-					}
-					sameJSON(t, fmt.Sprintf("%s, %s: every agency on %s in %d", when, v.name, code, year), got, want)
-				}
-				got, err := v.kept.Progress(ctx, code, "VN", 2025, indicators.Commune)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want, err := v.fresh.Progress(ctx, code, "VN", 2025, indicators.Commune)
-				if err != nil {
-					t.Fatal(err)
-				}
-				sameJSON(t, when+", "+v.name+": national commune figure of "+code, got, want)
-			}
-			for _, p := range []string{"2024", "2025"} {
-				req := query.RankingRequest{Group: indicators.Provinces, Period: period.MustParse(p), Method: indicators.DefaultRankingMethod(), Trends: true}
-				got, err := v.kept.Ranking(ctx, req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want, err := v.fresh.Ranking(ctx, req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				sameJSON(t, when+", "+v.name+": ranking of the provinces in "+p, got, want)
-			}
-			got, err := v.kept.AgencyCard(ctx, "N79", indicators.DefaultRankingMethod())
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := v.fresh.AgencyCard(ctx, "N79", indicators.DefaultRankingMethod())
-			if err != nil {
-				t.Fatal(err)
-			}
-			got.Portals, want.Portals = nil, nil // the plain reader keeps no probes
-			got.ProbesAvailable, want.ProbesAvailable = false, false
-			sameJSON(t, when+", "+v.name+": card of N79", got, want)
-		}
-	}
+	compare := func(when string) { t.Helper(); compareReads(t, ctx, when, kept, fresh, codes) }
 	compare("demo history")
 
 	existing, err := st.Observations(ctx, store.Query{Indicators: codes})
@@ -396,5 +340,68 @@ func TestKeptFiguresEqualHistoryAfterRandomWritesApprovalsAndMergers(t *testing.
 			}
 		}
 		compare(fmt.Sprintf("round %d, %d of %d submissions reviewed", round+1, len(reviews), len(waiting)))
+	}
+}
+
+// compareReads checks that what a Service over kept figures answers (keptSvc) equals
+// what one rolling everything up from the history answers (freshSvc), for the public
+// (approved figures only) and for a reviewer (every newest revision): progress of every
+// agency on codes, their national commune-level figures, the rankings of the provinces
+// and the card of N79.
+func compareReads(t *testing.T, ctx context.Context, when string, keptSvc, freshSvc *query.Service, codes []string) {
+	t.Helper()
+	views := []struct {
+		name        string
+		kept, fresh *query.Service
+	}{
+		{"public", keptSvc.PublicView(), freshSvc.PublicView()},
+		{"reviewer", keptSvc.For(query.Audience{All: true}), freshSvc.For(query.Audience{All: true})},
+	}
+	for _, v := range views {
+		for _, code := range codes {
+			for _, year := range []int{2025, 2030} {
+				got, err := v.kept.ProgressOfAll(ctx, code, year, testNow)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := v.fresh.ProgressOfAll(ctx, code, year, testNow)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameJSON(t, fmt.Sprintf("%s, %s: every agency on %s in %d", when, v.name, code, year), got, want)
+			}
+			got, err := v.kept.Progress(ctx, code, "VN", 2025, indicators.Commune)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := v.fresh.Progress(ctx, code, "VN", 2025, indicators.Commune)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameJSON(t, when+", "+v.name+": national commune figure of "+code, got, want)
+		}
+		for _, p := range []string{"2024", "2025"} {
+			req := query.RankingRequest{Group: indicators.Provinces, Period: period.MustParse(p), Method: indicators.DefaultRankingMethod(), Trends: true}
+			got, err := v.kept.Ranking(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := v.fresh.Ranking(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameJSON(t, when+", "+v.name+": ranking of the provinces in "+p, got, want)
+		}
+		got, err := v.kept.AgencyCard(ctx, "N79", indicators.DefaultRankingMethod())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := v.fresh.AgencyCard(ctx, "N79", indicators.DefaultRankingMethod())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.Portals, want.Portals = nil, nil // the plain reader keeps no probes
+		got.ProbesAvailable, want.ProbesAvailable = false, false
+		sameJSON(t, when+", "+v.name+": card of N79", got, want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -82,6 +83,18 @@ func writeUntilKilled(path string) error {
 
 func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "goc.db")
+	// Figures kept before the writer starts: whatever it writes must leave them marked.
+	set := store.FigureSet{View: "all", Indicator: "crash"}
+	func() {
+		s, err := Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if ok, err := s.KeepFigures(context.Background(), set, store.FigureUpdate{Stamp: "before", All: true}); err != nil || !ok {
+			t.Fatalf("keep figures before the writer: %v, %v", ok, err)
+		}
+	}()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), writerEnv+"="+path)
 	cmd.Stderr = os.Stderr
@@ -183,6 +196,17 @@ func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 	for _, o := range latest {
 		if o.Agency == "K0" && o.Revision == 1 && o.Period.Next().Sub(period.MustParse("2000-01")) <= last {
 			t.Errorf("latest of K0/%s is revision 1, but its revision 2 was acknowledged", o.Period)
+		}
+	}
+	// Every year the writer's acknowledged batches reached is marked since the figures
+	// kept before it: no reader can take those figures as current.
+	kept, err := s.KeptFigures(ctx, set, "before")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i <= last; i++ {
+		if y := crashObservations(i)[0].Period.Year; !kept.Valid || !slices.Contains(kept.Stale, y) {
+			t.Fatalf("after kill -9: figures kept before the writer (valid %v) are not marked stale for %d, which it wrote (marked: %v)", kept.Valid, y, kept.Stale)
 		}
 	}
 	if !t.Failed() {
