@@ -3,20 +3,28 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/g-oc/goc/internal/config"
+	"github.com/g-oc/goc/internal/query"
 	"github.com/g-oc/goc/internal/store"
 )
 
 const rebuildUsage = `goc rebuild --config FILE
 
 Tính lại từ lịch sử những gì kho giữ sẵn cho việc đọc: thời gian hoạt động 24 giờ / 7 ngày /
-30 ngày và độ trễ trung vị của từng cổng. Dùng sau khi khôi phục hoặc sửa tay tệp dữ liệu.
+30 ngày và độ trễ trung vị của từng cổng, và số liệu năm của mọi cơ quan theo từng chỉ tiêu
+(công khai và cho người duyệt). Dùng sau khi khôi phục hoặc sửa tay tệp dữ liệu. Tiến độ
+in ra stderr.
 Recomputes from the history what the store keeps ready for reads: each portal's 24 h /
-7 d / 30 d uptime and median latency. Use it after restoring or editing the data file.
-The store keeps these as results are written; a test checks that what it keeps equals
-what this recomputes. Yearly figures of indicators are kept in memory by the server
-and recomputed on their own when the data change.`
+7 d / 30 d uptime and median latency, and every agency's yearly figures of every
+indicator (as the public and as reviewers see them), rolled up under the configured
+registry and catalogue. Use it after restoring or editing the data file; progress goes
+to stderr. The store keeps these as data are written (a figure's year is marked by the
+write and recomputed by the next read; a changed registry or catalogue makes the next
+read recompute everything); tests check that what it keeps equals what this
+recomputes. InfluxDB keeps neither: it computes uptime on the server, and the server
+keeps yearly figures in memory.`
 
 func runRebuild(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "rebuild", rebuildUsage)
@@ -36,14 +44,33 @@ func runRebuild(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.close()
-	rb, ok := a.store.(store.ProbeWindowRebuilder)
-	if !ok {
+	rb, windows := a.store.(store.ProbeWindowRebuilder)
+	_, figures := a.store.(store.FigureKeeper)
+	if !windows && !figures {
 		fmt.Fprintln(e.stdout, "kho này không giữ sẵn gì để tính lại / this store keeps nothing to recompute (InfluxDB computes uptime on the server)")
 		return nil
 	}
-	if err := rb.RebuildProbeWindows(ctx); err != nil {
-		return fmt.Errorf("tính lại / rebuild: %w", err)
+	if windows {
+		if err := rb.RebuildProbeWindows(ctx); err != nil {
+			return fmt.Errorf("tính lại / rebuild: %w", err)
+		}
+		fmt.Fprintln(e.stdout, "đã tính lại thời gian hoạt động của các cổng / portal uptime windows recomputed from history")
 	}
-	fmt.Fprintln(e.stdout, "đã tính lại thời gian hoạt động của các cổng / portal uptime windows recomputed from history")
+	if figures {
+		start, sets := time.Now(), 0
+		q := query.New(a.store, a.catalogue, a.registry, time.Now)
+		err := q.RebuildFigures(ctx, func(done, total int, set store.FigureSet) {
+			sets = total
+			level := string(set.Level)
+			if level == "" {
+				level = "mọi cơ quan / every agency"
+			}
+			fmt.Fprintf(e.stderr, "số liệu năm / yearly figures %d/%d: %s, %s, %s (%s)\n", done, total, set.Indicator, set.View, level, time.Since(start).Round(time.Millisecond))
+		})
+		if err != nil {
+			return fmt.Errorf("tính lại số liệu năm / rebuild yearly figures: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "đã tính lại số liệu năm của %d chỉ tiêu × cấp × chế độ xem / yearly figures of %d indicator × level × view sets recomputed from history\n", sets, sets)
+	}
 	return nil
 }
