@@ -31,6 +31,9 @@
 // `-only workbook` (with -reuse on a folder a previous run kept) measures the ranking
 // workbook of the provinces as `goc report ranking` makes it, alone in a fresh process,
 // so that its peak RSS is the workbook's own.
+//
+// `-only restart` (with -reuse likewise) measures the first request for progress of
+// every agency after a restart, and after one new value, three times (restart.go).
 package main
 
 import (
@@ -78,9 +81,9 @@ func main() {
 	requests := flag.Int("requests", 200, "requests per load")
 	skipProbes := flag.Bool("skip-probes", false, "skip the probe data set")
 	reuse := flag.Bool("reuse", false, "use the store files already in -dir (kept by an earlier run with the same -fraction and -months) instead of generating them; implies -keep")
-	only := flag.String("only", "", "run only this part: probes, observations or workbook")
+	only := flag.String("only", "", "run only this part: probes, observations, workbook or restart")
 	warmOnly := flag.Bool("warm-only", false, "in the observation part, skip the cold and history rows (one computation of the whole history each)")
-	cpuProfile := flag.String("cpuprofile", "", "with -only workbook: write a CPU profile of the workbook's making to this file (go tool pprof)")
+	cpuProfile := flag.String("cpuprofile", "", "with -only workbook or restart: write a CPU profile of the workbook's making, or of the restarts, to this file (go tool pprof)")
 	influxURL := flag.String("influx", "", "measure an InfluxDB 1.8 at this URL instead (database goc, as scripts/influxd.sh run makes it): the same reads on a store that keeps no figures")
 	flag.Parse()
 	if *reuse {
@@ -111,9 +114,22 @@ func main() {
 	case "workbook":
 		workbookAlone(ctx, filepath.Join(*dir, "obs.db"), *fraction, *months, *cpuProfile)
 		return
+	case "restart":
+		if *cpuProfile != "" {
+			pf, err := os.Create(*cpuProfile)
+			if err != nil {
+				log.Fatal(err)
+			}
+			if err := pprof.StartCPUProfile(pf); err != nil {
+				log.Fatal(err)
+			}
+			defer pprof.StopCPUProfile()
+		}
+		restarts(ctx, filepath.Join(*dir, "obs.db"), *fraction, 3)
+		return
 	case "", "probes", "observations":
 	default:
-		log.Fatalf("-only %q: want probes, observations or workbook", *only)
+		log.Fatalf("-only %q: want probes, observations, workbook or restart", *only)
 	}
 	if !*skipProbes && *only != "observations" {
 		probes(ctx, filepath.Join(*dir, "probes.db"), *portals, *days, *every, *requests, *reuse)
