@@ -33,7 +33,8 @@
 // so that its peak RSS is the workbook's own.
 //
 // `-only restart` (with -reuse likewise) measures the first request for progress of
-// every agency after a restart, and after one new value, three times (restart.go).
+// every agency after a restart, and after one new value, three times; `-only rebuild`
+// what `goc rebuild` costs for the yearly figures (restart.go).
 package main
 
 import (
@@ -81,7 +82,7 @@ func main() {
 	requests := flag.Int("requests", 200, "requests per load")
 	skipProbes := flag.Bool("skip-probes", false, "skip the probe data set")
 	reuse := flag.Bool("reuse", false, "use the store files already in -dir (kept by an earlier run with the same -fraction and -months) instead of generating them; implies -keep")
-	only := flag.String("only", "", "run only this part: probes, observations, workbook or restart")
+	only := flag.String("only", "", "run only this part: probes, observations, workbook, restart or rebuild")
 	warmOnly := flag.Bool("warm-only", false, "in the observation part, skip the cold and history rows (one computation of the whole history each)")
 	cpuProfile := flag.String("cpuprofile", "", "with -only workbook or restart: write a CPU profile of the workbook's making, or of the restarts, to this file (go tool pprof)")
 	influxURL := flag.String("influx", "", "measure an InfluxDB 1.8 at this URL instead (database goc, as scripts/influxd.sh run makes it): the same reads on a store that keeps no figures")
@@ -127,9 +128,12 @@ func main() {
 		}
 		restarts(ctx, filepath.Join(*dir, "obs.db"), *fraction, 3)
 		return
+	case "rebuild":
+		rebuildFigures(ctx, filepath.Join(*dir, "obs.db"), *fraction)
+		return
 	case "", "probes", "observations":
 	default:
-		log.Fatalf("-only %q: want probes, observations, workbook or restart", *only)
+		log.Fatalf("-only %q: want probes, observations, workbook, restart or rebuild", *only)
 	}
 	if !*skipProbes && *only != "observations" {
 		probes(ctx, filepath.Join(*dir, "probes.db"), *portals, *days, *every, *requests, *reuse)

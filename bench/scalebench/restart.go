@@ -75,3 +75,26 @@ func restarts(ctx context.Context, path string, fraction float64, rounds int) {
 	}
 	fmt.Println()
 }
+
+// rebuildFigures measures (`-only rebuild`, with -reuse) what `goc rebuild` costs for
+// the yearly figures: every indicator's, for the public and for reviewers, recomputed
+// from the whole history and stored, replacing what was kept.
+func rebuildFigures(ctx context.Context, path string, fraction float64) {
+	if !exists(path) {
+		log.Fatalf("-only rebuild needs %s from an earlier run with -keep", path)
+	}
+	reg, communes := nation(fraction)
+	st := openObservations(ctx, path)
+	defer st.Close()
+	fi, _ := os.Stat(path)
+	fmt.Printf("### Yearly figures recomputed from history (goc rebuild): %d communes (%.0f%%), file %d MB\n\n", communes, 100*fraction, fileMB(path, fi))
+	q := query.New(st, indicators.DefaultCatalogue(), reg, func() time.Time { return obsEnd })
+	cpu0, t0 := cpuSeconds(), time.Now()
+	sets := 0
+	if err := q.RebuildFigures(ctx, func(done, total int, _ store.FigureSet) { sets = total }); err != nil {
+		log.Fatal(err)
+	}
+	fi, _ = os.Stat(path)
+	fmt.Printf("| sets | wall | CPU (s) | peak RSS (MB) | file after (MB) |\n|---|---|---|---|---|\n| %d | %s | %.1f | %d | %d |\n\n",
+		sets, ms(time.Since(t0)), cpuSeconds()-cpu0, peakRSSMB(), fileMB(path, fi))
+}
