@@ -80,7 +80,8 @@ func baseline(name string) error {
 
 type measured struct {
 	wall   time.Duration
-	maxRSS int64 // bytes
+	cpu    time.Duration // user + system time of the child: steadier than wall time on a shared machine
+	maxRSS int64         // bytes
 	out    string
 }
 
@@ -94,6 +95,7 @@ func measure(name string, args ...string) (measured, error) {
 	m := measured{wall: time.Since(start), out: out.String()}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		m.maxRSS = ru.Maxrss * 1024 // kilobytes on Linux
+		m.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	if err != nil {
 		return m, fmt.Errorf("%s %v: %w\n%s", name, args, err, out.String())
@@ -108,6 +110,7 @@ func best(n int, f func() (measured, error)) (measured, error) {
 		if err != nil {
 			return m, err
 		}
+		fmt.Fprintf(os.Stderr, "   run %d: wall %.1f s, CPU %.1f s, peak RSS %d MB\n", i+1, m.wall.Seconds(), m.cpu.Seconds(), m.maxRSS>>20)
 		if i == 0 || m.wall < b.wall {
 			b = m
 		}
@@ -182,10 +185,12 @@ func run(gocBin, dir string, runs int) error {
 	fi, _ := os.Stat(xlsxPath)
 	ci, _ := os.Stat(csvPath)
 	fmt.Printf("%d rows; XLSX %.1f MB, CSV %.1f MB; best of %d run(s)\n\n", communes*indicators*months, float64(fi.Size())/1e6, float64(ci.Size())/1e6, runs)
-	fmt.Println("| run | wall time | × baseline | peak RSS |")
-	fmt.Println("|---|---|---|---|")
+	baseCPU := rows[0].m.cpu
+	fmt.Println("| run | wall time | × baseline | CPU (user+sys) | × baseline CPU | peak RSS |")
+	fmt.Println("|---|---|---|---|---|---|")
 	for _, r := range rows {
-		fmt.Printf("| %s | %.1f s | %.2f | %d MB |\n", r.what, r.m.wall.Seconds(), r.m.wall.Seconds()/base.Seconds(), r.m.maxRSS>>20)
+		fmt.Printf("| %s | %.1f s | %.2f | %.1f s | %.2f | %d MB |\n", r.what, r.m.wall.Seconds(), r.m.wall.Seconds()/base.Seconds(),
+			r.m.cpu.Seconds(), r.m.cpu.Seconds()/baseCPU.Seconds(), r.m.maxRSS>>20)
 	}
 	for _, r := range rows[1:] {
 		if last := lastLine(r.m.out); last != "" {
