@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/g-oc/goc/indicators"
-	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/approval"
 )
@@ -26,7 +24,11 @@ import (
 // one brings the latest table up to date. One merge at the end beats merging as rows
 // arrive: sorted, the rows extend each index in order, where merges of a few hundred
 // thousand rows each land all over indexes that grow between them (10 s against 18 s
-// for a million rows, measured; see BENCHMARKS.md). Unlike WriteObservations, a load
+// for a million rows, measured; see BENCHMARKS.md). A load at least as large as the
+// store also drops the secondary indexes of the tables it fills and builds them again
+// from sorted keys after its rows are in, in the same transaction; and the submissions
+// it touches move with a few set-based statements instead of three per submission.
+// Unlike WriteObservations, a load
 // must not name the same series twice (the submission validator guarantees it); if it
 // does, Commit fails and nothing is stored.
 //
@@ -43,6 +45,8 @@ type Bulk struct {
 	// markFigures): collected here, a map lookup a row, rather than read back from a
 	// million merged rows.
 	touched map[figureYear]bool
+	// unreviewed is set when a staged row's source is published without review.
+	unreviewed bool
 }
 
 // stageRows is how many rows one staging INSERT carries: 64 × 12 bound values stays far
@@ -126,6 +130,9 @@ func (b *Bulk) stage(ctx context.Context, obs []indicators.Observation) error {
 			batch = b.batch
 		}
 		b.touched[figureYear{o.Indicator, o.Period.Year}] = true
+		if !store.Reviewed(o.Source) {
+			b.unreviewed = true
+		}
 		args = append(args, o.Indicator, o.Agency, o.Period.String(), int(o.Period.Kind), o.Period.Start(nil).Unix(),
 			o.Value, nullable(o.Numerator), nullable(o.Denominator), string(o.Source), o.Submitter, received, batch)
 		if len(args) == cap(args) {
@@ -156,6 +163,20 @@ func (b *Bulk) merge(ctx context.Context) (int, error) {
 	var maxID int64
 	if err := b.tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM observations").Scan(&maxID); err != nil {
 		return 0, fmt.Errorf("merge: %w", err)
+	}
+	// A load at least as large as the store builds the tables' secondary indexes anew
+	// once its rows are in: SQLite builds an index from sorted keys, where inserting
+	// rows that come in another index's order lands each key on a random page.
+	var rebuild []string
+	if int64(b.staged) >= maxID {
+		tables := []string{"observations", "latest"}
+		if b.publishes() {
+			tables = append(tables, "published")
+		}
+		var err error
+		if rebuild, err = dropIndexes(ctx, b.tx, tables); err != nil {
+			return 0, fmt.Errorf("merge: %w", err)
+		}
 	}
 	// A row is a new revision when its series has none yet or its figures or source
 	// differ from the latest: Observation.SameContent, with IS for NULL-safe equality.
@@ -196,6 +217,11 @@ func (b *Bulk) merge(ctx context.Context) (int, error) {
 	if err := markFigures(ctx, b.tx, b.touched); err != nil {
 		return 0, err
 	}
+	for _, q := range rebuild {
+		if _, err := b.tx.ExecContext(ctx, q); err != nil {
+			return 0, fmt.Errorf("merge: rebuild index: %w", err)
+		}
+	}
 	if _, err := b.tx.ExecContext(ctx, "DELETE FROM temp.bulk_stage"); err != nil {
 		return 0, fmt.Errorf("clear stage: %w", err)
 	}
@@ -203,38 +229,62 @@ func (b *Bulk) merge(ctx context.Context) (int, error) {
 	return int(created), nil
 }
 
+// dropIndexes drops, inside tx, the secondary indexes of tables and returns the
+// statements that create them again. The transaction makes it safe: a failure or a
+// crash before the commit leaves every index as it was, and readers go on using the
+// committed ones meanwhile. observations_series stays: the merge inserts in its order,
+// and its uniqueness is what refuses a load naming the same series twice.
+func dropIndexes(ctx context.Context, tx *sql.Tx, tables []string) ([]string, error) {
+	args := make([]any, len(tables))
+	for i, t := range tables {
+		args[i] = t
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_schema
+		WHERE type = 'index' AND sql IS NOT NULL AND name <> 'observations_series'
+		AND tbl_name IN (`+strings.TrimSuffix(strings.Repeat("?,", len(tables)), ",")+`) ORDER BY name`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list indexes: %w", err)
+	}
+	var names, create []string
+	for rows.Next() {
+		var name, q string
+		if err := rows.Scan(&name, &q); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list indexes: %w", err)
+		}
+		names, create = append(names, name), append(create, q)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list indexes: %w", err)
+	}
+	for _, n := range names {
+		// n comes from sqlite_schema; quoted as an identifier all the same.
+		if _, err := tx.ExecContext(ctx, `DROP INDEX "`+strings.ReplaceAll(n, `"`, `""`)+`"`); err != nil {
+			return nil, fmt.Errorf("drop index %s: %w", n, err)
+		}
+	}
+	return create, nil
+}
+
+// publishes reports whether some staged row is published as it is stored.
+func (b *Bulk) publishes() bool { return b.s.autoApprove || b.unreviewed }
+
 // workflow records what the new revisions (rows after afterID) mean for publication,
 // as WriteObservations does: set-based publication of unreviewed sources (or of all
 // with automatic approval), and one transition per submission they touch.
 func (b *Bulk) workflow(ctx context.Context, afterID int64) error {
 	now := utcNanos(b.now)
-	if err := approval.PublishRows(ctx, b.tx, " FROM observations WHERE id > ? AND (? OR source IN (?, ?))",
-		[]any{afterID, b.s.autoApprove, string(indicators.FromProbe), string(indicators.FromComputed)}, now); err != nil {
-		return fmt.Errorf("merge: %w", err)
-	}
-	rows, err := b.tx.QueryContext(ctx, `SELECT agency, kind, period_start, submitter, max(received_at)
-		FROM observations WHERE id > ? AND source NOT IN (?, ?) GROUP BY agency, period_start, kind`,
-		afterID, string(indicators.FromProbe), string(indicators.FromComputed))
-	if err != nil {
-		return fmt.Errorf("merge: %w", err)
-	}
-	var groups []approval.Group
-	for rows.Next() {
-		g := approval.Group{Fresh: true}
-		var kind int
-		var start, at int64
-		if err := rows.Scan(&g.Agency, &kind, &start, &g.By, &at); err != nil {
-			rows.Close()
+	// Without automatic approval only probe and computed rows are published at once;
+	// a load of submissions has none, and need not scan its rows for them.
+	if b.publishes() {
+		if err := approval.PublishRows(ctx, b.tx, " FROM observations WHERE id > ? AND (? OR source IN (?, ?))",
+			[]any{afterID, b.s.autoApprove, string(indicators.FromProbe), string(indicators.FromComputed)}, now); err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
-		g.Period, g.At = period.Of(period.Kind(kind), time.Unix(start, 0).UTC()), utcNanos(at)
-		groups = append(groups, g)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("merge: %w", err)
-	}
-	if err := approval.Submit(ctx, b.tx, groups, b.s.autoApprove, now); err != nil {
+	if err := approval.SubmitFresh(ctx, b.tx, " FROM observations WHERE id > ? AND source NOT IN (?, ?)",
+		[]any{afterID, string(indicators.FromProbe), string(indicators.FromComputed)}, b.s.autoApprove, now); err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -131,4 +132,171 @@ func TestIdempotencyKeysKeepTheFirstAnswer(t *testing.T) {
 	if _, _, _, _, err := s.IdempotentResponse(ctx, "tok", "k1"); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("closed store: %v", err)
 	}
+}
+
+// TestBulkLoadKeepsWhatWriteObservationsKeeps: a bulk load leaves the store as
+// WriteObservations of the same rows does (history, latest and published figures,
+// submissions and their trail), whether the store was empty, held fewer rows than the
+// load (the merge then builds the secondary indexes anew) or more, with revisions of
+// approved submissions, rows published without review, and automatic approval.
+func TestBulkLoadKeepsWhatWriteObservationsKeeps(t *testing.T) {
+	ctx := context.Background()
+	all := storetest.Bulk{Agencies: 40, Indicators: 3, First: period.MustParse("2025-01"), Periods: 6, Seed: 9}.Observations()
+	for i := range all {
+		switch i % 17 { // some rows of sources published without review
+		case 3:
+			all[i].Source = indicators.FromProbe
+		case 5:
+			all[i].Source = indicators.FromComputed
+		}
+	}
+	twoMonths := 2 * 3 * 40
+	// revised repeats rows with every third value changed and received a day later.
+	revised := func(obs []indicators.Observation) []indicators.Observation {
+		out := append([]indicators.Observation(nil), obs...)
+		for i := range out {
+			if i%3 == 0 {
+				out[i].Value += 0.5
+				out[i].ReceivedAt = out[i].ReceivedAt.Add(24 * time.Hour)
+			}
+		}
+		return out
+	}
+	cases := []struct {
+		name    string
+		before  []indicators.Observation // written first, by WriteObservations in both stores
+		approve bool                     // approve every submission before the load
+		load    []indicators.Observation
+		auto    bool
+	}{
+		{name: "empty store", load: all},
+		{name: "empty store, automatic approval", load: all, auto: true},
+		{name: "load larger than the store", before: all[:twoMonths], approve: true, load: revised(all)},
+		{name: "load larger than the store, automatic approval", before: all[:twoMonths], load: revised(all), auto: true},
+		{name: "load smaller than the store", before: all, approve: true, load: revised(all[:twoMonths])},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			clock := time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)
+			now := func() time.Time { return clock }
+			plain, _ := openTemp(t, WithClock(now), WithAutoApprove(c.auto))
+			bulk, bulkPath := openTemp(t, WithClock(now), WithAutoApprove(c.auto))
+			for _, s := range []*Store{plain, bulk} {
+				if len(c.before) == 0 {
+					continue
+				}
+				if _, err := s.WriteObservations(ctx, c.before); err != nil {
+					t.Fatal(err)
+				}
+				if c.approve {
+					subs, _ := s.Submissions(ctx, store.SubmissionQuery{States: []store.State{store.Submitted}})
+					var rs []store.Review
+					for _, sub := range subs {
+						rs = append(rs, store.Review{Agency: sub.Agency, Period: sub.Period, To: store.Approved, Who: "reviewer"})
+					}
+					if _, err := s.Review(ctx, rs); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			clock = clock.Add(time.Hour)
+			had, _ := plain.Observations(ctx, store.Query{History: true})
+			if _, err := plain.WriteObservations(ctx, c.load); err != nil {
+				t.Fatal(err)
+			}
+			has, _ := plain.Observations(ctx, store.Query{History: true})
+			b, err := bulk.BeginBulk(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < len(c.load); i += 100 {
+				if err := b.Write(ctx, c.load[i:min(i+100, len(c.load))]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			created, err := b.Commit()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if created != len(has)-len(had) {
+				t.Errorf("the load created %d revisions, WriteObservations %d", created, len(has)-len(had))
+			}
+			for _, q := range []store.Query{{}, {History: true}, {Published: true}, {Published: true, History: true}} {
+				want, err := plain.Observations(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := bulk.Observations(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != len(want) {
+					t.Fatalf("%+v: bulk has %d rows, WriteObservations %d", q, len(got), len(want))
+				}
+				for i := range want {
+					w, g := want[i], got[i]
+					if !w.SameContent(&g) || w.Revision != g.Revision || w.Submitter != g.Submitter || !w.ReceivedAt.Equal(g.ReceivedAt) {
+						t.Fatalf("%+v row %d: bulk %+v, WriteObservations %+v", q, i, g, w)
+					}
+				}
+			}
+			wantSubs, _ := plain.Submissions(ctx, store.SubmissionQuery{})
+			gotSubs, _ := bulk.Submissions(ctx, store.SubmissionQuery{})
+			if len(gotSubs) != len(wantSubs) || len(wantSubs) == 0 {
+				t.Fatalf("bulk has %d submissions, WriteObservations %d", len(gotSubs), len(wantSubs))
+			}
+			for i := range wantSubs {
+				// The trail numbers transitions in the order each write met the
+				// submissions; everything else must match.
+				w, g := wantSubs[i], gotSubs[i]
+				w.Seq, g.Seq = 0, 0
+				if w != g {
+					t.Fatalf("submission %d: bulk %+v, WriteObservations %+v", i, g, w)
+				}
+				wt, _ := plain.Trail(ctx, w.Agency, w.Period)
+				gt, _ := bulk.Trail(ctx, w.Agency, w.Period)
+				if len(gt) != len(wt) {
+					t.Fatalf("trail of %s/%s: bulk %+v, WriteObservations %+v", w.Agency, w.Period, gt, wt)
+				}
+				for j := range wt {
+					wt[j].Seq, gt[j].Seq = 0, 0
+					if wt[j] != gt[j] {
+						t.Fatalf("trail of %s/%s, step %d: bulk %+v, WriteObservations %+v", w.Agency, w.Period, j, gt[j], wt[j])
+					}
+				}
+			}
+			// Every index is back, and agrees with its table.
+			raw, err := sql.Open("sqlite", bulkPath+"?_pragma=query_only(1)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			var indexes, check string
+			if err := raw.QueryRowContext(ctx, "SELECT group_concat(name || ': ' || sql, '; ') FROM (SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name)").Scan(&indexes); err != nil {
+				t.Fatal(err)
+			}
+			if indexes != schemaIndexes(t) {
+				t.Errorf("indexes after the load:\n%s\nwant\n%s", indexes, schemaIndexes(t))
+			}
+			if err := raw.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+				t.Errorf("integrity check: %q, %v", check, err)
+			}
+		})
+	}
+}
+
+// schemaIndexes lists the indexes of a new store, as the test above reads them.
+func schemaIndexes(t *testing.T) string {
+	t.Helper()
+	_, path := openTemp(t)
+	raw, err := sql.Open("sqlite", path+"?_pragma=query_only(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var out string
+	if err := raw.QueryRow("SELECT group_concat(name || ': ' || sql, '; ') FROM (SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name)").Scan(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
