@@ -51,6 +51,10 @@ type agencyFigures struct {
 	// sources, and when the newest of them was received.
 	Sources []indicators.Source
 	Cutoff  time.Time
+	// Behind describes the observations behind each of Annual's points alone (same
+	// index): what a ranking of that year reports of the figure it takes from Annual
+	// (its sources and data cut-off). Nil when a kept year lacked it.
+	Behind []store.Behind
 }
 
 func newFigureCache() *figureCache {
@@ -104,13 +108,43 @@ func (s *Service) figures(ctx context.Context, ind *indicators.Indicator, level 
 	return e.series, true, nil
 }
 
+// keptFigures is figures when they are kept for the store's current figures version
+// (or being computed by another reader, whom it waits for): what a reader can have
+// without rolling up the history itself; false when it would have to.
+func (s *Service) keptFigures(ctx context.Context, ind *indicators.Indicator, level indicators.Level) (map[string]*agencyFigures, bool, error) {
+	dv, ok := s.store.(store.FiguresVersioner)
+	if !ok || s.cache == nil || !s.cacheable() {
+		return nil, false, nil
+	}
+	version, err := dv.FiguresVersion(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("read data version: %w", err)
+	}
+	c := s.cache
+	c.mu.Lock()
+	e := c.entries[figureKey{ind.Code, level, s.audience.public()}]
+	c.mu.Unlock()
+	if e == nil || e.version != version {
+		return nil, false, nil
+	}
+	select {
+	case <-e.ready:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	if e.err != nil {
+		return nil, false, nil
+	}
+	return e.series, true, nil
+}
+
 // figuresFromYear is the first year computeYears reads on its own: everything before
 // it is read in one chunk (digital-government figures before 2000 are few, if any).
 const figuresFromYear = 2000
 
 // figuresFormat is part of every kept set's stamp: change it when what a kept year
 // holds, or how it is computed, changes, and every kept figure is recomputed.
-const figuresFormat = "goc-figures-1"
+const figuresFormat = "goc-figures-2"
 
 // loadFigures gives the figures of ind at level for the Service's view: from the
 // store's kept figures when it keeps them (recomputing only the years marked since,
@@ -315,6 +349,7 @@ func (s *Service) rollUpYears(ctx context.Context, ind *indicators.Indicator, le
 		return nil, nil
 	}
 	var out []store.YearFigures
+	shared := map[string][]indicators.Source{}
 	for _, code := range codes {
 		values := s.rollUpSeries(ind, byPeriod, code, level)
 		// values are in period order, so each year's are together.
@@ -326,6 +361,9 @@ func (s *Service) rollUpYears(ctx context.Context, ind *indicators.Indicator, le
 			year := values[:n]
 			values = values[n:]
 			f := store.YearFigures{Agency: code, Year: year[0].Period.Year, Annual: indicators.AnnualPoints(year)}
+			for _, v := range f.Annual {
+				f.Behind = append(f.Behind, behindOf(v, byPeriod, shared))
+			}
 			seen := map[indicators.Source]bool{}
 			for _, v := range year {
 				for _, from := range v.From {
@@ -345,6 +383,32 @@ func (s *Service) rollUpYears(ctx context.Context, ind *indicators.Indicator, le
 	return out, nil
 }
 
+// behindOf describes the observations behind v (read into byPeriod), sharing the
+// sources' slice between figures with the same sources through shared.
+func behindOf(v indicators.Value, byPeriod ownObservations, shared map[string][]indicators.Source) store.Behind {
+	var b store.Behind
+	for _, from := range v.From {
+		o := byPeriod[v.Period][from]
+		if !slices.Contains(b.Sources, o.Source) {
+			b.Sources = append(b.Sources, o.Source)
+		}
+		if o.ReceivedAt.After(b.Cutoff) {
+			b.Cutoff = o.ReceivedAt
+		}
+	}
+	slices.Sort(b.Sources)
+	var key []byte
+	for _, src := range b.Sources {
+		key = append(append(key, src...), 0)
+	}
+	if s, ok := shared[string(key)]; ok {
+		b.Sources = s
+	} else {
+		shared[string(key)] = b.Sources
+	}
+	return b
+}
+
 func sortYears(years []store.YearFigures) {
 	slices.SortFunc(years, func(a, b store.YearFigures) int {
 		if c := strings.Compare(a.Agency, b.Agency); c != 0 {
@@ -362,6 +426,7 @@ func assembleFigures(years []store.YearFigures) map[string]*agencyFigures {
 	out := map[string]*agencyFigures{}
 	var seen map[indicators.Source]bool
 	var f *agencyFigures
+	lacking := map[*agencyFigures]bool{}
 	for i := range years {
 		y := &years[i]
 		if i == 0 || years[i-1].Agency != y.Agency {
@@ -370,6 +435,11 @@ func assembleFigures(years []store.YearFigures) map[string]*agencyFigures {
 			seen = map[indicators.Source]bool{}
 		}
 		f.Annual = append(f.Annual, y.Annual...)
+		if len(y.Behind) == len(y.Annual) {
+			f.Behind = append(f.Behind, y.Behind...)
+		} else {
+			lacking[f] = true
+		}
 		for _, src := range y.Sources {
 			if !seen[src] {
 				seen[src] = true
@@ -379,6 +449,9 @@ func assembleFigures(years []store.YearFigures) map[string]*agencyFigures {
 		if y.Cutoff.After(f.Cutoff) {
 			f.Cutoff = y.Cutoff
 		}
+	}
+	for f := range lacking {
+		f.Behind = nil // never out of step with Annual
 	}
 	return out
 }

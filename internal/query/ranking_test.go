@@ -3,6 +3,8 @@ package query_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"sync/atomic"
@@ -75,17 +77,19 @@ func TestRankingOfProvincesAcrossThe2025Merger(t *testing.T) {
 		t.Error("2024 ranks N79, which was formed in July 2025")
 	}
 
-	// The trends of a year's ranking come from the yearly figures kept for the
-	// progress pages: with those kept, the ranking reads each ranking indicator once.
-	for _, ind := range query.KeyIndicators(q.Catalogue(), indicators.Province) {
-		var err error
-		if ind.HasLevelTargets() {
-			_, err = q.Progress(ctx, ind.Code, q.Registry().Root(), 2025, indicators.Province)
-		} else {
-			_, err = q.ProgressOfAll(ctx, ind.Code, 2025, testNow)
-		}
-		if err != nil {
+	// A year's ranking takes its figures and trends from the yearly figures kept for
+	// the progress pages: with those kept, it reads only the observations behind its
+	// figures (the provenance), one read per period a figure is for, and without
+	// provenance nothing at all.
+	inds := query.RankingIndicators(q.Catalogue(), indicators.Provinces)
+	for _, ind := range append(inds, query.KeyIndicators(q.Catalogue(), indicators.Province)...) {
+		if _, err := q.ProgressOfAll(ctx, ind.Code, 2025, testNow); err != nil {
 			t.Fatal(err)
+		}
+		if ind.HasLevelTargets() {
+			if _, err := q.Progress(ctx, ind.Code, q.Registry().Root(), 2025, indicators.Province); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	st.reads.Store(0)
@@ -94,8 +98,15 @@ func TestRankingOfProvincesAcrossThe2025Merger(t *testing.T) {
 	if y2025.Members != 34 || y2025.Ranked != 34 {
 		t.Fatalf("2025: %d members, %d ranked; want the 34 provinces", y2025.Members, y2025.Ranked)
 	}
-	if n := len(query.RankingIndicators(q.Catalogue(), indicators.Provinces)); read != n {
-		t.Errorf("%d store reads for %d indicators: the ranking must read each indicator once, not once per agency", read, n)
+	if n := len(inds); read == 0 || read > 2*n {
+		t.Errorf("%d store reads for the provenance of %d indicators: want at most one per indicator and year, not one per agency", read, n)
+	}
+	st.reads.Store(0)
+	if _, err := q.Ranking(ctx, query.RankingRequest{Group: indicators.Provinces, Period: period.MustParse("2025"), Method: indicators.DefaultRankingMethod(), Trends: true}); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.reads.Load(); n != 0 {
+		t.Errorf("a ranking without provenance read the store %d times with every figure kept, want 0", n)
 	}
 
 	// Every member has a previous rank among the same 34, merged ones included.
@@ -304,6 +315,128 @@ func TestRankingIsKeptUntilTheFiguresChange(t *testing.T) {
 	for range 2 {
 		if _, reads := ranking(); reads == 0 {
 			t.Error("a ranking with provenance was answered from the cache")
+		}
+	}
+}
+
+// versionOnly is the real store with its figures version but without the figures it
+// keeps on disk: a Service over it keeps figures in memory only.
+type versionOnly struct{ st *countingStore }
+
+func (v versionOnly) Observations(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
+	return v.st.Observations(ctx, q)
+}
+
+func (v versionOnly) FiguresVersion(ctx context.Context) (string, error) {
+	return v.st.FiguresVersion(ctx)
+}
+
+// TestRankingFromKeptFiguresEqualsRankingFromObservations is the property behind taking
+// a yearly ranking's figures from the kept yearly figures: on random data of every
+// period length (years, halves, quarters and months of the same series, so that the
+// year, the period ending last and the longer of two ending together are all chosen
+// somewhere), random sources, receipt times and later revisions, for agencies of every
+// level on both sides of the 2025 merger, each peer group's ranking of each year, with
+// provenance and trends, equals the one computed from the observations of its two years.
+func TestRankingFromKeptFiguresEqualsRankingFromObservations(t *testing.T) {
+	ctx := context.Background()
+	cat, reg := indicators.DefaultCatalogue(), indicators.DefaultRegistry()
+	codes := []string{"dossiers_fully_online", "officials_digital_skills", "portal_latency_median", "work_records_online"}
+	sources := []indicators.Source{indicators.FromSubmission, indicators.FromFeed, indicators.FromProbe, indicators.FromDemo}
+	kinds := []period.Kind{period.Year, period.Half, period.Quarter, period.Month}
+	agencies := reg.All()
+	for seed := range uint64(3) {
+		rng := rand.New(rand.NewPCG(seed, 12))
+		random := func(code, agency string, p period.Period) indicators.Observation {
+			o := indicators.Observation{SeriesKey: indicators.SeriesKey{Indicator: code, Agency: agency, Period: p},
+				Source: sources[rng.IntN(len(sources))], Submitter: "test",
+				ReceivedAt: p.End(nil).Add(time.Duration(rng.IntN(90*24)) * time.Hour)}
+			den := float64(1 + rng.IntN(400))
+			if code == "portal_latency_median" { // a weighted mean: value and weight
+				o.Value, o.Denominator = 0.1+3*rng.Float64(), &den
+				return o
+			}
+			num := float64(rng.IntN(int(den) + 1))
+			o.Value, o.Numerator, o.Denominator = 100*num/den, &num, &den
+			return o
+		}
+		var obs []indicators.Observation
+		for _, code := range codes {
+			for _, a := range agencies {
+				if rng.IntN(3) == 0 {
+					continue // some agencies report nothing: rolled up, or missing
+				}
+				for year := 2023; year <= 2026; year++ {
+					for _, k := range kinds {
+						if rng.IntN(3) != 0 {
+							continue
+						}
+						for i := 1; i <= k.PerYear(); i++ {
+							p := period.Period{Kind: k, Year: year, Index: i}
+							if rng.IntN(2) == 0 && p.Ended(testNow) {
+								obs = append(obs, random(code, a.Code, p))
+							}
+						}
+					}
+				}
+			}
+		}
+		st := openStore(t, obs)
+		// Later revisions of some series.
+		var revised []indicators.Observation
+		for range 200 {
+			o := obs[rng.IntN(len(obs))]
+			revised = append(revised, random(o.Indicator, o.Agency, o.Period))
+		}
+		if _, err := st.WriteObservations(ctx, revised); err != nil {
+			t.Fatal(err)
+		}
+		clock := func() time.Time { return testNow }
+		fresh := query.New(historyOnly{st}, cat, reg, clock)
+		// Most indicators are missing: the ranking ranks on the four given.
+		method := indicators.DefaultRankingMethod()
+		method.MaxMissingShare = 0.99
+		// Figures kept on disk (the SQLite store), and figures kept in memory only
+		// (a store with a figures version alone), every indicator's kept as goc
+		// serve's warm-up leaves them: the rankings take them from there.
+		onDisk := query.New(st, cat, reg, clock)
+		inMemory := query.New(versionOnly{st}, cat, reg, clock)
+		for _, kept := range []*query.Service{onDisk, inMemory} {
+			if err := kept.WarmUp(ctx, method); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// And after a restart: the figures read back from disk.
+		restarted := query.New(st, cat, reg, clock)
+		ranked, asked := 0, 0
+		for _, kept := range []*query.Service{onDisk, inMemory, restarted} {
+			for _, g := range indicators.PeerGroups() {
+				for _, p := range []string{"2024", "2025", "2026"} {
+					for _, prov := range []bool{true, false} {
+						req := query.RankingRequest{Group: g, Period: period.MustParse(p), Method: method, Trends: true, Provenance: prov}
+						st.reads.Store(0)
+						got, err := kept.Ranking(ctx, req)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if n := st.reads.Load(); !prov && n > 0 {
+							t.Fatalf("seed %d, %s in %s: the ranking read the store %d times with every figure kept", seed, g, p, n)
+						}
+						want, err := fresh.Ranking(ctx, req)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if want.Ranked > 0 && (!prov || len(want.Provenance) > 0) {
+							ranked++
+						}
+						sameJSON(t, fmt.Sprintf("seed %d, %s in %s, provenance %v", seed, g, p, prov), got, want)
+						asked++
+					}
+				}
+			}
+		}
+		if ranked < asked*3/4 {
+			t.Fatalf("seed %d: only %d of %d rankings ranked anyone: too little to compare", seed, ranked, asked)
 		}
 	}
 }

@@ -130,6 +130,17 @@ type YearFigures struct {
 	Annual  []indicators.Value
 	Sources []indicators.Source
 	Cutoff  time.Time
+	// Behind describes the observations behind each of Annual's points alone (same
+	// index): a ranking of the year reports them of the figure it takes, without reading
+	// the observations again.
+	Behind []Behind
+}
+
+// Behind is the sources of the observations behind one figure, and when the newest of
+// them arrived.
+type Behind struct {
+	Sources []indicators.Source `json:"sources"`
+	Cutoff  time.Time           `json:"cutoff,omitzero"`
 }
 
 // KeptFigures is what a FigureKeeper holds for one set.

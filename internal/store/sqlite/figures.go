@@ -136,7 +136,7 @@ func (s *Store) keptFigures(ctx context.Context, set store.FigureSet, stamp stri
 	if err := marks.Err(); err != nil {
 		return out, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT agency, year, cutoff, sources, annual FROM figures
+	rows, err := tx.QueryContext(ctx, `SELECT agency, year, cutoff, sources, annual, behind FROM figures
 		WHERE view = ? AND indicator = ? AND level = ? ORDER BY agency, year`, set.View, set.Indicator, string(set.Level))
 	if err != nil {
 		return out, err
@@ -147,8 +147,9 @@ func (s *Store) keptFigures(ctx context.Context, set store.FigureSet, stamp stri
 			f               store.YearFigures
 			cutoff          sql.NullInt64
 			sources, annual []byte
+			behind          []byte
 		)
-		if err := rows.Scan(&f.Agency, &f.Year, &cutoff, &sources, &annual); err != nil {
+		if err := rows.Scan(&f.Agency, &f.Year, &cutoff, &sources, &annual, &behind); err != nil {
 			return out, err
 		}
 		if cutoff.Valid {
@@ -159,6 +160,11 @@ func (s *Store) keptFigures(ctx context.Context, set store.FigureSet, stamp stri
 		}
 		if err := json.Unmarshal(annual, &f.Annual); err != nil {
 			return out, fmt.Errorf("figures of %s in %d: %w", f.Agency, f.Year, err)
+		}
+		if behind != nil {
+			if err := json.Unmarshal(behind, &f.Behind); err != nil {
+				return out, fmt.Errorf("figures of %s in %d: %w", f.Agency, f.Year, err)
+			}
 		}
 		out.Years = append(out.Years, f)
 	}
@@ -210,8 +216,8 @@ func (s *Store) keepFigures(ctx context.Context, set store.FigureSet, u store.Fi
 			return false, err
 		}
 	}
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO figures (view, indicator, level, agency, year, cutoff, sources, annual)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO figures (view, indicator, level, agency, year, cutoff, sources, annual, behind)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return false, err
 	}
@@ -226,11 +232,16 @@ func (s *Store) keepFigures(ctx context.Context, set store.FigureSet, u store.Fi
 		if err != nil {
 			return false, err
 		}
-		var cutoff any
+		var cutoff, behind any
 		if !f.Cutoff.IsZero() {
 			cutoff = f.Cutoff.UnixNano()
 		}
-		if _, err := insert.ExecContext(ctx, set.View, set.Indicator, string(set.Level), f.Agency, f.Year, cutoff, sources, annual); err != nil {
+		if f.Behind != nil {
+			if behind, err = json.Marshal(f.Behind); err != nil {
+				return false, err
+			}
+		}
+		if _, err := insert.ExecContext(ctx, set.View, set.Indicator, string(set.Level), f.Agency, f.Year, cutoff, sources, annual, behind); err != nil {
 			return false, fmt.Errorf("figures of %s in %d: %w", f.Agency, f.Year, err)
 		}
 	}

@@ -219,6 +219,10 @@ CREATE TABLE figures (
 	PRIMARY KEY (view, indicator, level, agency, year)
 ) WITHOUT ROWID;
 `,
+	// 8: beside each kept year, what is behind its yearly point alone (store.Behind), for
+	// rankings. Rows kept before have none; their sets' stamp (query's figuresFormat)
+	// changed with it, so they are recomputed before a reader uses them.
+	`ALTER TABLE figures ADD COLUMN behind BLOB; -- JSON array of store.Behind, NULL before version 8`,
 }
 
 // migrate runs the migrations the file has not seen, each in its own transaction
