@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -195,12 +196,21 @@ func (s *Service) loadFigures(ctx context.Context, ind *indicators.Indicator, le
 	default:
 		return assembleFigures(kept.Years), nil
 	}
-	// Another reader storing first is no error: this reader's figures are as new.
-	if _, err := keeper.KeepFigures(ctx, set, u); err != nil {
+	// Another reader storing first is no error: this reader's figures are as new. Nor
+	// is a write that cannot start soon (a bulk load holds the store's writer for its
+	// whole length): the figures are right, only not stored, and the marks they answer
+	// stay for the next reader.
+	kctx, cancel := context.WithTimeout(ctx, keepFiguresWait)
+	defer cancel()
+	if _, err := keeper.KeepFigures(kctx, set, u); err != nil && !errors.Is(kctx.Err(), context.DeadlineExceeded) {
 		return nil, err
 	}
 	return assembleFigures(years), nil
 }
+
+// keepFiguresWait is how long a reader waits to store figures it recomputed before it
+// answers without storing them.
+const keepFiguresWait = 2 * time.Second
 
 // figureSet names the Service's kept set of ind's figures at level.
 func (s *Service) figureSet(ind *indicators.Indicator, level indicators.Level) store.FigureSet {

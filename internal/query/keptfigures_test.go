@@ -316,3 +316,53 @@ func TestAWriteNotYetReadBeforeACrashIsNotServedStale(t *testing.T) {
 	sameJSON(t, "progress after the restart", got, want)
 	compareKeptOnDisk(t, ctx, "after the restart", readAll(t, ctx, restarted, []string{code}), []string{code})
 }
+
+// TestAReaderDuringABulkLoadAnswersWithoutStoringFigures: a bulk load holds the
+// store's only writer until it commits (an import of a million rows takes tens of
+// seconds), so a reader whose year was marked answers from figures it recomputed
+// without waiting to store them; the mark stays, and a reader after the load stores
+// them.
+func TestAReaderDuringABulkLoadAnswersWithoutStoringFigures(t *testing.T) {
+	ctx := context.Background()
+	cat, reg := indicators.DefaultCatalogue(), indicators.DefaultRegistry()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "goc.db"), sqlite.WithAutoApprove(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.WriteObservations(ctx, demo.History(cat, reg, testNow)); err != nil {
+		t.Fatal(err)
+	}
+	clock := func() time.Time { return testNow }
+	code := "dossiers_fully_online"
+	readAll(t, ctx, query.New(st, cat, reg, clock), []string{code})
+	o := indicators.Observation{SeriesKey: indicators.SeriesKey{Indicator: code, Agency: "P20", Period: period.MustParse("2026-Q2")},
+		Value: 42, Source: indicators.FromSubmission, Submitter: "test"}
+	if _, err := st.WriteObservations(ctx, []indicators.Observation{o}); err != nil {
+		t.Fatal(err)
+	}
+	bulk, err := st.BeginBulk(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := query.New(st, cat, reg, clock).ProgressOfAll(ctx, code, 2030, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := query.New(historyOnly{st}, cat, reg, clock).ProgressOfAll(ctx, code, 2030, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "progress read while a bulk load is open", got, want)
+	_, _, valid, stale, err := query.KeptAndRecomputed(ctx, query.New(st, cat, reg, clock).PublicView(), code, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !valid || !slices.Equal(stale, []int{2026}) {
+		t.Fatalf("during the load: kept valid %v, years marked %v, want 2026 still marked", valid, stale)
+	}
+	if err := bulk.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	compareKeptOnDisk(t, ctx, "after the load", readAll(t, ctx, query.New(st, cat, reg, clock), []string{code}), []string{code})
+}
