@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/g-oc/goc/indicators"
+	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/approval"
 )
@@ -47,6 +48,11 @@ type Bulk struct {
 	touched map[figureYear]bool
 	// unreviewed is set when a staged row's source is published without review.
 	unreviewed bool
+	// empty is set when the store held no observation as the load began: every row it
+	// stages will be a new revision (the load holds the only writer), so the groups
+	// of submissions it moves are gathered while staging, a chunk's distinct groups
+	// at a time, instead of from a million merged rows at the end.
+	empty bool
 }
 
 // stageRows is how many rows one staging INSERT carries: 64 × 12 bound values stays far
@@ -94,6 +100,16 @@ func (b *Bulk) begin(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := tx.QueryRowContext(ctx, "SELECT NOT EXISTS (SELECT 1 FROM observations)").Scan(&b.empty); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if b.empty {
+		if err := approval.StartGroups(ctx, tx); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
 	one := "(" + strings.TrimSuffix(strings.Repeat("?,", stageColumns), ",") + ")"
 	multi, err := tx.PrepareContext(ctx, "INSERT INTO temp.bulk_stage VALUES "+strings.TrimSuffix(strings.Repeat(one+",", stageRows), ","))
 	if err != nil {
@@ -117,6 +133,15 @@ func (b *Bulk) Write(ctx context.Context, obs []indicators.Observation) error {
 
 func (b *Bulk) stage(ctx context.Context, obs []indicators.Observation) error {
 	args := make([]any, 0, stageRows*stageColumns)
+	type groupKey struct {
+		agency string
+		p      period.Period
+	}
+	var groups []approval.Group
+	var seen map[groupKey]int
+	if b.empty {
+		seen = map[groupKey]int{}
+	}
 	for i := range obs {
 		o := &obs[i]
 		if err := store.CheckObservation(o); err != nil {
@@ -132,6 +157,16 @@ func (b *Bulk) stage(ctx context.Context, obs []indicators.Observation) error {
 		b.touched[figureYear{o.Indicator, o.Period.Year}] = true
 		if !store.Reviewed(o.Source) {
 			b.unreviewed = true
+		} else if b.empty {
+			// The newest row of each group names its submitter, as in Submit.
+			at := utcNanos(received)
+			k := groupKey{o.Agency, o.Period}
+			if j, ok := seen[k]; !ok {
+				seen[k] = len(groups)
+				groups = append(groups, approval.Group{Agency: o.Agency, Period: o.Period, Fresh: true, By: o.Submitter, At: at})
+			} else if g := &groups[j]; at.After(g.At) {
+				g.By, g.At = o.Submitter, at
+			}
 		}
 		args = append(args, o.Indicator, o.Agency, o.Period.String(), int(o.Period.Kind), o.Period.Start(nil).Unix(),
 			o.Value, nullable(o.Numerator), nullable(o.Denominator), string(o.Source), o.Submitter, received, batch)
@@ -149,6 +184,9 @@ func (b *Bulk) stage(ctx context.Context, obs []indicators.Observation) error {
 		if _, err := b.tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("stage: %w", err)
 		}
+	}
+	if err := approval.AddGroups(ctx, b.tx, groups); err != nil {
+		return fmt.Errorf("stage: %w", err)
 	}
 	b.staged += len(obs)
 	return nil
@@ -282,6 +320,12 @@ func (b *Bulk) workflow(ctx context.Context, afterID int64) error {
 			[]any{afterID, b.s.autoApprove, string(indicators.FromProbe), string(indicators.FromComputed)}, now); err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
+	}
+	if b.empty { // the groups were gathered while staging
+		if err := approval.SubmitGroups(ctx, b.tx, b.s.autoApprove, now); err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
+		return nil
 	}
 	if err := approval.SubmitFresh(ctx, b.tx, " FROM observations WHERE id > ? AND source NOT IN (?, ?)",
 		[]any{afterID, string(indicators.FromProbe), string(indicators.FromComputed)}, b.s.autoApprove, now); err != nil {

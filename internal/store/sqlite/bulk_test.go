@@ -149,6 +149,12 @@ func TestBulkLoadKeepsWhatWriteObservationsKeeps(t *testing.T) {
 		case 5:
 			all[i].Source = indicators.FromComputed
 		}
+		// One row of each (agency, period) comes later from someone else: the
+		// submission names its newest row's submitter.
+		if i%3 == 1 {
+			all[i].ReceivedAt = all[i].ReceivedAt.Add(time.Hour)
+			all[i].Submitter = "deputy-" + all[i].Agency
+		}
 	}
 	twoMonths := 2 * 3 * 40
 	// revised repeats rows with every third value changed and received a day later.
