@@ -82,10 +82,10 @@ func main() {
 	requests := flag.Int("requests", 200, "requests per load")
 	skipProbes := flag.Bool("skip-probes", false, "skip the probe data set")
 	reuse := flag.Bool("reuse", false, "use the store files already in -dir (kept by an earlier run with the same -fraction and -months) instead of generating them; implies -keep")
-	only := flag.String("only", "", "run only this part: probes, observations, workbook, restart or rebuild")
+	only := flag.String("only", "", "run only this part: probes, observations, workbook, restart or rebuild (with -influx: fill, to fill InfluxDB and stop)")
 	warmOnly := flag.Bool("warm-only", false, "in the observation part, skip the cold and history rows (one computation of the whole history each)")
 	cpuProfile := flag.String("cpuprofile", "", "with -only workbook or restart: write a CPU profile of the workbook's making, or of the restarts, to this file (go tool pprof)")
-	influxURL := flag.String("influx", "", "measure an InfluxDB 1.8 at this URL instead (database goc, as scripts/influxd.sh run makes it): the same reads on a store that keeps no figures")
+	influxURL := flag.String("influx", "", "measure an InfluxDB 1.8 at this URL instead (database goc, as scripts/influxd.sh run makes it; with -reuse, the spool in -dir and the data it describes): the same reads")
 	flag.Parse()
 	if *reuse {
 		*keep = true
@@ -108,7 +108,7 @@ func main() {
 	fmt.Printf("load average at start: %s\n\n", loadAverage())
 	defer func() { fmt.Printf("load average at end: %s\n", loadAverage()) }()
 	if *influxURL != "" {
-		influxRun(ctx, *influxURL, *dir, *fraction, *months, *portals, *requests)
+		influxRun(ctx, *influxURL, *dir, *fraction, *months, *portals, *requests, *reuse, *warmOnly, *only == "fill")
 		return
 	}
 	switch *only {
@@ -422,7 +422,7 @@ func fileMB(path string, fi os.FileInfo) int64 {
 
 // historyOnly hides the store's figures version: a Service over it rolls up the whole
 // history on every request, as every read did before the figures were kept.
-type historyOnly struct{ s *sqlite.Store }
+type historyOnly struct{ s query.Reader }
 
 func (h historyOnly) Observations(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
 	return h.s.Observations(ctx, q)
@@ -837,59 +837,102 @@ type probeWriter interface {
 }
 
 // influxRun fills an InfluxDB 1.8 through G-OC's store (spool, then the server) with
-// the observation data set and one result per portal, and measures the same reads. The
-// InfluxDB store keeps no figures version, so every read rolls up from the history it
-// reads through Flux, and the probe list is reused for 10 s at most (as goc serve does).
-func influxRun(ctx context.Context, url, dir string, fraction float64, months, portals, requests int) {
+// the observation data set and one result per portal, or reuses what an earlier run
+// left (-reuse: the spool in dir and the database it describes), and measures the same
+// reads as on SQLite: cold (a Service of its own, the first request after a start),
+// warm (figures and rankings kept per the store's figures version), over HTTP (answers
+// kept per version), and rolled up from history each time (a reader that hides the
+// version, as every read was before the InfluxDB store had one).
+func influxRun(ctx context.Context, url, dir string, fraction float64, months, portals, requests int, reuse, warmOnly, fillOnly bool) {
 	reg, communes := nation(fraction)
 	cat := indicators.DefaultCatalogue()
 	clock := func() time.Time { return obsEnd }
 	spool := filepath.Join(dir, "spool.db")
+	fresh := !(reuse && exists(spool))
 	st, err := influx.Open(ctx, influx.Options{URL: url, Bucket: "goc/autogen", Spool: spool, Now: clock, AutoApprove: true})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer st.Close()
 	fmt.Printf("### InfluxDB 1.8.10: %d communes (%.1f%% of 3,300) in 34 provinces, %d months; %d portals\n\n", communes, 100*fraction, months, portals)
-	t0 := time.Now()
-	written := generateObservations(ctx, st, cat, communes, months)
-	if err := st.Flush(ctx); err != nil {
-		log.Fatal(err)
+	if fresh {
+		t0 := time.Now()
+		written := generateObservations(ctx, st, cat, communes, months)
+		if err := st.Flush(ctx); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%d observations written and sent to InfluxDB in %s (%.0f/s)\n\n", written, time.Since(t0).Round(time.Second), float64(written)/time.Since(t0).Seconds())
+		generateProbes(ctx, st, spool, portals, 1, 12*time.Hour, obsEnd)
+		if err := st.Flush(ctx); err != nil {
+			log.Fatal(err)
+		}
+	} else {
+		fmt.Printf("reused %s and the database it describes\n\n", spool)
 	}
-	fmt.Printf("%d observations written and sent to InfluxDB in %s (%.0f/s)\n\n", written, time.Since(t0).Round(time.Second), float64(written)/time.Since(t0).Seconds())
-	generateProbes(ctx, st, spool, portals, 1, 12*time.Hour, obsEnd)
-	if err := st.Flush(ctx); err != nil {
-		log.Fatal(err)
+	if fillOnly {
+		return
 	}
-	q := query.New(st, cat, reg, clock).PublicView()
+	_, versioned := any(st).(store.FiguresVersioner)
+	fmt.Printf("the store keeps a figures version: %v\n\n", versioned)
 	const code = "portal_uptime"
+	on := obsEnd
 	header()
-	load("progress of every agency on one indicator (rolled up from history)", requests, func() error {
-		_, err := q.ProgressOfAll(ctx, code, 2025, obsEnd)
+	slow(warmOnly, "progress of every agency on one indicator, cold (first request)", func() error {
+		_, err := query.New(st, cat, reg, clock).PublicView().ProgressOfAll(ctx, code, 2025, on)
 		return err
 	})
-	load("national progress of one indicator (rolled up from history)", requests, func() error {
-		_, err := q.Progress(ctx, code, "VN", 2025, "")
+	kept := query.New(st, cat, reg, clock).PublicView()
+	load("progress of every agency on one indicator, warm", requests, func() error {
+		_, err := kept.ProgressOfAll(ctx, code, 2025, on)
 		return err
 	})
-	load("rankings of the provinces with trends", requests, func() error {
-		_, err := q.Ranking(ctx, query.RankingRequest{Group: indicators.Provinces, Period: period.Period{Kind: period.Year, Year: 2025, Index: 1},
-			Method: indicators.DefaultRankingMethod(), Trends: true})
+	load("national progress of one indicator, warm", requests, func() error {
+		_, err := kept.Progress(ctx, code, "VN", 2025, "")
 		return err
 	})
-	load("card of a province", requests, func() error {
-		_, err := q.AgencyCard(ctx, "P01", indicators.DefaultRankingMethod())
+	rankReq := query.RankingRequest{Group: indicators.Provinces, Period: period.Period{Kind: period.Year, Year: 2025, Index: 1},
+		Method: indicators.DefaultRankingMethod(), Trends: true}
+	slow(warmOnly, "rankings of the provinces with trends, cold (first request)", func() error {
+		_, err := query.New(st, cat, reg, clock).PublicView().Ranking(ctx, rankReq)
 		return err
 	})
-	load("card of a commune", requests, func() error {
-		_, err := q.AgencyCard(ctx, "X0001", indicators.DefaultRankingMethod())
+	load("rankings of the provinces with trends, kept", requests, func() error {
+		_, err := kept.Ranking(ctx, rankReq)
 		return err
 	})
-	srv := httptest.NewServer(api.New(api.Options{Query: q, Writer: st, Pinger: st, Now: clock, ProbeListStale: 10 * time.Second,
+	slow(warmOnly, "card of a province, cold (first request)", func() error {
+		_, err := query.New(st, cat, reg, clock).PublicView().AgencyCard(ctx, "P01", indicators.DefaultRankingMethod())
+		return err
+	})
+	load("card of a province, warm (its peer ranking kept)", requests, func() error {
+		_, err := kept.AgencyCard(ctx, "P01", indicators.DefaultRankingMethod())
+		return err
+	})
+	load("card of a commune, warm", requests, func() error {
+		_, err := kept.AgencyCard(ctx, "X0001", indicators.DefaultRankingMethod())
+		return err
+	})
+	srv := httptest.NewServer(api.New(api.Options{Query: kept, Writer: st, Pinger: st, Now: clock, ProbeListStale: 10 * time.Second,
 		Workbooks: apiparts.Workbooks{}}).Handler())
 	defer srv.Close()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 5 * time.Minute}
-	load("GET /api/v1/probes (a page of 1,000, reused for 10 s)", requests, func() error {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 10 * time.Minute}
+	load("GET /api/v1/progress?agency=* (every agency on one indicator), kept", requests, func() error {
+		body, err := get(ctx, client, srv.URL+"/api/v1/progress?indicator="+code+"&agency=*&year=2025")
+		if err != nil {
+			return err
+		}
+		if !bytes.Contains(body, []byte(`"X0001"`)) {
+			return fmt.Errorf("no X0001 in the progress of every agency: %.200s", body)
+		}
+		return nil
+	})
+	workbook := func() error {
+		_, err := download(ctx, client, srv.URL+"/api/v1/reports/ranking.xlsx?group=provinces&period=2025")
+		return err
+	}
+	slow(warmOnly, "GET /api/v1/reports/ranking.xlsx (provinces 2025), first request", workbook)
+	load("GET /api/v1/reports/ranking.xlsx (provinces 2025), kept", requests, workbook)
+	load("GET /api/v1/probes (a page of 1,000, kept per probes version)", requests, func() error {
 		body, err := get(ctx, client, srv.URL+"/api/v1/probes")
 		if err != nil {
 			return err
@@ -898,6 +941,15 @@ func influxRun(ctx context.Context, url, dir string, fraction float64, months, p
 			return fmt.Errorf("no count of %d portals in %.200s", portals, body)
 		}
 		return nil
+	})
+	plain := query.New(historyOnly{st}, cat, reg, clock).PublicView()
+	slow(warmOnly, "progress of every agency on one indicator, rolled up from history each time", func() error {
+		_, err := plain.ProgressOfAll(ctx, code, 2025, on)
+		return err
+	})
+	slow(warmOnly, "card of a commune, rolled up from history each time", func() error {
+		_, err := plain.AgencyCard(ctx, "X0001", indicators.DefaultRankingMethod())
+		return err
 	})
 	fmt.Println()
 }

@@ -187,7 +187,15 @@ func (s *Store) drain(ctx context.Context) error {
 				s.m.rejected.Add(float64(c.points))
 			}
 		} else {
-			if err := s.sp.remove(ctx, c.seqs); err != nil {
+			if s.opt.Ledger != nil {
+				// Other replicas see the chunk only now, in InfluxDB: their versions
+				// must move. Before the chunk leaves the spool, so that a failure here
+				// sends it, and records it, again.
+				if err := s.opt.Ledger.Sent(ctx, c.kind == kindProbes); err != nil {
+					return fmt.Errorf("sent %d points; telling the other replicas through the shared ledger: %w", c.points, err)
+				}
+			}
+			if err := s.sp.remove(ctx, c); err != nil {
 				return err
 			}
 			if s.m != nil {

@@ -30,6 +30,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
@@ -44,10 +45,12 @@ import (
 // The capabilities the InfluxDB store declares beside store.Store (Sessions and
 // ProbeStatusReader are declared in their files); storetest runs the tests of each.
 var (
-	_ store.Store           = (*Store)(nil)
-	_ store.Backlogger      = (*Store)(nil)
-	_ store.Flusher         = (*Store)(nil)
-	_ store.IdempotencyKeys = (*Store)(nil)
+	_ store.Store            = (*Store)(nil)
+	_ store.Backlogger       = (*Store)(nil)
+	_ store.Flusher          = (*Store)(nil)
+	_ store.IdempotencyKeys  = (*Store)(nil)
+	_ store.FiguresVersioner = (*Store)(nil)
+	_ store.ProbesVersioner  = (*Store)(nil)
 )
 
 // Options configure Open.
@@ -126,6 +129,12 @@ type Ledger interface {
 	// Load fills the ledger with what load puts (this store's spool's ledger and
 	// workflow) unless it already describes the bucket named of.
 	Load(ctx context.Context, of string, load func(put func(store.Snapshot) error) error) error
+	// Version changes with every change of the ledger and every Sent (probes: every
+	// Sent of probe results), and is never the same for another loading of the ledger.
+	Version(ctx context.Context, probes bool) (string, error)
+	// Sent records that a chunk of observations (probes: of probe results) is now in
+	// InfluxDB, where every replica's reads see it.
+	Sent(ctx context.Context, probes bool) error
 	Ping(ctx context.Context) error
 	store.Approvals
 }
@@ -156,6 +165,14 @@ type Store struct {
 	oldest  time.Time
 
 	flusher flusher
+
+	// epoch is drawn at Open: versions (see version.go) never outlive the process, so a
+	// restart never gives an earlier version for different data.
+	epoch string
+	// figuresDegraded and probesDegraded count reads answered without InfluxDB (latest
+	// values from the ledger, portals without their windows): each moves its version, so
+	// an answer made that way is never kept.
+	figuresDegraded, probesDegraded atomic.Int64
 }
 
 // Open connects to InfluxDB, opens (or creates) the spool and starts the flusher.
@@ -211,6 +228,7 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 		sp:     sp,
 		log:    log,
 		now:    opt.Now,
+		epoch:  newEpoch(),
 	}
 	fail := func(err error) (*Store, error) {
 		client.Close()

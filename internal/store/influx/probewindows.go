@@ -79,8 +79,9 @@ func (s *Store) ProbeStatuses(ctx context.Context) (store.ProbeStatuses, error) 
 			return store.ProbeStatuses{}, fmt.Errorf("influx: probe statuses: %w", err)
 		}
 		// The latest state still answers from the spool's ledger; the windows wait
-		// for InfluxDB.
+		// for InfluxDB, and the statuses without them are not kept (ProbesVersion).
 		out.AsOf = time.Time{}
+		s.probesDegraded.Add(1)
 		return out, nil
 	}
 	return out, nil

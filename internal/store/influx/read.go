@@ -84,11 +84,15 @@ func (s *Store) observations(ctx context.Context, q store.Query) ([]indicators.O
 		if q.History || ctx.Err() != nil {
 			return nil, err
 		}
-		// InfluxDB is away: the ledger has the latest revision of every series.
+		// InfluxDB is away: the ledger has the latest revision of every series. It is
+		// what InfluxDB and the spool hold together while this process is the only
+		// writer, but not always (a batch InfluxDB refused, another writer): figures
+		// made from it are not kept (see FiguresVersion).
 		ledger, lerr := s.sp.ledgerObservations(ctx, q)
 		if lerr != nil {
 			return nil, fmt.Errorf("%w; and reading the spool's ledger: %v", err, lerr)
 		}
+		s.figuresDegraded.Add(1)
 		return sortObservations(ledger), nil
 	}
 	rest()
@@ -394,6 +398,7 @@ func (s *Store) LatestProbes(ctx context.Context) ([]indicators.ProbeResult, err
 		if lerr != nil {
 			return nil, fmt.Errorf("influx: latest probes: %w; and reading the spool's ledger: %v", err, lerr)
 		}
+		s.probesDegraded.Add(1) // not kept: see ProbesVersion
 		return ledger, nil
 	}
 	at := make(map[string]int, len(got))

@@ -324,11 +324,14 @@ func (sp *spool) enqueueObservations(ctx context.Context, obs []indicators.Obser
 		out[i], fresh[i] = o, true
 	}
 	if points == 0 {
-		// Only repeats: nothing to send. They can still resubmit a returned submission.
+		// Only repeats: nothing to send. They can still resubmit a returned submission
+		// (a step of the trail, which moves the figures version by itself).
 		if _, err := tx.ExecContext(ctx, "DELETE FROM pending WHERE seq = ?", seq); err != nil {
 			return nil, 0, err
 		}
 	} else if _, err := tx.ExecContext(ctx, "UPDATE pending SET points = ? WHERE seq = ?", points, seq); err != nil {
+		return nil, 0, err
+	} else if err := bump(ctx, tx, figuresCounter); err != nil {
 		return nil, 0, err
 	}
 	if err := approval.Written(ctx, tx, obs, out, fresh, sp.autoApprove, now); err != nil {
@@ -366,6 +369,11 @@ func (sp *spool) enqueueRevisions(ctx context.Context, obs []indicators.Observat
 		}
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE pending SET points = ? WHERE seq = ?", len(obs), seq); err != nil {
+		return err
+	}
+	// This replica's history reads see the spooled revisions at once, before the
+	// shared ledger's version moves for them again when they are sent.
+	if err := bump(ctx, tx, figuresCounter); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -436,6 +444,9 @@ func (sp *spool) enqueueProbes(ctx context.Context, rs []indicators.ProbeResult,
 		}
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE pending SET points = ? WHERE seq = ?", len(rs), seq); err != nil {
+		return err
+	}
+	if err := bump(ctx, tx, probesCounter); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -598,15 +609,23 @@ func (sp *spool) loadProbes(ctx context.Context, c *chunk, lo, hi int64) error {
 	return rows.Err()
 }
 
-// remove deletes batches InfluxDB has accepted.
-func (sp *spool) remove(ctx context.Context, seqs []int64) error {
+// remove deletes the batches of c, which InfluxDB has accepted. Probe results sent
+// move the probes version: the uptime windows are computed by InfluxDB and count
+// them only now. Observations sent change nothing a read sees (it reads the spool
+// and InfluxDB together).
+func (sp *spool) remove(ctx context.Context, c *chunk) error {
 	tx, err := sp.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if err := deleteBatches(ctx, tx, seqs); err != nil {
+	if err := deleteBatches(ctx, tx, c.seqs); err != nil {
 		return err
+	}
+	if c.kind == kindProbes {
+		if err := bump(ctx, tx, probesCounter); err != nil {
+			return err
+		}
 	}
 	return tx.Commit()
 }
@@ -634,6 +653,15 @@ func (sp *spool) reject(ctx context.Context, c *chunk, lines string, reason erro
 		return fmt.Errorf("keep rejected batch %d: %w", c.seqs[0], err)
 	}
 	if err := deleteBatches(ctx, tx, c.seqs); err != nil {
+		return err
+	}
+	// What reads see loses the batch: its points leave the spool and never reach
+	// InfluxDB.
+	counter := figuresCounter
+	if c.kind == kindProbes {
+		counter = probesCounter
+	}
+	if err := bump(ctx, tx, counter); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -63,6 +63,9 @@ const (
 	approvedPrefix  = "goc:ledger:approved:"   // set "revision|indicator" of every approved revision
 	subPrefix       = "goc:ledger:submission:" // the submission's state (JSON)
 	trailPrefix     = "goc:ledger:trail:"      // list of its steps (JSON), oldest first
+	ledgerEpoch     = "goc:ledger:epoch"       // random, set each time the ledger is loaded
+	figuresCounter  = "goc:ledger:figures"     // moved by every change a figure read can see
+	probesCounter   = "goc:ledger:probes"      // moved by every probe result any replica sent to InfluxDB
 )
 
 // MaxRevision is the most revisions a series may have: the InfluxDB store places a
@@ -348,6 +351,11 @@ func (w *writes) commit(ctx context.Context, tx *redis.Tx) error {
 		}
 	}
 	_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		if len(w.latest)+len(w.published)+len(w.steps)+len(w.subs) > 0 {
+			// In the same transaction as the change: a replica that reads the counter
+			// before it reads the figures never keeps new figures under an old version.
+			p.Incr(ctx, figuresCounter)
+		}
 		groups := map[string]bool{}
 		for i := range w.latest {
 			o := &w.latest[i]
@@ -788,6 +796,11 @@ func (l *Ledger) Load(ctx context.Context, of string, load func(put func(store.S
 				err = load(func(sn store.Snapshot) error { return l.put(ctx, sn) })
 			}
 			if err == nil {
+				// A new epoch: the counters start again from nothing, and versions
+				// given before this load must not come back.
+				err = l.rdb.Set(ctx, ledgerEpoch, newEpoch(), 0).Err()
+			}
+			if err == nil {
 				err = l.rdb.Set(ctx, ledgerOf, of, 0).Err()
 			}
 			l.rdb.Del(context.WithoutCancel(ctx), ledgerLoading)
@@ -802,6 +815,64 @@ func (l *Ledger) Load(ctx context.Context, of string, load func(put func(store.S
 		case <-tick.C:
 		}
 	}
+}
+
+// Version is the version of what every replica reads through the ledger: of the
+// figures (latest and approved revisions, submissions, and the history replicas have
+// sent to InfluxDB, see Sent), or with probes true of the probe results replicas have
+// sent. It is the ledger's epoch, new each time the ledger is loaded, and a counter
+// moved by each such change, so the same version means the same shared data for as
+// long as Redis keeps what it acknowledged (appendfsync always).
+func (l *Ledger) Version(ctx context.Context, probes bool) (string, error) {
+	counter := figuresCounter
+	if probes {
+		counter = probesCounter
+	}
+	for range 2 {
+		vals, err := l.rdb.MGet(ctx, ledgerOf, ledgerEpoch, counter).Result()
+		if err != nil {
+			return "", unavailable("read the ledger's version", err)
+		}
+		if vals[0] == nil {
+			return "", unavailable("read the ledger's version", ErrNotLoaded)
+		}
+		epoch, _ := vals[1].(string)
+		if epoch == "" {
+			// Loaded by a G-OC that kept no epoch: the first replica to ask gives it one.
+			if err := l.rdb.SetNX(ctx, ledgerEpoch, newEpoch(), 0).Err(); err != nil {
+				return "", unavailable("give the ledger an epoch", err)
+			}
+			continue
+		}
+		n, _ := vals[2].(string)
+		if n == "" {
+			n = "0"
+		}
+		return epoch + "." + n, nil
+	}
+	return "", unavailable("read the ledger's version", errors.New("its epoch disappears as it is written"))
+}
+
+// Sent records that a replica's chunk of observations (or, with probes, of probe
+// results) is now in InfluxDB, where every replica's history and probe reads see it:
+// it moves the version the chunk changes. The caller calls it after InfluxDB took the
+// chunk and before deleting it from its spool, so that a crash in between sends the
+// chunk, and moves the version, again.
+func (l *Ledger) Sent(ctx context.Context, probes bool) error {
+	counter := figuresCounter
+	if probes {
+		counter = probesCounter
+	}
+	if err := l.rdb.Incr(ctx, counter).Err(); err != nil {
+		return unavailable("record a chunk sent to InfluxDB", err)
+	}
+	return nil
+}
+
+func newEpoch() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // clear deletes every key of the ledger but its loading claim.
