@@ -33,6 +33,10 @@ func capabilities() []capability {
 			{"BulkLoadCommitsAllAtOnce", testBulkCommit},
 			{"BulkLoadRolledBackStoresNothing", testBulkRollback},
 		}},
+		{"FigureKeeper", is[store.FigureKeeper], []testCase{
+			{"WritesMarkExactlyTheYearsWhoseFiguresTheyMayChange", testFigureMarks},
+			{"KeptFiguresAreStoredOnlyOverWhatTheyWereComputedFrom", testKeepFigures},
+		}},
 	}
 }
 
