@@ -25,8 +25,8 @@ import (
 // one brings the latest table up to date. One merge at the end beats merging as rows
 // arrive: sorted, the rows extend each index in order, where merges of a few hundred
 // thousand rows each land all over indexes that grow between them (10 s against 18 s
-// for a million rows, measured; see BENCHMARKS.md). A load at least as large as the
-// store also drops the secondary indexes of the tables it fills and builds them again
+// for a million rows, measured; see BENCHMARKS.md). A load at least twice the size of
+// the store also drops the secondary indexes of the tables it fills and builds them again
 // from sorted keys after its rows are in, in the same transaction; and the submissions
 // it touches move with a few set-based statements instead of three per submission.
 // Unlike WriteObservations, a load
@@ -202,11 +202,13 @@ func (b *Bulk) merge(ctx context.Context) (int, error) {
 	if err := b.tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM observations").Scan(&maxID); err != nil {
 		return 0, fmt.Errorf("merge: %w", err)
 	}
-	// A load at least as large as the store builds the tables' secondary indexes anew
-	// once its rows are in: SQLite builds an index from sorted keys, where inserting
-	// rows that come in another index's order lands each key on a random page.
+	// A load at least twice the store builds the tables' secondary indexes anew once
+	// its rows are in: SQLite builds an index from sorted keys, where inserting rows
+	// that come in another index's order lands each key on a random page. Not for a
+	// smaller load: the same file imported again adds nothing, and rebuilding a
+	// million-row store's indexes for it cost 4 s.
 	var rebuild []string
-	if int64(b.staged) >= maxID {
+	if int64(b.staged) >= 2*maxID {
 		tables := []string{"observations", "latest"}
 		if b.publishes() {
 			tables = append(tables, "published")

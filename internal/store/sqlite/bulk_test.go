@@ -136,8 +136,8 @@ func TestIdempotencyKeysKeepTheFirstAnswer(t *testing.T) {
 
 // TestBulkLoadKeepsWhatWriteObservationsKeeps: a bulk load leaves the store as
 // WriteObservations of the same rows does (history, latest and published figures,
-// submissions and their trail), whether the store was empty, held fewer rows than the
-// load (the merge then builds the secondary indexes anew) or more, with revisions of
+// submissions and their trail), whether the store was empty, held at most half the
+// load's rows (the merge then builds the secondary indexes anew) or more, with revisions of
 // approved submissions, rows published without review, and automatic approval.
 func TestBulkLoadKeepsWhatWriteObservationsKeeps(t *testing.T) {
 	ctx := context.Background()
@@ -177,8 +177,8 @@ func TestBulkLoadKeepsWhatWriteObservationsKeeps(t *testing.T) {
 	}{
 		{name: "empty store", load: all},
 		{name: "empty store, automatic approval", load: all, auto: true},
-		{name: "load larger than the store", before: all[:twoMonths], approve: true, load: revised(all)},
-		{name: "load larger than the store, automatic approval", before: all[:twoMonths], load: revised(all), auto: true},
+		{name: "load over twice the store", before: all[:twoMonths], approve: true, load: revised(all)},
+		{name: "load over twice the store, automatic approval", before: all[:twoMonths], load: revised(all), auto: true},
 		{name: "load smaller than the store", before: all, approve: true, load: revised(all[:twoMonths])},
 	}
 	for _, c := range cases {
