@@ -900,10 +900,6 @@ func influxRun(ctx context.Context, url, dir string, fraction float64, months, p
 		_, err := kept.Ranking(ctx, rankReq)
 		return err
 	})
-	slow(warmOnly, "card of a province, cold (first request)", func() error {
-		_, err := query.New(st, cat, reg, clock).PublicView().AgencyCard(ctx, "P01", indicators.DefaultRankingMethod())
-		return err
-	})
 	load("card of a province, warm (its peer ranking kept)", requests, func() error {
 		_, err := kept.AgencyCard(ctx, "P01", indicators.DefaultRankingMethod())
 		return err
@@ -947,8 +943,8 @@ func influxRun(ctx context.Context, url, dir string, fraction float64, months, p
 		_, err := plain.ProgressOfAll(ctx, code, 2025, on)
 		return err
 	})
-	slow(warmOnly, "card of a commune, rolled up from history each time", func() error {
-		_, err := plain.AgencyCard(ctx, "X0001", indicators.DefaultRankingMethod())
+	slow(warmOnly, "national progress of one indicator, rolled up from history each time", func() error {
+		_, err := plain.Progress(ctx, code, "VN", 2025, "")
 		return err
 	})
 	fmt.Println()

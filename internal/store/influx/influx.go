@@ -173,6 +173,8 @@ type Store struct {
 	// values from the ledger, portals without their windows): each moves its version, so
 	// an answer made that way is never kept.
 	figuresDegraded, probesDegraded atomic.Int64
+	// statuses keeps the portals' statuses per probes version (ProbeStatuses).
+	statuses keptStatuses
 }
 
 // Open connects to InfluxDB, opens (or creates) the spool and starts the flusher.

@@ -3,6 +3,8 @@ package influx
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/influxdata/influxdb-client-go/v2/api/query"
@@ -19,7 +21,41 @@ var _ store.ProbeStatusReader = (*Store)(nil)
 // in the hour of the newest result, as the SQLite store's do; results still in the
 // spool count once they reach InfluxDB. While InfluxDB is away the windows are empty
 // and the latest results come from the spool.
+//
+// The statuses are kept with the probes version they were read at and given again
+// while it stands: the windows are one Flux query over a month of every portal's
+// history, seconds at national scale, and a card or a page asks for them on every
+// request. One reader reads them; readers arriving meanwhile wait for it.
 func (s *Store) ProbeStatuses(ctx context.Context) (store.ProbeStatuses, error) {
+	s.statuses.mu.Lock()
+	defer s.statuses.mu.Unlock()
+	version, err := s.ProbesVersion(ctx)
+	if err != nil {
+		return store.ProbeStatuses{}, err
+	}
+	if s.statuses.version == version {
+		return store.ProbeStatuses{AsOf: s.statuses.val.AsOf, Statuses: slices.Clone(s.statuses.val.Statuses)}, nil
+	}
+	out, err := s.probeStatuses(ctx)
+	if err != nil {
+		return out, err
+	}
+	// Stamped with the version read before: a change meanwhile has moved it, and the
+	// next reader reads again. A read without InfluxDB has moved it too, so it is
+	// never given again.
+	s.statuses.version, s.statuses.val = version, out
+	return store.ProbeStatuses{AsOf: out.AsOf, Statuses: slices.Clone(out.Statuses)}, nil
+}
+
+// keptStatuses is the last answer of ProbeStatuses and the probes version it was
+// read at.
+type keptStatuses struct {
+	mu      sync.Mutex // held while a reader reads them, so that one reads
+	version string
+	val     store.ProbeStatuses
+}
+
+func (s *Store) probeStatuses(ctx context.Context) (store.ProbeStatuses, error) {
 	latest, err := s.LatestProbes(ctx)
 	if err != nil {
 		return store.ProbeStatuses{}, err

@@ -24,13 +24,25 @@ import (
 // refuse writes while it answers queries; the proxy stands in for that moment only.
 func gated(t *testing.T, srv string) (proxyURL string, gate *atomic.Bool) {
 	t.Helper()
+	proxyURL, gate, _ = gatedOrDown(t, srv)
+	return proxyURL, gate
+}
+
+// gatedOrDown is gated with a second switch that refuses every request, reads too: what
+// G-OC sees while InfluxDB is away, without stopping the shared influxd.
+func gatedOrDown(t *testing.T, srv string) (proxyURL string, gate, down *atomic.Bool) {
+	t.Helper()
 	u, err := url.Parse(srv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gate = &atomic.Bool{}
+	gate, down = &atomic.Bool{}, &atomic.Bool{}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	p := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "InfluxDB is away (the test)", http.StatusServiceUnavailable)
+			return
+		}
 		if gate.Load() && strings.HasSuffix(r.URL.Path, "/write") {
 			http.Error(w, "held by the test", http.StatusServiceUnavailable)
 			return
@@ -38,7 +50,7 @@ func gated(t *testing.T, srv string) (proxyURL string, gate *atomic.Bool) {
 		rp.ServeHTTP(w, r)
 	}))
 	t.Cleanup(p.Close)
-	return p.URL, gate
+	return p.URL, gate, down
 }
 
 // versionOf reads a figures (or, probes, probes) version, failing the test on error.
@@ -305,5 +317,54 @@ func TestFiguresVersionMovesWithAnotherReplicasChangesThroughRedis(t *testing.T)
 	}
 	if after := versionOf(t, b, true); after == pv {
 		t.Fatal("a's probe result in InfluxDB left b's probes version")
+	}
+}
+
+// The portals' statuses are read from InfluxDB once per probes version and given again
+// while it stands: with InfluxDB away they still carry the windows read before. A new
+// result moves the version; statuses then read without InfluxDB (no windows) are never
+// given again once it is back.
+func TestProbeStatusesAreKeptPerProbesVersion(t *testing.T) {
+	proxy, _, down := gatedOrDown(t, server.URL)
+	s := openFresh(t, func(o *Options) { o.URL = proxy; o.Timeout = 2 * time.Second })
+	ctx := context.Background()
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	result := func(at time.Time) []indicators.ProbeResult {
+		return []indicators.ProbeResult{{Target: "https://hanoi.gov.vn", Agency: "P01", Time: at, Success: true, HTTPStatus: 200,
+			Phases: map[string]float64{"total": 0.2}}}
+	}
+	if err := s.WriteProbeResults(ctx, result(at)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dayProbes := func(what string) int {
+		t.Helper()
+		st, err := s.ProbeStatuses(ctx)
+		if err != nil || len(st.Statuses) != 1 {
+			t.Fatalf("%s: statuses %+v, %v", what, st, err)
+		}
+		return st.Statuses[0].Day.Probes
+	}
+	if n := dayProbes("InfluxDB up"); n != 1 {
+		t.Fatalf("InfluxDB up: %d probes in the day's window, want 1", n)
+	}
+	down.Store(true)
+	if n := dayProbes("InfluxDB away, nothing new"); n != 1 {
+		t.Fatalf("InfluxDB away, nothing new: %d probes in the day's window, want the 1 read before (kept)", n)
+	}
+	if err := s.WriteProbeResults(ctx, result(at.Add(time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	if n := dayProbes("InfluxDB away, a new result"); n != 0 {
+		t.Fatalf("InfluxDB away, a new result: %d probes in the day's window, want none (windows unknown)", n)
+	}
+	down.Store(false)
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := dayProbes("InfluxDB back"); n != 2 {
+		t.Fatalf("InfluxDB back: %d probes in the day's window, want 2", n)
 	}
 }
