@@ -3,7 +3,6 @@ package influx
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -25,7 +24,9 @@ var _ store.ProbeStatusReader = (*Store)(nil)
 // The statuses are kept with the probes version they were read at and given again
 // while it stands: the windows are one Flux query over a month of every portal's
 // history, seconds at national scale, and a card or a page asks for them on every
-// request. One reader reads them; readers arriving meanwhile wait for it.
+// request. One reader reads them; readers arriving meanwhile wait for it. Every
+// caller gets the same Statuses: read them, never change them (the query layer copies
+// what it needs).
 func (s *Store) ProbeStatuses(ctx context.Context) (store.ProbeStatuses, error) {
 	s.statuses.mu.Lock()
 	defer s.statuses.mu.Unlock()
@@ -34,7 +35,7 @@ func (s *Store) ProbeStatuses(ctx context.Context) (store.ProbeStatuses, error) 
 		return store.ProbeStatuses{}, err
 	}
 	if s.statuses.version == version {
-		return store.ProbeStatuses{AsOf: s.statuses.val.AsOf, Statuses: slices.Clone(s.statuses.val.Statuses)}, nil
+		return s.statuses.val, nil
 	}
 	out, err := s.probeStatuses(ctx)
 	if err != nil {
@@ -44,7 +45,7 @@ func (s *Store) ProbeStatuses(ctx context.Context) (store.ProbeStatuses, error) 
 	// next reader reads again. A read without InfluxDB has moved it too, so it is
 	// never given again.
 	s.statuses.version, s.statuses.val = version, out
-	return store.ProbeStatuses{AsOf: out.AsOf, Statuses: slices.Clone(out.Statuses)}, nil
+	return out, nil
 }
 
 // keptStatuses is the last answer of ProbeStatuses and the probes version it was
