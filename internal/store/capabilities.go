@@ -113,6 +113,15 @@ type FigureKeeper interface {
 	KeepFigures(ctx context.Context, set FigureSet, u FigureUpdate) (stored bool, err error)
 }
 
+// FigurePartReader is a FigureKeeper that reads part of a kept set: a ranking needs
+// its members' figures of two years, not every agency's of every year.
+type FigurePartReader interface {
+	// KeptFiguresOf is KeptFigures with Years holding only the rows of agencies (at
+	// least one), and of years when years is not empty. Stale still lists every year
+	// of the indicator marked since.
+	KeptFiguresOf(ctx context.Context, set FigureSet, stamp string, agencies []string, years []int) (KeptFigures, error)
+}
+
 // FigureSet names one kept set of yearly figures: one indicator's figures of every
 // agency (Level "") or of the country at one level, as a view sees them.
 type FigureSet struct {

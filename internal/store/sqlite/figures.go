@@ -12,7 +12,10 @@ import (
 	"github.com/g-oc/goc/internal/store"
 )
 
-var _ store.FigureKeeper = (*Store)(nil)
+var (
+	_ store.FigureKeeper     = (*Store)(nil)
+	_ store.FigurePartReader = (*Store)(nil)
+)
 
 // figureYear is one (indicator, year) pair a write touched: the figures of that year
 // of that indicator may have changed.
@@ -91,14 +94,33 @@ func (s *Store) KeptFigures(ctx context.Context, set store.FigureSet, stamp stri
 		return store.KeptFigures{}, err
 	}
 	defer s.mu.RUnlock()
-	out, err := s.keptFigures(ctx, set, stamp)
+	out, err := s.keptFigures(ctx, set, stamp, nil, nil)
 	if err != nil {
 		return store.KeptFigures{}, fmt.Errorf("sqlite: read kept figures of %s: %w", set.Indicator, err)
 	}
 	return out, nil
 }
 
-func (s *Store) keptFigures(ctx context.Context, set store.FigureSet, stamp string) (store.KeptFigures, error) {
+// KeptFiguresOf is KeptFigures reading only the kept rows of agencies, of years when
+// years is not empty: each is a seek on the figures table's key.
+func (s *Store) KeptFiguresOf(ctx context.Context, set store.FigureSet, stamp string, agencies []string, years []int) (store.KeptFigures, error) {
+	if err := s.enter("read kept figures"); err != nil {
+		return store.KeptFigures{}, err
+	}
+	defer s.mu.RUnlock()
+	if len(agencies) == 0 {
+		return store.KeptFigures{}, errors.New("sqlite: read kept figures of no agency")
+	}
+	out, err := s.keptFigures(ctx, set, stamp, agencies, years)
+	if err != nil {
+		return store.KeptFigures{}, fmt.Errorf("sqlite: read kept figures of %s: %w", set.Indicator, err)
+	}
+	return out, nil
+}
+
+// keptFigures reads set's kept figures, of agencies and years only when they are not
+// empty.
+func (s *Store) keptFigures(ctx context.Context, set store.FigureSet, stamp string, agencies []string, years []int) (store.KeptFigures, error) {
 	var out store.KeptFigures
 	tx, err := s.readers.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -136,8 +158,19 @@ func (s *Store) keptFigures(ctx context.Context, set store.FigureSet, stamp stri
 	if err := marks.Err(); err != nil {
 		return out, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT agency, year, cutoff, sources, annual, behind FROM figures
-		WHERE view = ? AND indicator = ? AND level = ? ORDER BY agency, year`, set.View, set.Indicator, string(set.Level))
+	query := `SELECT agency, year, cutoff, sources, annual, behind FROM figures WHERE view = ? AND indicator = ? AND level = ?`
+	args := []any{set.View, set.Indicator, string(set.Level)}
+	if len(agencies) > 0 {
+		query += " AND agency IN (" + strings.TrimSuffix(strings.Repeat("?,", len(agencies)), ",") + ")"
+		for _, a := range agencies {
+			args = append(args, a)
+		}
+	}
+	if len(years) > 0 {
+		query += " AND year IN (" + strings.TrimSuffix(strings.Repeat("?,", len(years)), ",") + ")"
+		args = append(args, intsToAny(years)...)
+	}
+	rows, err := tx.QueryContext(ctx, query+" ORDER BY agency, year", args...)
 	if err != nil {
 		return out, err
 	}
