@@ -904,6 +904,17 @@ func influxRun(ctx context.Context, url, dir string, fraction float64, months, p
 		_, err := kept.ProgressOfAll(ctx, code, 2025, on)
 		return err
 	})
+	// The public reads published values, which the spool keeps; a reviewer reads every
+	// newest revision, which comes from InfluxDB through Flux (merged with the spool).
+	slow(warmOnly, "progress of every agency, a reviewer's view (latest through Flux), cold (first request)", func() error {
+		_, err := query.New(st, cat, reg, clock).For(query.Audience{All: true}).ProgressOfAll(ctx, code, 2025, on)
+		return err
+	})
+	reviewer := query.New(st, cat, reg, clock).For(query.Audience{All: true})
+	load("progress of every agency, a reviewer's view (latest through Flux), warm", requests, func() error {
+		_, err := reviewer.ProgressOfAll(ctx, code, 2025, on)
+		return err
+	})
 	load("national progress of one indicator, warm", requests, func() error {
 		_, err := kept.Progress(ctx, code, "VN", 2025, "")
 		return err

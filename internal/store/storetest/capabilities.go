@@ -27,6 +27,7 @@ func capabilities() []capability {
 		{"Flusher", is[store.Flusher], []testCase{{"FlushKeepsEveryWriteReadable", testFlush}}},
 		{"Backlogger", is[store.Backlogger], []testCase{{"BacklogIsEmptyOnceFlushed", testBacklog}}},
 		{"FiguresVersioner", is[store.FiguresVersioner], []testCase{{"FiguresVersionStaysStillUntilAFigureChanges", testFiguresVersion}}},
+		{"ProbesVersioner", is[store.ProbesVersioner], []testCase{{"ProbesVersionStaysStillUntilAPortalChanges", testProbesVersion}}},
 		{"IdempotencyKeys", is[store.IdempotencyKeys], []testCase{{"IdempotencyKeyKeepsTheFirstAnswerPerScope", testIdempotencyKeys}}},
 		{"ProbeWindowRebuilder", is[store.ProbeWindowRebuilder], []testCase{{"RebuildGivesTheStatusesKeptWhileWriting", testRebuild}}},
 		{"BulkLoader", is[store.BulkLoader], []testCase{
@@ -130,6 +131,36 @@ func testFiguresVersion(t *testing.T, open Opener) {
 	write(t, s, ob("dossiers_fully_online", "P20", "2026-Q3", 62))
 	if v2 := version(); v2 == v1 {
 		t.Fatalf("version %q did not change with a new revision", v2)
+	}
+}
+
+func testProbesVersion(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	pv := s.(store.ProbesVersioner)
+	version := func() string {
+		t.Helper()
+		v, err := pv.ProbesVersion(ctx)
+		if err != nil {
+			t.Fatalf("ProbesVersion: %v", err)
+		}
+		return v
+	}
+	v0 := version()
+	if _, err := s.LatestProbes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if again := version(); again != v0 {
+		t.Fatalf("version moved from %q to %q with nothing written", v0, again)
+	}
+	writeProbes(t, s, probe("https://hanoi.gov.vn", probeEpoch, true))
+	v1 := version()
+	if v1 == v0 {
+		t.Fatalf("version %q did not change with a new result", v1)
+	}
+	writeProbes(t, s, probe("https://hanoi.gov.vn", probeEpoch.Add(time.Minute), false))
+	if v2 := version(); v2 == v1 {
+		t.Fatalf("version %q did not change with a portal going down", v2)
 	}
 }
 
