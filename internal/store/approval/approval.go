@@ -262,15 +262,34 @@ func AddGroupsFrom(ctx context.Context, tx *sql.Tx, fromWhere string, args []any
 func AddGroups(ctx context.Context, tx *sql.Tx, groups []Group) error {
 	const perStatement = 100
 	one := "(?, ?, ?, ?, ?, ?)"
+	query := func(n int) string {
+		return "INSERT INTO temp.submit_groups (agency, period_start, kind, period, by, at) VALUES " +
+			strings.TrimSuffix(strings.Repeat(one+",", n), ",") + groupUpsert
+	}
+	// One prepared statement for the full batches: parsing a hundred-row statement
+	// for every batch cost more than running it.
+	var full *sql.Stmt
+	if len(groups) >= perStatement {
+		var err error
+		if full, err = tx.PrepareContext(ctx, query(perStatement)); err != nil {
+			return fmt.Errorf("submit: %w", err)
+		}
+		defer full.Close()
+	}
+	args := make([]any, 0, 6*perStatement)
 	for start := 0; start < len(groups); start += perStatement {
 		part := groups[start:min(len(groups), start+perStatement)]
-		args := make([]any, 0, 6*len(part))
+		args = args[:0]
 		for _, g := range part {
 			args = append(args, g.Agency, g.Period.Start(nil).Unix(), int(g.Period.Kind), g.Period.String(), g.By, g.At.UnixNano())
 		}
-		q := "INSERT INTO temp.submit_groups (agency, period_start, kind, period, by, at) VALUES " +
-			strings.TrimSuffix(strings.Repeat(one+",", len(part)), ",") + groupUpsert
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		var err error
+		if len(part) == perStatement {
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, query(len(part)), args...)
+		}
+		if err != nil {
 			return fmt.Errorf("submit: %w", err)
 		}
 	}
