@@ -415,10 +415,13 @@ func (t *rankingTally) figure(agency, code string, v indicators.Value) {
 // when empty), as cheaply as it can: those kept in memory for the current figures
 // version; else only their rows from a store that keeps figures on disk, when none of
 // years is marked since; else every agency's through figures (on such a store
-// recomputing only the marked years and storing them back), when compute is set or
-// the store keeps figures on disk. False when it gave none: the store keeps no figures
-// version, or would have had to roll the whole history up in memory without compute.
-// The map may hold other agencies and years too.
+// recomputing the marked years and storing them back). Without compute it gives them
+// only when that costs no more than reading len(years) years of observations: kept
+// already, or no more than len(years) years to roll up again; a set never kept, or one
+// a bulk load has marked all over, is left to the caller's read (rolling the whole
+// history of every ranked indicator up to rank one year costs 24 s of CPU at full
+// size against 5 for the two years' read, and goc serve's warm-up or goc rebuild
+// keep them). The map may hold other agencies and years too.
 func (s *Service) figuresOf(ctx context.Context, ind *indicators.Indicator, level indicators.Level, agencies []string, years []int, compute bool) (map[string]*agencyFigures, bool, error) {
 	if figs, ok, err := s.keptFigures(ctx, ind, level); err != nil || ok {
 		return figs, ok, err
@@ -431,8 +434,12 @@ func (s *Service) figuresOf(ctx context.Context, ind *indicators.Indicator, leve
 		if kept.Valid && !slices.ContainsFunc(kept.Stale, func(y int) bool { return len(years) == 0 || slices.Contains(years, y) }) {
 			return assembleFigures(kept.Years), true, nil
 		}
+		if !compute && (!kept.Valid || len(kept.Stale) > len(years)) {
+			return nil, false, nil
+		}
+		return s.figures(ctx, ind, level)
 	}
-	if _, ok := s.store.(store.FigureKeeper); ok || compute {
+	if compute {
 		return s.figures(ctx, ind, level)
 	}
 	return nil, false, nil
@@ -458,9 +465,7 @@ func (s *Service) figureRanking(ctx context.Context, req RankingRequest, ind *in
 	if req.Period.Kind != period.Year {
 		return false, nil
 	}
-	// Rolling every ranked indicator's whole history up in memory to rank one year
-	// would cost more than reading the two years (at full size 24 s of CPU against 5):
-	// only figures kept already, in memory or on disk, are taken.
+	// Only figures that cost no more than the two years' read (figuresOf).
 	figs, ok, err := s.figuresOf(ctx, ind, "", codes, []int{runs[0].r.Year, runs[1].r.Year}, false)
 	if err != nil || !ok {
 		return false, err
