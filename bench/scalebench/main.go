@@ -710,6 +710,7 @@ func workbookAlone(ctx context.Context, path string, fraction float64, months in
 	fmt.Println("|---|---|---|---|")
 	fmt.Printf("| ranking with provenance and trends (%d provenance rows) | %s | | |\n", len(rep.Provenance), ms(ranked))
 	fmt.Printf("| and the workbook written (%d KB) | %s | %.1f | %d |\n", cw.n>>10, ms(time.Since(t0)), cpuSeconds()-cpu0, peakRSSMB())
+	pprof.StopCPUProfile() // the profile is the workbook's alone, not the rows below
 
 	// Then the first rankings a server answers: after a restart (a new Service on the
 	// same store: nothing computed is left in memory, but a store that keeps its

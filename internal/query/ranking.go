@@ -515,8 +515,13 @@ func (s *Service) figureRanking(ctx context.Context, req RankingRequest, ind *in
 	// The provenance: for each period a figure is for, the observations of the agencies
 	// its figures came from.
 	need := map[period.Period][]string{}
+	seen := map[period.Period]map[string]bool{}
 	for _, r := range rows {
-		if !slices.Contains(need[r.p], r.agency) {
+		if seen[r.p] == nil {
+			seen[r.p] = map[string]bool{}
+		}
+		if !seen[r.p][r.agency] {
+			seen[r.p][r.agency] = true
 			need[r.p] = append(need[r.p], r.agency)
 		}
 	}
