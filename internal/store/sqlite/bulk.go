@@ -327,10 +327,16 @@ func (b *Bulk) workflow(ctx context.Context, afterID int64) error {
 		if err := approval.SubmitGroups(ctx, b.tx, b.s.autoApprove, now); err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
-		return nil
-	}
-	if err := approval.SubmitFresh(ctx, b.tx, " FROM observations WHERE id > ? AND source NOT IN (?, ?)",
+	} else if err := approval.SubmitFresh(ctx, b.tx, " FROM observations WHERE id > ? AND source NOT IN (?, ?)",
 		[]any{afterID, string(indicators.FromProbe), string(indicators.FromComputed)}, b.s.autoApprove, now); err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	// A returned submission the load repeats unchanged goes back to the reviewer, as
+	// with WriteObservations: an officer re-importing the same workbook confirms it.
+	// The stage's rowid is the order the rows were written in.
+	if err := approval.ResubmitUnchanged(ctx, b.tx, `SELECT rowid AS ord, agency, period_start, kind, submitter
+		FROM temp.bulk_stage WHERE source NOT IN (?, ?)`,
+		[]any{string(indicators.FromProbe), string(indicators.FromComputed)}, now); err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
 	return nil

@@ -168,10 +168,33 @@ func TestBulkLoadKeepsWhatWriteObservationsKeeps(t *testing.T) {
 		}
 		return out
 	}
+	// again repeats rows unchanged, sent by someone else for every other row: a
+	// submission resubmitted unchanged names the first of its rows in the load.
+	again := func(obs []indicators.Observation) []indicators.Observation {
+		out := append([]indicators.Observation(nil), obs...)
+		for i := range out {
+			if i%2 == 0 {
+				out[i].Submitter = "again-" + out[i].Agency
+			}
+		}
+		return out
+	}
+	// revisedHalf is revised for the first half of the agencies (one series of each of
+	// their submissions changes) and again for the rest (theirs stay as they are).
+	revisedHalf := func(obs []indicators.Observation) []indicators.Observation {
+		out, rev := again(obs), revised(obs)
+		for i := range out {
+			if i%40 < 20 {
+				out[i] = rev[i]
+			}
+		}
+		return out
+	}
 	cases := []struct {
 		name    string
 		before  []indicators.Observation // written first, by WriteObservations in both stores
 		approve bool                     // approve every submission before the load
+		ret     bool                     // return every submission before the load
 		load    []indicators.Observation
 		auto    bool
 	}{
@@ -180,6 +203,9 @@ func TestBulkLoadKeepsWhatWriteObservationsKeeps(t *testing.T) {
 		{name: "load over twice the store", before: all[:twoMonths], approve: true, load: revised(all)},
 		{name: "load over twice the store, automatic approval", before: all[:twoMonths], load: revised(all), auto: true},
 		{name: "load smaller than the store", before: all, approve: true, load: revised(all[:twoMonths])},
+		{name: "returned, the same values loaded again", before: all, ret: true, load: again(all)},
+		{name: "returned, some submissions changed", before: all, ret: true, load: revisedHalf(all)},
+		{name: "returned, load over twice the store", before: all[:twoMonths], ret: true, load: again(all)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -194,11 +220,15 @@ func TestBulkLoadKeepsWhatWriteObservationsKeeps(t *testing.T) {
 				if _, err := s.WriteObservations(ctx, c.before); err != nil {
 					t.Fatal(err)
 				}
-				if c.approve {
+				if c.approve || c.ret {
 					subs, _ := s.Submissions(ctx, store.SubmissionQuery{States: []store.State{store.Submitted}})
 					var rs []store.Review
 					for _, sub := range subs {
-						rs = append(rs, store.Review{Agency: sub.Agency, Period: sub.Period, To: store.Approved, Who: "reviewer"})
+						r := store.Review{Agency: sub.Agency, Period: sub.Period, To: store.Approved, Who: "reviewer"}
+						if c.ret {
+							r.To, r.Comment = store.Returned, "kiểm tra lại / check again"
+						}
+						rs = append(rs, r)
 					}
 					if _, err := s.Review(ctx, rs); err != nil {
 						t.Fatal(err)
@@ -250,6 +280,17 @@ func TestBulkLoadKeepsWhatWriteObservationsKeeps(t *testing.T) {
 			gotSubs, _ := bulk.Submissions(ctx, store.SubmissionQuery{})
 			if len(gotSubs) != len(wantSubs) || len(wantSubs) == 0 {
 				t.Fatalf("bulk has %d submissions, WriteObservations %d", len(gotSubs), len(wantSubs))
+			}
+			if c.ret { // the case is not vacuous: WriteObservations resubmitted some
+				resubmitted := 0
+				for _, w := range wantSubs {
+					if w.State == store.Submitted && w.ChangedAt.Equal(clock) && w.Comment != "" {
+						resubmitted++
+					}
+				}
+				if resubmitted == 0 {
+					t.Fatal("WriteObservations resubmitted nothing unchanged")
+				}
 			}
 			for i := range wantSubs {
 				// The trail numbers transitions in the order each write met the
