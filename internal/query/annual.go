@@ -351,6 +351,13 @@ func (s *Service) rollUpYears(ctx context.Context, ind *indicators.Indicator, le
 	} else {
 		codes = []string{s.registry.Root()}
 	}
+	return s.rollUpYearsOf(ctx, ind, level, from, to, codes)
+}
+
+// rollUpYearsOf is rollUpYears for the agencies codes alone. Each agency's figures are
+// rolled up from the same observations (every agency's of the years) independently of
+// the others', so they equal what rolling up every agency gives them.
+func (s *Service) rollUpYearsOf(ctx context.Context, ind *indicators.Indicator, level indicators.Level, from, to time.Time, codes []string) ([]store.YearFigures, error) {
 	byPeriod, err := s.ownByPeriodIn(ctx, ind, from, to)
 	if err != nil {
 		return nil, err

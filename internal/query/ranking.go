@@ -437,7 +437,35 @@ func (s *Service) figuresOf(ctx context.Context, ind *indicators.Indicator, leve
 		if !compute && (!kept.Valid || len(kept.Stale) > len(years)) {
 			return nil, false, nil
 		}
-		return s.figures(ctx, ind, level)
+		if !kept.Valid {
+			return s.figures(ctx, ind, level)
+		}
+		// Some of the asked years changed since they were kept: roll those up again
+		// for the asked agencies alone, not every agency's whole set (reading, rolling
+		// up and storing 3,335 agencies' figures to rank 34). Nothing is stored, so the
+		// marks stay for the next reader of the whole set.
+		if level != "" {
+			agencies = []string{s.registry.Root()}
+		}
+		asked := func(y int) bool { return len(years) == 0 || slices.Contains(years, y) }
+		var out []store.YearFigures
+		for _, f := range kept.Years {
+			if !slices.Contains(kept.Stale, f.Year) {
+				out = append(out, f)
+			}
+		}
+		for _, y := range kept.Stale {
+			if !asked(y) {
+				continue
+			}
+			fresh, err := s.rollUpYearsOf(ctx, ind, level, yearStart(y), yearStart(y+1), agencies)
+			if err != nil {
+				return nil, false, err
+			}
+			out = append(out, fresh...)
+		}
+		sortYears(out)
+		return assembleFigures(out), true, nil
 	}
 	if compute {
 		return s.figures(ctx, ind, level)
