@@ -69,13 +69,9 @@ func (s *Service) figures(ctx context.Context, ind *indicators.Indicator, level 
 	// The figures version changes whenever anything an observation read could see
 	// changes (a new revision, an approval); a store without it gets every figure
 	// computed afresh from its history.
-	dv, ok := s.store.(store.FiguresVersioner)
-	if !ok || s.cache == nil || !s.cacheable() {
-		return nil, false, nil
-	}
-	version, err := dv.FiguresVersion(ctx)
-	if err != nil {
-		return nil, false, fmt.Errorf("read data version: %w", err)
+	version, ok, err := s.cacheVersion(ctx)
+	if !ok || err != nil {
+		return nil, false, err
 	}
 	key := figureKey{ind.Code, level, s.audience.public()}
 	c := s.cache
@@ -113,13 +109,9 @@ func (s *Service) figures(ctx context.Context, ind *indicators.Indicator, level 
 // (or being computed by another reader, whom it waits for): what a reader can have
 // without rolling up the history itself; false when it would have to.
 func (s *Service) keptFigures(ctx context.Context, ind *indicators.Indicator, level indicators.Level) (map[string]*agencyFigures, bool, error) {
-	dv, ok := s.store.(store.FiguresVersioner)
-	if !ok || s.cache == nil || !s.cacheable() {
-		return nil, false, nil
-	}
-	version, err := dv.FiguresVersion(ctx)
-	if err != nil {
-		return nil, false, fmt.Errorf("read data version: %w", err)
+	version, ok, err := s.cacheVersion(ctx)
+	if !ok || err != nil {
+		return nil, false, err
 	}
 	c := s.cache
 	c.mu.Lock()
@@ -505,6 +497,15 @@ func (s *Service) FiguresVersion(ctx context.Context) (version string, ok bool, 
 		return "", true, fmt.Errorf("read data version: %w", err)
 	}
 	return v, true, nil
+}
+
+// cacheVersion is FiguresVersion for the figure cache: ok is false also when this
+// Service has no cache.
+func (s *Service) cacheVersion(ctx context.Context) (version string, ok bool, err error) {
+	if s.cache == nil {
+		return "", false, nil
+	}
+	return s.FiguresVersion(ctx)
 }
 
 // WarmUp computes what the first readers after a start would otherwise wait for, so
