@@ -442,8 +442,22 @@ func blackboxPhase(base, target string) (float64, error) {
 }
 
 // startServers runs the target servers in a child process, so that their CPU and
-// memory are not counted as G-OC's; stop ends it.
-func startServers(dir string) (a addrs, stop func(), err error) {
+// memory are not counted as G-OC's, with a temporary folder for their files and the
+// run's; stop ends it and removes the folder.
+func startServers() (dir string, a addrs, stop func(), err error) {
+	if dir, err = os.MkdirTemp("", "probebench-"); err != nil {
+		return "", a, nil, err
+	}
+	a, stop, err = startServersIn(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", a, nil, err
+	}
+	inner := stop
+	return dir, a, func() { inner(); os.RemoveAll(dir) }, nil
+}
+
+func startServersIn(dir string) (a addrs, stop func(), err error) {
 	info := filepath.Join(dir, "addrs.json")
 	self, err := os.Executable()
 	if err != nil {
@@ -471,12 +485,7 @@ func startServers(dir string) (a addrs, stop func(), err error) {
 }
 
 func run(bbx string, n, rounds, conc int, delay time.Duration, timingN int, sc schedConf) error {
-	dir, err := os.MkdirTemp("", "probebench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	a, stop, err := startServers(dir)
+	dir, a, stop, err := startServers()
 	if err != nil {
 		return err
 	}

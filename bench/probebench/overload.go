@@ -31,12 +31,7 @@ type overloadConf struct {
 // the process's RSS, goroutines and heap, and the runs and missed slots so far: with
 // bounded pending runs they stay flat however long the overload lasts.
 func runOverload(oc overloadConf) error {
-	dir, err := os.MkdirTemp("", "probebench-overload-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	a, stop, err := startServers(dir)
+	dir, a, stop, err := startServers()
 	if err != nil {
 		return err
 	}
