@@ -76,6 +76,7 @@ func main() {
 	schedRuns := flag.Int("sched-intervals", 3, "intervals the scheduled run lasts")
 	schedBatch := flag.String("sched-batch", "", "batch windows of the scheduled run, comma-separated (e.g. off,10ms,50ms): one run each, in this order (empty: the scheduler's default, once)")
 	schedDelayEvery := flag.Int("sched-delay-every", 100, "in the scheduled run, one portal in this many is the delayed target (0: none)")
+	schedRedirect := flag.Bool("sched-https-redirect", false, "in the scheduled run, give each HTTPS portal a plain-HTTP address that redirects to it, so its https_redirect check makes its request as on port 443 (without it the check stops at the non-standard port)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of each scheduled run to this file (the window is added before the extension when there are several)")
 	overload := flag.Duration("overload", 0, "instead of the other runs: ask the scheduler for twice what it can do for this long (e.g. 2m), sampling RSS and goroutines")
 	overloadRunners := flag.Int("overload-runners", 100, "runners (probes at once) of the overload run")
@@ -116,7 +117,7 @@ func main() {
 		return
 	}
 	sc := schedConf{n: *schedN, interval: *schedInterval, intervals: *schedRuns, windows: windows,
-		delayEvery: *schedDelayEvery, delay: *delay, profile: *cpuProfile}
+		delayEvery: *schedDelayEvery, delay: *delay, profile: *cpuProfile, redirect: *schedRedirect}
 	if err := run(*bbx, *n, *rounds, *conc, *delay, *timingProbes, sc); err != nil {
 		fmt.Fprintln(os.Stderr, "probebench:", err)
 		os.Exit(1)
@@ -162,7 +163,18 @@ func runServers(info string) error {
 	// apart from the server's.
 	var mu sync.Mutex
 	var waited []served
+	var httpsHost string // set before either server serves
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// /https/PATH is a portal's plain-HTTP address: it sends the visitor to
+		// https://…/PATH, as a portal on port 80 does.
+		if rest, ok := strings.CutPrefix(r.URL.Path, "/https/"); ok {
+			u := "https://" + httpsHost + "/" + rest
+			if r.URL.RawQuery != "" {
+				u += "?" + r.URL.RawQuery
+			}
+			http.Redirect(w, r, u, http.StatusMovedPermanently)
+			return
+		}
 		if r.URL.Path == "/delay-log" {
 			mu.Lock()
 			json.NewEncoder(w).Encode(waited)
@@ -197,6 +209,7 @@ func runServers(info string) error {
 	if err != nil {
 		return err
 	}
+	httpsHost = l2.Addr().String()
 	go (&http.Server{Handler: h}).Serve(l1)
 	tlsSrv := &http.Server{Handler: h, TLSConfig: &tls.Config{Certificates: []tls.Certificate{{
 		Certificate: [][]byte{leafDER, caDER}, PrivateKey: leafKey}}}}
@@ -612,20 +625,25 @@ type schedConf struct {
 	interval, delay          time.Duration
 	windows                  []time.Duration
 	profile                  string
+	redirect                 bool // HTTPS portals get a plain address that redirects
 }
 
 // watched passes results on to the store and keeps the first-byte time of the
 // delayed portals' probes, by the query that tells them apart.
 type watched struct {
 	schedule.ProbeWriter
-	mu    sync.Mutex
-	ttfb  map[string][]float64
-	delay string
+	mu        sync.Mutex
+	ttfb      map[string][]float64
+	delay     string
+	redirects int // results whose https_redirect check found the redirect
 }
 
 func (w *watched) WriteProbeResults(ctx context.Context, rs []indicators.ProbeResult) error {
 	w.mu.Lock()
 	for _, r := range rs {
+		if r.HTTPSRedirect {
+			w.redirects++
+		}
 		if i := strings.Index(r.Target, "/delay/"+w.delay+"?"); i >= 0 && r.Success {
 			k := r.Target[i+len("/delay/"+w.delay+"?"):]
 			w.ttfb[k] = append(w.ttfb[k], r.Phases[indicators.PhaseProcessing])
@@ -641,11 +659,18 @@ func (w *watched) WriteProbeResults(ctx context.Context, rs []indicators.ProbeRe
 func scheduled(dir string, a addrs, roots *x509.CertPool, sc schedConf) error {
 	perMin := float64(sc.n) * float64(time.Minute) / float64(sc.interval)
 	fmt.Printf("\n### Scheduled pipeline: %d portals (half HTTPS) every %s for %d intervals, all four checks, results to SQLite\n\n", sc.n, sc.interval, sc.intervals)
+	fmt.Println("The portals are IP addresses on loopback: no DNS lookup, and the ipv6 and dnssec checks stop at the address (a portal with a name would add its lookups).")
+	if sc.redirect {
+		fmt.Println("Each HTTPS portal's plain-HTTP address redirects to it, so its https_redirect check makes a request as on port 443.")
+	} else {
+		fmt.Println("The HTTPS portals are on a non-standard port, so their https_redirect check makes no request (-sched-https-redirect gives them one).")
+	}
+	fmt.Println()
 	if sc.delayEvery > 0 {
 		fmt.Printf("One portal in %d waits %s before it answers (its time to first byte gives the timing error below).\n\n", sc.delayEvery, sc.delay)
 	}
-	fmt.Println("| batch window | rate | runs | succeeded | missed | overlapping | load avg before → after | CPU used (cores) | % of one core | CPU ms/probe | context switches/probe | started ≤ 10 ms late | ≤ 100 ms | ≤ 1 s |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| batch window | rate | runs | succeeded | missed | overlapping | load avg before → after | CPU used (cores) | % of one core | CPU ms/probe | context switches/probe | started ≤ 10 ms late | ≤ 100 ms | ≤ 1 s | https_redirect found |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	var errRows []string
 	for i, w := range sc.windows {
 		row, errs, err := scheduledOnce(filepath.Join(dir, fmt.Sprintf("sched-%d.db", i)), a, roots, sc, w, profileName(sc.profile, w, len(sc.windows)))
@@ -710,7 +735,11 @@ func scheduledOnce(db string, a addrs, roots *x509.CertPool, sc schedConf, windo
 			// order, so the delayed portals are spread over the interval like the rest.
 			u = fmt.Sprintf("%s/portal/%05d/delay/%s?%05d", base, i, sc.delay, i)
 		}
-		jobs[i] = schedule.ProbeJob{Interval: sc.interval, Target: probe.Target{URL: u, Agency: "P20"}}
+		t := probe.Target{URL: u, Agency: "P20"}
+		if sc.redirect && base == a.HTTPS {
+			t.HTTPURL = a.HTTP + "/https" + strings.TrimPrefix(u, base)
+		}
+		jobs[i] = schedule.ProbeJob{Interval: sc.interval, Target: t}
 	}
 	w := &watched{ProbeWriter: st, ttfb: map[string][]float64{}, delay: sc.delay.String()}
 	sink := schedule.NewSink(w, time.Second, nil, nil)
@@ -792,8 +821,11 @@ func scheduledOnce(db string, a addrs, roots *x509.CertPool, sc schedConf, windo
 		}
 	}
 	cores := cpu.Seconds() / wall.Seconds()
-	row = fmt.Sprintf("%.0f | %.0f | %.0f | %.0f | %s → %s | %.3f of %d | %.1f%% | %.3f | %.1f | %s | %s | %s", runs, okRuns, missed, overlaps,
-		load0, loadavg(), cores, runtime.NumCPU(), 100*cores, float64(cpu.Microseconds())/1000/runs, float64(sw)/runs, share(delay, 0.01), share(delay, 0.1), share(delay, 1))
+	w.mu.Lock()
+	redirects := w.redirects
+	w.mu.Unlock()
+	row = fmt.Sprintf("%.0f | %.0f | %.0f | %.0f | %s → %s | %.3f of %d | %.1f%% | %.3f | %.1f | %s | %s | %s | %d", runs, okRuns, missed, overlaps,
+		load0, loadavg(), cores, runtime.NumCPU(), 100*cores, float64(cpu.Microseconds())/1000/runs, float64(sw)/runs, share(delay, 0.01), share(delay, 0.1), share(delay, 1), redirects)
 	return row, errs, nil
 }
 
