@@ -257,6 +257,9 @@ func checkHTTP(ctx context.Context, p *Prober, t Target, r *Result) {
 	client := &http.Client{
 		Transport: transport,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) == 1 && req.Response != nil { // the first request's answer sent us here
+				r.firstAnswer = answerOf(req.Response)
+			}
 			if len(via) > p.opts.MaxRedirects {
 				return fmt.Errorf("dừng sau %d lần chuyển hướng / stopped after %d redirects", p.opts.MaxRedirects, p.opts.MaxRedirects)
 			}
@@ -274,6 +277,9 @@ func checkHTTP(ctx context.Context, p *Prober, t Target, r *Result) {
 
 	start := time.Now()
 	resp, err := client.Do(req)
+	if r.firstAnswer == nil && resp != nil {
+		r.firstAnswer = answerOf(resp) // not redirected: the last answer is the first
+	}
 	finish := func() {
 		tr.mu.Lock()
 		defer tr.mu.Unlock()
@@ -325,6 +331,15 @@ func checkHTTP(ctx context.Context, p *Prober, t Target, r *Result) {
 		r.ContentMatch = &m
 	}
 	r.MobileReady = hasMobileViewport(body)
+}
+
+// answerOf keeps what the https_redirect check needs of a response.
+func answerOf(resp *http.Response) *answer {
+	a := &answer{status: resp.StatusCode}
+	if loc, err := resp.Location(); err == nil {
+		a.location = loc
+	}
+	return a
 }
 
 // fetchReason turns a client error into a reason an operator can act on.

@@ -413,6 +413,75 @@ func TestHTTPSRedirectCheck(t *testing.T) {
 	}
 }
 
+// counting serves h and counts the requests that reached it.
+func counting(h http.Handler) (*httptest.Server, *atomic.Int64) {
+	var n atomic.Int64
+	return httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		h.ServeHTTP(rw, r)
+	})), &n
+}
+
+func TestHTTPPortalHasItsRedirectReadFromThePageFetchWithOneRequest(t *testing.T) {
+	w := newWorld(t)
+	tlsSrv := probetest.TLSServer(t, w.ca.Valid(t, "127.0.0.1"), page(portalPage))
+	redirecting, toHTTPS := counting(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		http.Redirect(rw, r, tlsSrv.URL+"/", http.StatusMovedPermanently)
+	}))
+	defer redirecting.Close()
+	staysPlain, plain := counting(page(portalPage))
+	defer staysPlain.Close()
+	toOtherPlain, other := counting(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		http.Redirect(rw, r, staysPlain.URL+"/home", http.StatusFound)
+	}))
+	defer toOtherPlain.Close()
+	// The first connection is hung up on before any answer: the page fetch fails, and
+	// the redirect check, with no answer to read, asks for itself.
+	var hungUp atomic.Bool
+	flaky, flakyN := counting(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if hungUp.CompareAndSwap(false, true) {
+			c, _, _ := rw.(http.Hijacker).Hijack()
+			c.Close()
+			return
+		}
+		http.Redirect(rw, r, tlsSrv.URL+"/", http.StatusMovedPermanently)
+	}))
+	defer flaky.Close()
+	p := w.prober(t, probe.Options{Checks: []string{probe.CheckHTTPSRedirect}})
+	tests := []struct {
+		name        string
+		target      probe.Target
+		counter     *atomic.Int64
+		requests    int64
+		ok, success bool
+		status      int
+		location    string
+		detail      string
+	}{
+		{"http portal redirected to https", probe.Target{URL: redirecting.URL}, toHTTPS, 1, true, true, 301, tlsSrv.URL + "/", ""},
+		{"http portal answering itself", probe.Target{URL: staysPlain.URL}, plain, 1, false, true, 200, "", "without redirecting"},
+		{"http portal redirected to http", probe.Target{URL: toOtherPlain.URL}, other, 1, false, true, 302, staysPlain.URL + "/home", "not to https://"},
+		{"https portal asks its http_url itself", probe.Target{URL: tlsSrv.URL, HTTPURL: redirecting.URL}, toHTTPS, 1, true, true, 301, tlsSrv.URL + "/", ""},
+		{"http portal whose page fetch got no answer", probe.Target{URL: flaky.URL}, flakyN, 2, true, false, 301, tlsSrv.URL + "/", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := tt.counter.Load()
+			r := p.Probe(context.Background(), tt.target)
+			h := r.HTTPSRedirect
+			if !h.Checked || h.OK != tt.ok || h.Status != tt.status || h.Location != tt.location || !strings.Contains(h.Detail, tt.detail) {
+				t.Errorf("https redirect = %+v, want ok %v, status %d, location %q, …%s…", h, tt.ok, tt.status, tt.location, tt.detail)
+			}
+			if r.Success != tt.success {
+				t.Errorf("success = %v (%s), want %v", r.Success, r.Error, tt.success)
+			}
+			if got := tt.counter.Load() - before; got != tt.requests {
+				t.Errorf("the plain-HTTP address got %d requests, want %d", got, tt.requests)
+			}
+		})
+	}
+}
+
 func TestUnknownCheckIsRefused(t *testing.T) {
 	if _, err := probe.New(probe.Options{Checks: []string{"ping"}}); err == nil || !strings.Contains(err.Error(), `unknown check "ping"`) {
 		t.Fatalf("err = %v", err)

@@ -44,6 +44,14 @@ func checkHTTPSRedirect(ctx context.Context, p *Prober, t Target, r *Result) {
 	}
 	info := RedirectInfo{Checked: true, From: from}
 	defer func() { r.HTTPSRedirect = info }()
+	if a := r.firstAnswer; a != nil && from == t.URL {
+		// An http:// portal: the page fetch has just made this very request (GET of
+		// the same URL, not followed yet), so its answer is read instead of asking
+		// again, which would cost a second connection for the same answer. A fetch
+		// that got no answer leaves the check to ask for itself below.
+		judgeRedirect(&info, a.status, a.location)
+		return
+	}
 	transport := p.transport(nil, nil)
 	defer transport.CloseIdleConnections()
 	client := &http.Client{Transport: transport, CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -61,12 +69,18 @@ func checkHTTPSRedirect(ctx context.Context, p *Prober, t Target, r *Result) {
 		return
 	}
 	resp.Body.Close()
-	info.Status = resp.StatusCode
-	loc, err := resp.Location()
+	a := answerOf(resp)
+	judgeRedirect(&info, a.status, a.location)
+}
+
+// judgeRedirect fills info from the plain-HTTP answer: its status and where it sends
+// the visitor (nil: nowhere).
+func judgeRedirect(info *RedirectInfo, status int, loc *url.URL) {
+	info.Status = status
 	switch {
-	case resp.StatusCode < 300 || resp.StatusCode > 399:
-		info.Detail = fmt.Sprintf("http:// trả về %d, không chuyển hướng / http:// answered %d without redirecting", resp.StatusCode, resp.StatusCode)
-	case err != nil:
+	case status < 300 || status > 399:
+		info.Detail = fmt.Sprintf("http:// trả về %d, không chuyển hướng / http:// answered %d without redirecting", status, status)
+	case loc == nil:
 		info.Detail = "chuyển hướng không có Location / redirect without a Location"
 	default:
 		info.Location = loc.String()

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"net/url"
 	"time"
 
 	"github.com/g-oc/goc/indicators"
@@ -40,6 +41,17 @@ type Result struct {
 	DNSSEC        DNSSECInfo   `json:"dnssec"`
 	// Checks lists the checks that ran, with their durations.
 	Checks map[string]CheckStatus `json:"checks"`
+
+	// firstAnswer is the answer to the page fetch's first request, kept by checkHTTP
+	// for checkHTTPSRedirect: for an http:// portal that request is the very one the
+	// redirect check would make again.
+	firstAnswer *answer
+}
+
+// answer is the part of one HTTP response the https_redirect check reads.
+type answer struct {
+	status   int
+	location *url.URL // resolved against the request's URL; nil when the response has none
 }
 
 // Phases are durations in seconds, named as blackbox_exporter names them in
