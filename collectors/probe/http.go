@@ -95,6 +95,11 @@ func (t *tracer) trace() *httptrace.ClientTrace {
 	}
 }
 
+// noKeepAlive turns TCP keep-alive off on probe connections: a probe's connection
+// lives one request, ended by the probe's timeout, and keep-alive's first packet
+// would come after 15 s; setting it up is four setsockopt calls per connection.
+const noKeepAlive = -1
+
 // transport is a fresh transport for one probe: no connection is reused, so every
 // probe pays (and measures) its own DNS lookup, connect and TLS handshake, as a
 // first-time visitor does. Certificates are not checked by the handshake but by
@@ -102,7 +107,7 @@ func (t *tracer) trace() *httptrace.ClientTrace {
 // instead of hiding the page behind a handshake error.
 func (p *Prober) transport(verify func(tls.ConnectionState) error, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
 	if dial == nil {
-		dial = p.opts.Outbound.Dialer(&net.Dialer{Resolver: p.netRes}).DialContext
+		dial = p.opts.Outbound.Dialer(&net.Dialer{Resolver: p.netRes, KeepAlive: noKeepAlive}).DialContext
 	}
 	return &http.Transport{
 		Proxy:                  nil, // probe the portal itself, never a proxy in front of G-OC

@@ -51,7 +51,7 @@ func checkIPv6(ctx context.Context, p *Prober, t Target, r *Result) {
 		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
 	}
 	addr := net.JoinHostPort(info.Addresses[0], port)
-	d := p.opts.Outbound.Dialer(&net.Dialer{})
+	d := p.opts.Outbound.Dialer(&net.Dialer{KeepAlive: noKeepAlive})
 	transport := p.transport(nil, func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return d.DialContext(ctx, "tcp6", addr)
 	})
