@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +23,9 @@ func TestAwkwardCodesAndTextsRoundTripThroughInfluxDB(t *testing.T) {
 	awkward := []string{
 		`with space`, `comma,in`, `equals=in`, `quote"in`, `trailing space `, `#hash`,
 		`${interpolation}`, `Sở Thông tin và Truyền thông`,
+		// What a regular expression or its Flux literal would read as syntax: a list of
+		// codes is asked for as one (see appendAny).
+		`a.b`, `aXb`, `a/b`, `a|b`, `(group)`, `[class]`, `^caret$`, `star*`, `starr`, `q?`, `{1}`,
 	}
 	var obs []indicators.Observation
 	var probes []indicators.ProbeResult
@@ -95,6 +99,36 @@ func TestAwkwardCodesAndTextsRoundTripThroughInfluxDB(t *testing.T) {
 		}
 		if len(hist) != 1 || hist[0].Agency != code || !strings.HasSuffix(hist[0].Error, code) || hist[0].Phases["odd phase,="] != 0.25 {
 			t.Errorf("probe results of %q gave %+v", code, hist)
+		}
+	}
+	// And by a list of them: each with its neighbour, and all of them at once, for
+	// latest values and for history.
+	var indicatorsOf []string
+	for _, code := range awkward {
+		indicatorsOf = append(indicatorsOf, "ind "+code)
+	}
+	for _, history := range []bool{false, true} {
+		for i, code := range awkward {
+			next := awkward[(i+1)%len(awkward)]
+			got, err := s.Observations(ctx, store.Query{Agencies: []string{code, next}, Indicators: indicatorsOf, History: history})
+			if err != nil {
+				t.Fatalf("query agencies %q and %q: %v", code, next, err)
+			}
+			var agencies []string
+			for _, o := range got {
+				agencies = append(agencies, o.Agency)
+			}
+			slices.Sort(agencies)
+			if want := []string{min(code, next), max(code, next)}; !slices.Equal(agencies, want) {
+				t.Errorf("history=%v: query agencies %q and %q gave %q", history, code, next, agencies)
+			}
+		}
+		all, err := s.Observations(ctx, store.Query{Indicators: indicatorsOf, History: history})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != len(awkward) {
+			t.Errorf("history=%v: query of every awkward indicator gave %d observations, want %d", history, len(all), len(awkward))
 		}
 	}
 	latest, err := s.LatestProbes(ctx)
