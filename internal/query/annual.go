@@ -512,24 +512,24 @@ func (s *Service) cacheVersion(ctx context.Context) (version string, ok bool, er
 // that a restart does not make them pay for the whole history: every indicator's
 // yearly figures for the public (each level's national figure too, for an indicator
 // with a target per level), then every peer group's ranking of the year before the
-// clock's, with and without trends. Readers arriving meanwhile wait for the figure
-// being computed, not for the whole warm-up. It stops at the first error, or when ctx
-// is done between two computations; it does nothing on a store that keeps no figures
-// version, whose figures are not kept.
+// clock's, with and without trends; last, on a store that keeps no figures on disk
+// (InfluxDB), every indicator's yearly figures for a reviewer of the whole country.
+// Readers arriving meanwhile wait for the figure being computed, not for the whole
+// warm-up. It stops at the first error, or when ctx is done between two computations;
+// it does nothing on a store that keeps no figures version, whose figures are not kept.
+//
+// A reviewer's figures (every newest revision, approved or not) on a store that keeps
+// figures on disk are read from there by the first request in a fraction of a second,
+// so they are not held in memory before anyone asks; elsewhere that first request
+// would roll up the indicator's whole history (on InfluxDB, every latest value through
+// Flux: seconds at national scale).
 func (s *Service) WarmUp(ctx context.Context, method indicators.RankingMethod) error {
 	if _, ok := s.store.(store.FiguresVersioner); !ok {
 		return nil
 	}
 	pub := s.PublicView()
-	for _, ind := range s.catalogue.All() {
-		for _, l := range figureLevels(ind) {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if _, _, err := pub.figures(ctx, ind, l); err != nil {
-				return fmt.Errorf("warm up %s: %w", ind.Code, err)
-			}
-		}
+	if err := pub.warmFigures(ctx); err != nil {
+		return err
 	}
 	last := period.Period{Kind: period.Year, Year: s.now().Year() - 1, Index: 1}
 	for _, g := range indicators.PeerGroups() {
@@ -539,6 +539,27 @@ func (s *Service) WarmUp(ctx context.Context, method indicators.RankingMethod) e
 			}
 			if _, err := pub.Ranking(ctx, RankingRequest{Group: g, Period: last, Method: method, Trends: trends}); err != nil {
 				return fmt.Errorf("warm up the ranking of %s: %w", g, err)
+			}
+		}
+	}
+	if _, ok := s.store.(store.FigureKeeper); !ok {
+		if err := s.For(Audience{All: true}).warmFigures(ctx); err != nil {
+			return fmt.Errorf("a reviewer's figures: %w", err)
+		}
+	}
+	return nil
+}
+
+// warmFigures computes every indicator's yearly figures (and each level's national
+// figure, for an indicator with a target per level) for the Service's audience.
+func (s *Service) warmFigures(ctx context.Context) error {
+	for _, ind := range s.catalogue.All() {
+		for _, l := range figureLevels(ind) {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if _, _, err := s.figures(ctx, ind, l); err != nil {
+				return fmt.Errorf("warm up %s: %w", ind.Code, err)
 			}
 		}
 	}

@@ -3,12 +3,15 @@ package query_test
 import (
 	"context"
 	"path/filepath"
+	"reflect"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/demo"
 	"github.com/g-oc/goc/internal/query"
+	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/influx"
 	"github.com/g-oc/goc/internal/store/influx/influxtest"
 )
@@ -90,5 +93,110 @@ func TestKeptFiguresOnInfluxDBEqualHistoryAfterRandomWritesApprovalsAndMergers(t
 				}
 			})
 		})
+	}
+}
+
+// countingInflux counts the observation reads that reach the InfluxDB store.
+type countingInflux struct {
+	*influx.Store
+	reads atomic.Int64
+}
+
+func (c *countingInflux) Observations(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
+	c.reads.Add(1)
+	return c.Store.Observations(ctx, q)
+}
+
+// On InfluxDB, which keeps no figures on disk, a reviewer's first request after a
+// start would roll up the indicator's whole history through Flux (seconds at national
+// scale): the warm-up computes a reviewer's figures too, so that after it progress of
+// every agency and national progress, for the public and for a reviewer, read nothing,
+// and what a reviewer gets equals the figures rolled up from the history, submissions
+// waiting for review included.
+func TestWarmUpOnInfluxDBLeavesAReviewersFirstRequestsNothingToRead(t *testing.T) {
+	ctx := context.Background()
+	srv := influxtest.Start(t)
+	cat, reg := indicators.DefaultCatalogue(), indicators.DefaultRegistry()
+	bucket := srv.NewDatabase(t)
+	spool := filepath.Join(t.TempDir(), "spool.db")
+	loaded, err := influx.Open(ctx, influx.Options{URL: srv.URL, Bucket: bucket, Spool: spool, AutoApprove: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	history := demo.History(cat, reg, testNow)
+	if _, err := loaded.WriteObservations(ctx, history); err != nil {
+		t.Fatal(err)
+	}
+	if err := loaded.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := loaded.Close(); err != nil {
+		t.Fatal(err)
+	}
+	opened, err := influx.Open(ctx, influx.Options{URL: srv.URL, Bucket: bucket, Spool: spool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { opened.Close() })
+	// New revisions waiting for review: a reviewer's figures are not the public's.
+	const code = "work_records_online"
+	var waiting []indicators.Observation
+	for _, o := range history {
+		if o.Indicator == code && o.Period.Year == 2025 && len(waiting) < 20 {
+			o.Revision, o.ReceivedAt, o.Batch, o.Submitter = 0, time.Time{}, "", "test"
+			o.Value = 100 - o.Value
+			waiting = append(waiting, o)
+		}
+	}
+	if len(waiting) == 0 {
+		t.Fatalf("the demo history has no %s in 2025", code)
+	}
+	if _, err := opened.WriteObservations(ctx, waiting); err != nil {
+		t.Fatal(err)
+	}
+	st := &countingInflux{Store: opened}
+	clock := func() time.Time { return testNow }
+	q := query.New(st, cat, reg, clock)
+	if err := q.WarmUp(ctx, indicators.DefaultRankingMethod()); err != nil {
+		t.Fatal(err)
+	}
+	st.reads.Store(0)
+	reviewer := q.For(query.Audience{All: true})
+	var got []any
+	for _, view := range []*query.Service{q.PublicView(), reviewer} {
+		for _, ind := range cat.All() {
+			all, err := view.ProgressOfAll(ctx, ind.Code, 2025, testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vn, err := view.Progress(ctx, ind.Code, reg.Root(), 2025, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if view == reviewer && ind.Code == code {
+				got = []any{all, vn}
+			}
+		}
+	}
+	if n := st.reads.Load(); n != 0 {
+		t.Errorf("the first requests after the warm-up read InfluxDB %d times, want 0", n)
+	}
+	fresh := query.New(historyOnly{opened}, cat, reg, clock).For(query.Audience{All: true})
+	wantAll, err := fresh.ProgressOfAll(ctx, code, 2025, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantVN, err := fresh.Progress(ctx, code, reg.Root(), 2025, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "a reviewer's progress of every agency on "+code+" after the warm-up", got[0], wantAll)
+	sameJSON(t, "a reviewer's national progress on "+code+" after the warm-up", got[1], wantVN)
+	public, err := q.PublicView().ProgressOfAll(ctx, code, 2025, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reflect.DeepEqual(public, got[0]) {
+		t.Error("the reviewer's progress equals the public's: the revisions waiting for review show nothing")
 	}
 }
