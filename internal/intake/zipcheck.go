@@ -31,6 +31,7 @@ type pkg struct {
 	zr     *zip.Reader
 	parts  map[string]*zip.File // by lower-cased name
 	sheets []sheetRef           // in workbook order
+	sst    string               // the shared string part, lower-cased
 }
 
 type sheetRef struct {
@@ -104,6 +105,7 @@ func (p *pkg) readSheets() error {
 	var rels struct {
 		Rels []struct {
 			ID     string `xml:"Id,attr"`
+			Type   string `xml:"Type,attr"`
 			Target string `xml:"Target,attr"`
 		} `xml:"Relationship"`
 	}
@@ -113,6 +115,7 @@ func (p *pkg) readSheets() error {
 		}
 	}
 	target := map[string]string{}
+	p.sst = "xl/sharedstrings.xml"
 	for _, r := range rels.Rels {
 		t := strings.ReplaceAll(r.Target, "\\", "/")
 		if strings.HasPrefix(t, "/") {
@@ -121,6 +124,9 @@ func (p *pkg) readSheets() error {
 			t = path.Join("xl", t)
 		}
 		target[r.ID] = strings.ToLower(t)
+		if strings.HasSuffix(r.Type, "/sharedStrings") && p.parts[strings.ToLower(t)] != nil {
+			p.sst = strings.ToLower(t)
+		}
 	}
 	for _, s := range wb.Sheets {
 		p.sheets = append(p.sheets, sheetRef{name: s.Name, part: target[s.RID], state: s.State})
