@@ -39,8 +39,8 @@ const (
 // larger than this go through `goc import`.
 const MaxSubmissionRows = 100_000
 
-// maxUnzipped caps what an uploaded workbook may unpack to. Worksheets above excelize's
-// in-memory limit are streamed from a temporary file, so this bounds disk, not memory.
+// maxUnzipped caps what an uploaded workbook may unpack to. Worksheets are streamed
+// from the zip as they are read, so this bounds the reading's time, not memory.
 const maxUnzipped = 256 << 20
 
 // submissionSettings are the Server's submission settings, with their defaults.

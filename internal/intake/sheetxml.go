@@ -121,8 +121,15 @@ func (t *sharedStrings) decode(sc *xmlScanner, w *bufio.Writer) error {
 		if k == tokEOF {
 			return nil
 		}
-		if k != tokStart || len(sc.open) != 2 || string(sc.name) != "si" {
-			if k == tokStart && len(sc.open) >= 2 {
+		if k != tokStart {
+			continue
+		}
+		depth := len(sc.open) // of the element just started: the root is 1
+		if sc.selfClose {
+			depth++
+		}
+		if depth != 2 || string(sc.name) != "si" {
+			if depth >= 2 {
 				if err := sc.skip(); err != nil {
 					return err
 				}

@@ -167,13 +167,14 @@ func TestTheSheetReaderReadsHandWrittenWorksheetsAsExcelizeDoes(t *testing.T) {
 		`<si><t>_x0041__x005F_x0042_ tab_x0009_end _x00zz_ _xD800_.</t></si>` +
 		`<si><t/></si>` +
 		`<si></si>` +
+		`<si/>` +
 		`<si><t>first</t><t>second</t></si>` +
 		`<si><t xml:space="preserve">  padded  </t></si>` +
 		`<si><t>Hà Nội – Đà Nẵng</t><!-- a comment --></si>`
 	cases := []struct{ name, sheet, sst string }{
 		{"shared strings, rich text, entities, CRLF, CDATA, escapes", func() string {
 			var b strings.Builder
-			for i := range 12 {
+			for i := range 13 {
 				fmt.Fprintf(&b, `<row r="%d"><c r="A%d" t="s"><v>%d</v></c><c r="B%d" t="s" s="3"><v> %d </v></c></row>`, i+1, i+1, i, i+1, i)
 			}
 			return b.String()

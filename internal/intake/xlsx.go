@@ -1,13 +1,13 @@
 package intake
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
@@ -19,8 +19,9 @@ type XLSXOptions struct {
 	Catalogue *indicators.Catalogue
 	Registry  *indicators.Registry
 	// MaxUnzipped caps the workbook's total unpacked size (DefaultMaxUnzipped when 0),
-	// and MaxPart every part but a worksheet (DefaultMaxPart when 0). Worksheets above
-	// excelize's in-memory limit are unpacked to TempDir and streamed from there.
+	// and MaxPart every part but a worksheet (DefaultMaxPart when 0). Worksheets are
+	// streamed from the zip; a shared string table above 16 MiB is kept in a temporary
+	// file in TempDir (the system's when empty) while the workbook is read.
 	MaxUnzipped, MaxPart int64
 	// MaxRows caps the data rows of a table; DefaultMaxRows when 0.
 	MaxRows int
@@ -36,9 +37,6 @@ const (
 	DefaultMaxUnzipped = 256 << 20
 	DefaultMaxPart     = 16 << 20
 	DefaultMaxRows     = 100_000
-	// inMemorySheet is excelize's UnzipXMLSizeLimit: larger worksheets go to a temporary
-	// file and are streamed.
-	inMemorySheet = 16 << 20
 	// templateSlack is how many rows past a template's own a data sheet may run before
 	// it is refused as too large: room for stray notes, not for a million rows.
 	templateSlack = 1000
@@ -64,24 +62,12 @@ func ReadXLSX(r io.ReaderAt, size int64, o XLSXOptions, h Handler) (err error) {
 	if err != nil {
 		return err
 	}
-	// excelize is not hardened against every malformed part; a panic on a hostile file
-	// must be a refused file, not a dead server.
-	defer func() {
-		if v := recover(); v != nil {
-			err = damaged(fmt.Errorf("excelize: %v", v))
-		}
-	}()
-	f, err := excelize.OpenReader(io.NewSectionReader(r, 0, size), excelize.Options{
-		UnzipSizeLimit:    o.MaxUnzipped,
-		UnzipXMLSizeLimit: min(o.MaxUnzipped, inMemorySheet),
-		RawCellValue:      true,
-		TmpDir:            o.TempDir,
-	})
+	sst, err := p.readSharedStrings(o.TempDir)
 	if err != nil {
-		return damaged(err)
+		return err
 	}
-	defer f.Close()
-	rd := &reader{f: f, p: p, o: o, h: h}
+	defer sst.Close()
+	rd := &reader{p: p, sst: sst, o: o, h: h}
 	if _, ok := p.sheet(SheetMeta); ok && o.Layout == nil {
 		return rd.template()
 	}
@@ -103,10 +89,10 @@ func ReadXLSXFile(name string, o XLSXOptions, h Handler) error {
 }
 
 type reader struct {
-	f *excelize.File
-	p *pkg
-	o XLSXOptions
-	h Handler
+	p   *pkg
+	sst *sharedStrings
+	o   XLSXOptions
+	h   Handler
 }
 
 func (rd *reader) problem(at Place, id msgID, args ...any) {
@@ -178,17 +164,17 @@ func (rd *reader) meta() (map[int]string, error) {
 	if zf := rd.p.parts[ref.part]; zf == nil || zf.UncompressedSize64 > uint64(rd.o.MaxPart) {
 		return nil, damaged(fmt.Errorf("metadata sheet %s is missing or too large", ref.part))
 	}
-	rows, err := rd.f.GetRows(SheetMeta, excelize.Options{RawCellValue: true})
-	if err != nil {
-		return nil, damaged(err)
-	}
 	meta := map[int]string{}
-	for i, r := range rows {
-		if len(r) >= 2 {
-			meta[i+1] = trimSpace(r[1])
+	err := readSheetRows(rd.p.parts[ref.part], ref.name, rd.sst, func(row int, cells []string, _ []int) error {
+		if len(cells) >= 2 {
+			meta[row] = trimSpace(cells[1])
 		}
+		return nil
+	})
+	if errors.Is(err, errExcelRows) {
+		return nil, damaged(fmt.Errorf("sheet %q: %w", ref.name, err))
 	}
-	return meta, nil
+	return meta, err
 }
 
 // stale compares the workbook's catalogue fingerprint with today's.
@@ -303,23 +289,16 @@ func (rd *reader) table() error {
 // errStop ends a row walk early without an error.
 var errStop = fmt.Errorf("stop")
 
-// rows streams a sheet with excelize's Rows and raw values, after finding its formula
-// cells. maxRow is the last row that may hold anything; a non-empty row past it stops
-// the walk with a TooManyRows error, before the rest of a huge sheet is read.
+// rows streams a sheet's rows with their raw values and formula cells. maxRow is the
+// last row that may hold anything; a non-empty row past it stops the walk with a
+// TooManyRows error, before the rest of a huge sheet is read.
 func (rd *reader) rows(ref sheetRef, maxRow int, each func(row int, cells []string, field func(col int) Field) error) error {
-	formulas, total, err := rd.p.formulas(ref.part, maxRow)
+	zf, err := rd.p.sheetPart(ref)
 	if err != nil {
 		return err
 	}
-	if total > len(formulas) {
-		rd.problem(Place{Sheet: ref.name}, msgFormulaCells, total)
-	}
-	it, err := rd.f.Rows(ref.name)
-	if err != nil {
-		return damaged(err)
-	}
-	defer it.Close()
 	var cells []string
+	var formulas []int
 	row := 0
 	field := func(col int) Field {
 		f := Field{Place: CellPlace(ref.name, col, row)}
@@ -328,19 +307,16 @@ func (rd *reader) rows(ref sheetRef, maxRow int, each func(row int, cells []stri
 				f.Set, f.Text = true, t
 			}
 		}
-		if len(formulas) > 0 {
-			if _, ok := formulas[cellKey(col, row)]; ok {
-				f.Set, f.Formula = true, true
-			}
+		if slices.Contains(formulas, col) {
+			f.Set, f.Formula = true, true
 		}
 		return f
 	}
-	for it.Next() {
-		row++
-		cells, err = it.Columns(excelize.Options{RawCellValue: true})
-		if err != nil {
-			return damaged(err)
-		}
+	// Formulas on blank rows past maxRow reach no field, but none may pass unseen: they
+	// are counted and named for the whole sheet.
+	late := 0
+	err = readSheetRows(zf, ref.name, rd.sst, func(r int, c []string, fc []int) error {
+		row, cells, formulas = r, c, fc
 		if row > maxRow && !blank(cells) {
 			return &FileError{Kind: TooManyRows, Reason: compose(msgSheetDataPastLimit, ref.name, row, maxRow)}
 		}
@@ -349,21 +325,25 @@ func (rd *reader) rows(ref sheetRef, maxRow int, each func(row int, cells []stri
 		if row > maxRow+blankSlack {
 			return &FileError{Kind: TooManyRows, Reason: compose(msgSheetRunsPastLimit, ref.name, row-1, maxRow)}
 		}
+		if row > maxRow {
+			late += len(formulas)
+			formulas = nil
+		}
 		if rd.o.Progress != nil && row%4096 == 0 {
 			rd.o.Progress(row)
 		}
-		if err := each(row, cells, field); err != nil {
-			if err == errStop {
-				return nil
-			}
-			return err
-		}
+		return each(row, cells, field)
+	})
+	switch {
+	case errors.Is(err, errStop):
+		return nil
+	case errors.Is(err, errExcelRows):
+		return &FileError{Kind: TooManyRows, Reason: compose(msgSheetExcelLimit)}
+	case err != nil:
+		return err
 	}
-	if err := it.Error(); err != nil {
-		if err == excelize.ErrMaxRows {
-			return &FileError{Kind: TooManyRows, Reason: compose(msgSheetExcelLimit)}
-		}
-		return damaged(err)
+	if late > 0 {
+		rd.problem(Place{Sheet: ref.name}, msgFormulaCells, late)
 	}
 	if rd.o.Progress != nil {
 		rd.o.Progress(row)

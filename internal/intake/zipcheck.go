@@ -2,10 +2,8 @@ package intake
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -13,9 +11,9 @@ import (
 	"strings"
 )
 
-// Checks on the zip container, made before excelize reads anything. archive/zip refuses
-// to inflate an entry past its declared size, so the declared sizes checked here bound
-// what excelize will ever unpack.
+// Checks on the zip container, made before any part is read. archive/zip refuses to
+// inflate an entry past its declared size, so the declared sizes checked here bound
+// what the readers will ever unpack.
 
 var (
 	magicZip = []byte("PK\x03\x04")
@@ -156,164 +154,10 @@ func (p *pkg) sheet(name string) (sheetRef, bool) {
 	return sheetRef{}, false
 }
 
-// formulas lists the formula cells of a worksheet part on rows up to maxRow, keyed by
-// cellKey, and counts every formula in the part. A first pass looks only for the byte
-// sequences a formula element needs ("<f" or ":f" for a prefixed name: element names
-// cannot be written with character references); only a part where one appears is read
-// element by element with encoding/xml, which decodes references in attributes
-// (r="&#68;2" is D2) as Excel does. Sheets without formulas, which is nearly all of
-// them, cost little more than unzipping.
-func (p *pkg) formulas(part string, maxRow int) (map[uint64]struct{}, int, error) {
-	f := p.parts[part]
-	if f == nil {
-		return nil, 0, nil
-	}
-	maybe, err := mentionsFormula(f)
-	if err != nil || !maybe {
-		return nil, 0, err
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return nil, 0, damaged(err)
-	}
-	defer rc.Close()
-	return scanFormulas(&tagLimit{r: bufio.NewReaderSize(rc, 64<<10)}, maxRow)
-}
-
-func mentionsFormula(f *zip.File) (bool, error) {
-	rc, err := f.Open()
-	if err != nil {
-		return false, damaged(err)
-	}
-	defer rc.Close()
-	buf := make([]byte, 256<<10)
-	carry := 0
-	for {
-		n, err := io.ReadFull(rc, buf[carry:])
-		chunk := buf[:carry+n]
-		if bytes.Contains(chunk, []byte("<f")) || bytes.Contains(chunk, []byte(":f")) {
-			return true, nil
-		}
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return false, nil
-		}
-		if err != nil {
-			return false, damaged(err)
-		}
-		// Keep the last byte: a "<f" may straddle two reads.
-		buf[0] = chunk[len(chunk)-1]
-		carry = 1
-	}
-}
-
-// cellKey packs a cell's row and column.
-func cellKey(col, row int) uint64 { return uint64(row)<<16 | uint64(col) }
-
-// maxFormulaCells bounds the formula cells remembered (a few MB). Past it, and past the
-// rows read, formulas are only counted; any formula not remembered makes a problem for
-// the whole sheet, so none can slip through as its cached value.
-const maxFormulaCells = 1 << 18
-
-// maxTag bounds the bytes between two '<': one tag and the text after it. A real one is
-// well under a kilobyte (a cell's text is at most 32,767 characters); encoding/xml holds
-// a whole token in memory, so a hostile 200 MB attribute must be refused, not read.
+// maxTag bounds the bytes of one tag, or of the text between two tags. A real one is
+// well under a kilobyte (a cell's text is at most 32,767 characters); a hostile 200 MB
+// attribute must be refused, not buffered.
 const maxTag = 1 << 20
 
 // maxDepth bounds element nesting: a worksheet is five or six levels deep.
 const maxDepth = 64
-
-// tagLimit fails a read once more than maxTag bytes pass without a '<'.
-type tagLimit struct {
-	r   io.Reader
-	run int
-}
-
-func (t *tagLimit) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	for _, b := range p[:n] {
-		if b == '<' {
-			t.run = 0
-			continue
-		}
-		if t.run++; t.run > maxTag {
-			return 0, fmt.Errorf("a tag or text longer than %d bytes", maxTag)
-		}
-	}
-	return n, err
-}
-
-// scanFormulas walks the elements of a worksheet with encoding/xml, tracking the current
-// row and cell, and records each cell with an <f> child. Comments, CDATA and processing
-// instructions are the decoder's to skip, and attribute values come back with their
-// character and entity references decoded.
-func scanFormulas(r io.Reader, maxRow int) (map[uint64]struct{}, int, error) {
-	dec := xml.NewDecoder(r)
-	cells := map[uint64]struct{}{}
-	total, row, col, depth := 0, 0, 0, 0
-	for {
-		tok, err := dec.RawToken()
-		if errors.Is(err, io.EOF) {
-			return cells, total, nil
-		}
-		if err != nil {
-			return nil, 0, damaged(err)
-		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			depth--
-		case xml.StartElement:
-			if depth++; depth > maxDepth {
-				return nil, 0, damaged(fmt.Errorf("elements nested more than %d deep", maxDepth))
-			}
-			switch t.Name.Local {
-			case "row":
-				if r, ok := attr(t, "r"); ok {
-					row, _ = strconv.Atoi(r)
-				} else {
-					row++
-				}
-				col = 0
-			case "c":
-				if ref, ok := attr(t, "r"); ok {
-					col, _ = colOf(ref)
-				} else {
-					col++
-				}
-			case "f":
-				total++
-				if row <= maxRow && len(cells) < maxFormulaCells {
-					cells[cellKey(col, row)] = struct{}{}
-				}
-			}
-		}
-	}
-}
-
-// attr finds an attribute by its local name.
-func attr(e xml.StartElement, name string) (string, bool) {
-	for _, a := range e.Attr {
-		if a.Name.Local == name && a.Name.Space == "" {
-			return a.Value, true
-		}
-	}
-	return "", false
-}
-
-// colOf reads the column of a cell reference such as "AB12".
-func colOf(ref string) (int, bool) {
-	col := 0
-	for i := 0; i < len(ref); i++ {
-		c := ref[i]
-		if c >= 'a' && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		if c < 'A' || c > 'Z' {
-			return col, col > 0
-		}
-		col = col*26 + int(c-'A'+1)
-		if col > 16384 {
-			return 0, false
-		}
-	}
-	return col, col > 0
-}
