@@ -71,6 +71,10 @@ import (
 	"github.com/g-oc/goc/reports"
 )
 
+// influxdPID is the process id of the influxd measured with -influx: its CPU during
+// each row is printed beside G-OC's. Set once from the command line.
+var influxdPID = flag.Int("influxd-pid", 0, "with -influx: the process id of that influxd, whose user+system CPU during each row is printed in a column of its own")
+
 func main() {
 	dir := flag.String("dir", "", "folder for the store files (a temporary one when empty)")
 	keep := flag.Bool("keep", false, "keep the store files")
@@ -772,6 +776,11 @@ type countingWriter struct{ n int }
 func (c *countingWriter) Write(b []byte) (int, error) { c.n += len(b); return len(b), nil }
 
 func header() {
+	if *influxdPID > 0 {
+		fmt.Println("| read | clients | requests | p50 | p99 | CPU (s) | influxd CPU (s) | peak RSS (MB) |")
+		fmt.Println("|---|---|---|---|---|---|---|---|")
+		return
+	}
 	fmt.Println("| read | clients | requests | p50 | p99 | CPU (s) | peak RSS (MB) |")
 	fmt.Println("|---|---|---|---|---|---|---|")
 }
@@ -795,7 +804,7 @@ func loadBy(name string, requests int, readers []int, f func() error) {
 		if clients == 50 {
 			n = max(requests, 50)
 		}
-		cpu0 := cpuSeconds()
+		cpu0, server0 := cpuSeconds(), processCPU(*influxdPID)
 		var mu sync.Mutex
 		var lat []time.Duration
 		var wg sync.WaitGroup
@@ -822,7 +831,11 @@ func loadBy(name string, requests int, readers []int, f func() error) {
 		}
 		wg.Wait()
 		slices.Sort(lat)
-		fmt.Printf("| %s | %d | %d | %s | %s | %.1f | %d |\n", name, clients, n, ms(lat[len(lat)/2]), ms(lat[(len(lat)*99)/100]), cpuSeconds()-cpu0, peakRSSMB())
+		server := ""
+		if *influxdPID > 0 {
+			server = fmt.Sprintf(" %.1f |", processCPU(*influxdPID)-server0)
+		}
+		fmt.Printf("| %s | %d | %d | %s | %s | %.1f |%s %d |\n", name, clients, n, ms(lat[len(lat)/2]), ms(lat[(len(lat)*99)/100]), cpuSeconds()-cpu0, server, peakRSSMB())
 	}
 }
 
@@ -834,6 +847,27 @@ func cpuSeconds() float64 {
 		return 0
 	}
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// processCPU is another process's user+system CPU in seconds, from /proc (0 when pid
+// is 0 or cannot be read).
+func processCPU(pid int) float64 {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name, in parentheses, may hold spaces: fields count from after it.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	var utime, stime float64
+	fmt.Sscan(f[11], &utime)
+	fmt.Sscan(f[12], &stime)
+	return (utime + stime) / 100 // USER_HZ, 100 on Linux
 }
 
 func peakRSSMB() int64 {
@@ -911,6 +945,15 @@ func influxRun(ctx context.Context, url, dir string, fraction float64, months, p
 		_, err := query.New(st, cat, reg, clock).For(query.Audience{All: true}).ProgressOfAll(ctx, code, 2025, on)
 		return err
 	})
+	// What goc serve does at start, then the first requests after it.
+	warmed := query.New(st, cat, reg, clock)
+	slow1(warmOnly, "the warm-up goc serve runs at start (every indicator's figures for the public and for a reviewer, last year's rankings)", func() error {
+		return warmed.WarmUp(ctx, indicators.DefaultRankingMethod())
+	})
+	slow1(warmOnly, "progress of every agency, a reviewer's view, first request after the warm-up", func() error {
+		_, err := warmed.For(query.Audience{All: true}).ProgressOfAll(ctx, code, 2025, on)
+		return err
+	})
 	reviewer := query.New(st, cat, reg, clock).For(query.Audience{All: true})
 	load("progress of every agency, a reviewer's view (latest through Flux), warm", requests, func() error {
 		_, err := reviewer.ProgressOfAll(ctx, code, 2025, on)
@@ -978,6 +1021,13 @@ func influxRun(ctx context.Context, url, dir string, fraction float64, months, p
 		return err
 	})
 	fmt.Println()
+}
+
+// slow1 runs a row once (one reader, one request) unless skip.
+func slow1(skip bool, name string, f func() error) {
+	if !skip {
+		loadBy(name, 1, []int{1}, f)
+	}
 }
 
 // slow runs a cold or history row (one reader, three requests) unless skip.
