@@ -1011,6 +1011,23 @@ func influxRun(ctx context.Context, url, dir string, fraction float64, months, p
 		}
 		return nil
 	})
+	// As the SQLite rows on a quiet machine: a client that takes the gzip bytes as sent
+	// (a browser inflates them on its own machine).
+	raw := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}, Timeout: 10 * time.Minute}
+	load("GET /api/v1/progress?agency=*, kept, gzip read as sent", requests, asSent(ctx, raw,
+		srv.URL+"/api/v1/progress?indicator="+code+"&agency=*&year=2025", func(plain []byte) error {
+			if !bytes.Contains(plain, []byte(`"X0001"`)) {
+				return fmt.Errorf("no X0001 in the progress of every agency: %.200s", plain)
+			}
+			return nil
+		}))
+	load("GET /api/v1/probes (a page of 1,000, kept per probes version), gzip read as sent", requests, asSent(ctx, raw,
+		srv.URL+"/api/v1/probes", func(plain []byte) error {
+			if !bytes.Contains(plain, []byte(fmt.Sprintf(`"count":%d,`, portals))) {
+				return fmt.Errorf("no count of %d portals in %.200s", portals, plain)
+			}
+			return nil
+		}))
 	plain := query.New(historyOnly{st}, cat, reg, clock).PublicView()
 	slow(warmOnly, "progress of every agency on one indicator, rolled up from history each time", func() error {
 		_, err := plain.ProgressOfAll(ctx, code, 2025, on)
