@@ -62,6 +62,12 @@ func ReadXLSX(r io.ReaderAt, size int64, o XLSXOptions, h Handler) (err error) {
 	if err != nil {
 		return err
 	}
+	// A bug in reading a hostile file must be a refused file, not a dead server.
+	defer func() {
+		if v := recover(); v != nil {
+			err = damaged(fmt.Errorf("reading the workbook: %v", v))
+		}
+	}()
 	sst, err := p.readSharedStrings(o.TempDir)
 	if err != nil {
 		return err
