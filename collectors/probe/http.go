@@ -105,7 +105,11 @@ const noKeepAlive = -1
 // first-time visitor does. Certificates are not checked by the handshake but by
 // verify, so that an expired or misnamed certificate is reported with its facts
 // instead of hiding the page behind a handshake error.
-func (p *Prober) transport(verify func(tls.ConnectionState) error, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
+//
+// The one exception, sessions (nil: none): the page fetch resumes the TLS session of
+// the portal's previous probe, as a browser returning to a site does (see
+// sessionCache), so a portal probed every minute makes a full handshake once an hour.
+func (p *Prober) transport(verify func(tls.ConnectionState) error, dial func(ctx context.Context, network, addr string) (net.Conn, error), sessions tls.ClientSessionCache) *http.Transport {
 	if dial == nil {
 		dial = p.opts.Outbound.Dialer(&net.Dialer{Resolver: p.netRes, KeepAlive: noKeepAlive}).DialContext
 	}
@@ -118,6 +122,7 @@ func (p *Prober) transport(verify func(tls.ConnectionState) error, dial func(ctx
 			InsecureSkipVerify: true, // checked by verify, with the facts kept
 			VerifyConnection:   verify,
 			MinVersion:         tls.VersionTLS10, // report old portals rather than refuse them
+			ClientSessionCache: sessions,
 		},
 	}
 }
@@ -189,6 +194,106 @@ func (v *verifiedChains) keep(k chainKey, chain []*x509.Certificate, now time.Ti
 	v.m[k] = w
 }
 
+// sessionCache keeps the TLS session of each server name the page fetch reached, so
+// that the next probe resumes it instead of making a full handshake: the server sends
+// no certificate and the prober neither parses one nor checks the server's signature
+// over the handshake. The resumed connection still carries the certificates of the
+// full handshake the session came from, and verifyCert checks them at the probe's
+// time as always, so a certificate that expires is reported at the first probe after
+// it expires. What resumption cannot see is a certificate the server changed since;
+// so a session counts only for sessionFor after the full handshake it descends from
+// (the new tickets of resumed connections keep that handshake's time), and then the
+// next probe makes a full handshake and sees the certificate the server now sends: at
+// least as often as a verified chain is checked again. A server that refuses the
+// session gets a full handshake at once. At most verifiedMax sessions are kept (then
+// all are forgotten at once), so memory stays bounded whatever servers send.
+type sessionCache struct {
+	mu sync.Mutex
+	m  map[string]session
+}
+
+const sessionFor = verifiedFor
+
+type session struct {
+	cs   *tls.ClientSessionState
+	born time.Time // of the full handshake this session descends from, by the prober's clock
+}
+
+func (c *sessionCache) get(key string) (session, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.m[key]
+	return s, ok
+}
+
+func (c *sessionCache) put(key string, s session) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= verifiedMax {
+		c.m = map[string]session{}
+	}
+	c.m[key] = s
+}
+
+func (c *sessionCache) drop(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, key)
+}
+
+// probeSessions is one page fetch's view of the prober's sessions, as a
+// tls.ClientSessionCache: it knows the probe's time and whether its last handshake
+// resumed, which the shared cache cannot tell from a new ticket.
+type probeSessions struct {
+	shared  *sessionCache
+	now     time.Time
+	mu      sync.Mutex
+	resumed bool                 // the last handshake of this fetch resumed a session
+	offered map[string]time.Time // the birth of each session this fetch offered, by key
+}
+
+// Get offers a session younger than sessionFor; an older one is not offered, so the
+// handshake is full.
+func (s *probeSessions) Get(key string) (*tls.ClientSessionState, bool) {
+	e, ok := s.shared.get(key)
+	if !ok || s.now.Before(e.born) || !s.now.Before(e.born.Add(sessionFor)) {
+		return nil, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.offered == nil {
+		s.offered = map[string]time.Time{}
+	}
+	s.offered[key] = e.born
+	return e.cs, true
+}
+
+// Put keeps a new ticket with the time of the full handshake it descends from: now
+// after a full handshake, the offered session's after a resumed one.
+func (s *probeSessions) Put(key string, cs *tls.ClientSessionState) {
+	if cs == nil { // the server refused the session offered
+		s.shared.drop(key)
+		return
+	}
+	s.mu.Lock()
+	born, offered := s.offered[key]
+	resumed := s.resumed
+	s.mu.Unlock()
+	switch {
+	case !resumed:
+		born = s.now
+	case !offered: // resumed a session this fetch did not offer: cannot happen; keep nothing
+		return
+	}
+	s.shared.put(key, session{cs: cs, born: born})
+}
+
+func (s *probeSessions) handshake(resumed bool) {
+	s.mu.Lock()
+	s.resumed = resumed
+	s.mu.Unlock()
+}
+
 // verifyCert checks the chain the server sent against the roots for host at now;
 // chains, when not nil, spares the check of a chain that verified before.
 func verifyCert(cs tls.ConnectionState, host string, roots *x509.CertPool, now time.Time, chains *verifiedChains) *TLSInfo {
@@ -247,17 +352,20 @@ func certReason(err error) string {
 func checkHTTP(ctx context.Context, p *Prober, t Target, r *Result) {
 	tr := &tracer{}
 	now := p.opts.Now()
+	sessions := &probeSessions{shared: &p.sessions, now: now}
 	verify := func(cs tls.ConnectionState) error {
+		sessions.handshake(cs.DidResume)
 		tr.mu.Lock()
 		host := tr.host
 		tr.mu.Unlock()
 		info := verifyCert(cs, host, p.opts.RootCAs, now, &p.chains)
+		info.Resumed = cs.DidResume
 		tr.mu.Lock()
 		tr.hops = append(tr.hops, info)
 		tr.mu.Unlock()
 		return nil
 	}
-	transport := p.transport(verify, nil)
+	transport := p.transport(verify, nil, sessions)
 	defer transport.CloseIdleConnections()
 	client := &http.Client{
 		Transport: transport,

@@ -54,7 +54,7 @@ func checkIPv6(ctx context.Context, p *Prober, t Target, r *Result) {
 	d := p.opts.Outbound.Dialer(&net.Dialer{KeepAlive: noKeepAlive})
 	transport := p.transport(nil, func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return d.DialContext(ctx, "tcp6", addr)
-	})
+	}, nil)
 	defer transport.CloseIdleConnections()
 	client := &http.Client{Transport: transport, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse // a redirect is an answer

@@ -104,6 +104,7 @@ type Prober struct {
 	dns      *dns.Client
 	bufs     sync.Pool // *bytes.Buffer for page bodies
 	chains   verifiedChains
+	sessions sessionCache
 }
 
 // New checks the options and builds a Prober.

@@ -2,6 +2,7 @@ package probe_test
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -226,6 +227,84 @@ func TestVerifiedChainIsCheckedAgainWhenItExpiresOrTheHostDiffers(t *testing.T) 
 		r := p.Probe(context.Background(), probe.Target{URL: step.url})
 		if r.TLS == nil || r.TLS.CertValid != step.valid || r.Success != step.valid || !strings.Contains(r.TLS.CertError, step.want) {
 			t.Fatalf("%s: success %v, tls %+v, error %q; want valid %v and %q", step.name, r.Success, r.TLS, r.Error, step.valid, step.want)
+		}
+	}
+}
+
+// TestTLSSessionIsResumedForAnHourAndItsCertificateStillChecked probes portals again
+// and again on a clock the test moves, as the scheduler does a minute apart. The page
+// fetch resumes the portal's TLS session (the server says whether it resumed), and
+// that must never hide a certificate that expired since (checked at each probe's
+// time), nor keep a certificate the server replaced for longer than an hour: the
+// first probe an hour after the full handshake makes a full one again and reports
+// the certificate the server now sends.
+func TestTLSSessionIsResumedForAnHourAndItsCertificateStillChecked(t *testing.T) {
+	w := newWorld(t)
+	start := time.Now()
+	var clock atomic.Int64
+	clock.Store(start.UnixNano())
+	p := w.prober(t, probe.Options{Checks: []string{probe.CheckHTTP}, Now: func() time.Time { return time.Unix(0, clock.Load()) }})
+	other := w.prober(t, probe.Options{Checks: []string{probe.CheckHTTP}, Now: func() time.Time { return time.Unix(0, clock.Load()) }})
+
+	// A portal that renews its certificate while sessions of the old one are about.
+	first := w.ca.Issue(t, []string{"127.0.0.1"}, start.Add(-time.Hour), start.Add(3*time.Hour))
+	renewed := w.ca.Issue(t, []string{"127.0.0.1"}, start.Add(-time.Hour), start.Add(5*time.Hour))
+	var current atomic.Pointer[tls.Certificate]
+	current.Store(&first)
+	var resumedAt atomic.Bool // what the server saw on the last request
+	seen := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		resumedAt.Store(r.TLS.DidResume)
+		page(portalPage).ServeHTTP(rw, r)
+	})
+	renewing := httptest.NewUnstartedServer(seen)
+	renewing.Listener = tls.NewListener(renewing.Listener, &tls.Config{
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return current.Load(), nil }})
+	renewing.Start()
+	defer renewing.Close()
+	renewingURL := "https://" + renewing.Listener.Addr().String()
+	// A portal whose certificate expires 30 minutes in, inside the hour of its session.
+	expiring := probetest.TLSServer(t, w.ca.Issue(t, []string{"127.0.0.1"}, start.Add(-time.Hour), start.Add(30*time.Minute)), seen)
+
+	type step struct {
+		name    string
+		at      time.Duration
+		url     string
+		other   bool // probed by the second prober
+		renew   bool // the portal serves the renewed certificate from now on
+		resumed bool
+		expiry  time.Time
+		valid   bool
+		want    string
+	}
+	for _, s := range []step{
+		{name: "first probe: full handshake", at: 0, url: renewingURL, expiry: first.Leaf.NotAfter, valid: true},
+		{name: "a minute later: resumed", at: time.Minute, url: renewingURL, resumed: true, expiry: first.Leaf.NotAfter, valid: true},
+		{name: "renewed, resumed: the old certificate still reported", at: 30 * time.Minute, url: renewingURL, renew: true, resumed: true, expiry: first.Leaf.NotAfter, valid: true},
+		{name: "59 minutes in: resumed", at: 59 * time.Minute, url: renewingURL, resumed: true, expiry: first.Leaf.NotAfter, valid: true},
+		{name: "an hour after the full handshake: full again, the renewed certificate", at: 61 * time.Minute, url: renewingURL, expiry: renewed.Leaf.NotAfter, valid: true},
+		{name: "and its session resumed", at: 62 * time.Minute, url: renewingURL, resumed: true, expiry: renewed.Leaf.NotAfter, valid: true},
+		// Another prober: a session is kept by server name, and both portals are 127.0.0.1.
+		{name: "expiring portal: full handshake", other: true, at: 0, url: expiring.URL, expiry: start.Add(30 * time.Minute), valid: true},
+		{name: "expiring portal 29 minutes later: resumed", other: true, at: 29 * time.Minute, url: expiring.URL, resumed: true, expiry: start.Add(30 * time.Minute), valid: true},
+		{name: "expiring portal once expired: resumed, and reported expired", other: true, at: 31 * time.Minute, url: expiring.URL, resumed: true, expiry: start.Add(30 * time.Minute), want: "expired"},
+	} {
+		if s.renew {
+			current.Store(&renewed)
+		}
+		clock.Store(start.Add(s.at).UnixNano())
+		prober := p
+		if s.other {
+			prober = other
+		}
+		r := prober.Probe(context.Background(), probe.Target{URL: s.url})
+		if r.TLS == nil {
+			t.Fatalf("%s: no TLS facts (%s)", s.name, r.Error)
+		}
+		if resumedAt.Load() != s.resumed || r.TLS.Resumed != s.resumed {
+			t.Errorf("%s: the server saw a resumed session %v, the result says %v; want %v", s.name, resumedAt.Load(), r.TLS.Resumed, s.resumed)
+		}
+		if !r.TLS.CertExpiry.Equal(s.expiry.UTC().Truncate(time.Second)) || r.TLS.CertValid != s.valid || r.Success != s.valid || !strings.Contains(r.TLS.CertError, s.want) {
+			t.Errorf("%s: success %v, tls %+v; want expiry %s, valid %v, %q", s.name, r.Success, r.TLS, s.expiry.UTC(), s.valid, s.want)
 		}
 	}
 }

@@ -52,7 +52,7 @@ func checkHTTPSRedirect(ctx context.Context, p *Prober, t Target, r *Result) {
 		judgeRedirect(&info, a.status, a.location)
 		return
 	}
-	transport := p.transport(nil, nil)
+	transport := p.transport(nil, nil, nil)
 	defer transport.CloseIdleConnections()
 	client := &http.Client{Transport: transport, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse

@@ -84,6 +84,10 @@ type TLSInfo struct {
 	Subject   string   `json:"cert_subject,omitempty"`
 	Issuer    string   `json:"cert_issuer,omitempty"`
 	DNSNames  []string `json:"cert_dns_names,omitempty"`
+	// Resumed is true when the handshake resumed the session of an earlier probe (the
+	// certificates are then those of the full handshake it came from, checked at this
+	// probe's time); a portal's sessions are resumed for at most an hour.
+	Resumed bool `json:"resumed"`
 }
 
 // RedirectInfo is the outcome of the http:// → https:// check.
