@@ -120,6 +120,10 @@ func (s *Service) ownByPeriodIn(ctx context.Context, ind *indicators.Indicator, 
 	codes := s.registryCodes()
 	byPeriod := ownObservations{}
 	step := max(1, s.agencyChunk)
+	if f, ok := s.store.(fewerReader); ok && f.FewerLargerReads() {
+		// Every chunk's observations are held together below anyway.
+		step = len(codes)
+	}
 	for start := 0; start < len(codes); start += step {
 		q := store.Query{Indicators: []string{ind.Code}, Agencies: codes[start:min(len(codes), start+step)], From: from, To: to}
 		obs, err := s.read(ctx, q)
@@ -136,6 +140,15 @@ func (s *Service) ownByPeriodIn(ctx context.Context, ind *indicators.Indicator, 
 		}
 	}
 	return byPeriod, nil
+}
+
+// fewerReader is a store where each read costs a round trip whatever it returns
+// (InfluxDB: a Flux query is planned and run by influxd, tens of milliseconds before
+// the first row), so that the figures read every agency of a range in one read rather
+// than agencyChunk at a time: a reviewer's figures of one indicator at national scale
+// were 196 Flux queries (28 ranges of years, 7 chunks each), 9.5 s of influxd's CPU.
+type fewerReader interface {
+	FewerLargerReads() bool
 }
 
 // registryCodes are the codes of every agency in the registry, current and former, and

@@ -308,7 +308,16 @@ func (s *Store) fluxObservations(ctx context.Context, q store.Query, each func(i
 	}
 	pred := []string{`r._measurement == ` + fluxString(meas), `r._field == ` + fluxString(recordField)}
 	pred = appendAny(pred, "indicator", q.Indicators)
-	pred = appendAny(pred, "agency", q.Agencies)
+	var asked map[string]bool
+	if len(q.Agencies) > maxAgenciesInFlux {
+		// Most of the bucket's agencies: read the rest of the selection and keep theirs.
+		asked = make(map[string]bool, len(q.Agencies))
+		for _, a := range q.Agencies {
+			asked[a] = true
+		}
+	} else {
+		pred = appendAny(pred, "agency", q.Agencies)
+	}
 	if q.After != nil {
 		// Only the first column of the key can be pushed down as a range on a tag;
 		// the rest of the key is compared as rows arrive (store.Query.Follows).
@@ -326,14 +335,32 @@ func (s *Store) fluxObservations(ctx context.Context, q store.Query, each func(i
 		}
 		pred = appendAny(pred, "source", sources)
 	}
-	return s.fluxRecords(ctx, s.opt.Bucket, start, stop, pred, func(record string) error {
+	// No observation is stored in the last nanosecond before a whole second (a
+	// revision's offset from its period start is under a second, see measObservation):
+	// stopping the range there gives [start, stop) on InfluxDB 1.8, whose stop is
+	// inclusive, and on 2.x alike, without filtering every row on its time.
+	return s.fluxRange(ctx, s.opt.Bucket, start, stop.Add(-time.Nanosecond), false, pred, func(record string) error {
 		o, err := decodeObservation(record)
 		if err != nil {
 			return err
 		}
+		if asked != nil && !asked[o.Agency] {
+			return nil
+		}
 		return each(o)
 	})
 }
+
+// maxAgenciesInFlux is the most agencies a read names to InfluxDB; a read naming more
+// (the figures read every agency of the registry at once, see FewerLargerReads) is
+// filtered here instead: as one expression, naming every agency costs influxd what
+// reading them all does, and a list of 100 costs next to nothing.
+const maxAgenciesInFlux = 100
+
+// FewerLargerReads tells the query layer that one read of every agency costs less
+// here than several reads of some: each Flux query is planned and run by influxd,
+// tens of milliseconds before its first row.
+func (s *Store) FewerLargerReads() bool { return true }
 
 // fluxRecords streams the record field of the points in [start, stop) that match
 // every predicate.
@@ -342,15 +369,22 @@ func (s *Store) fluxRecords(ctx context.Context, bucket string, start, stop time
 	// reads closed intervals: the bound is stated again so that both agree. Not at
 	// rangeStop, where no point can be (and where the filter, evaluated row by row,
 	// took about a third of a whole-history read on 1.8).
-	stopAgain := ""
-	if !stop.Equal(rangeStop) {
-		stopAgain = "\n\t|> filter(fn: (r) => r._time < " + fluxTime(stop) + ")"
+	return s.fluxRange(ctx, bucket, start, stop, !stop.Equal(rangeStop), pred, each)
+}
+
+// fluxRange streams the record field of the points between start and stop that match
+// every predicate: [start, stop) when stopAgain, else up to stop, inclusive on
+// InfluxDB 1.8 and exclusive on 2.x.
+func (s *Store) fluxRange(ctx context.Context, bucket string, start, stop time.Time, stopAgain bool, pred []string, each func(record string) error) error {
+	again := ""
+	if stopAgain {
+		again = "\n\t|> filter(fn: (r) => r._time < " + fluxTime(stop) + ")"
 	}
 	flux := fmt.Sprintf(`from(bucket: %s)
 	|> range(start: %s, stop: %s)
 	|> filter(fn: (r) => %s)%s
 	|> keep(columns: ["_value"])
-	|> group()`, fluxString(bucket), fluxTime(start), fluxTime(stop), strings.Join(pred, " and "), stopAgain)
+	|> group()`, fluxString(bucket), fluxTime(start), fluxTime(stop), strings.Join(pred, " and "), again)
 	return s.fluxRows(ctx, flux, func(rec *query.FluxRecord) error { return each(asString(rec.Value())) })
 }
 

@@ -2,6 +2,7 @@ package influx
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -174,5 +175,72 @@ func TestProbeRecordsWithOldPhaseNamesReadBackUnderBlackboxNames(t *testing.T) {
 	want := map[string]float64{"resolve": 0.01, "connect": 0.02, "processing": 0.3, "total": 0.5}
 	if !maps.Equal(r.Phases, want) {
 		t.Fatalf("phases = %v, want %v", r.Phases, want)
+	}
+}
+
+// A read naming more agencies than a Flux query names (the figures read every agency
+// of the registry at once) is filtered after InfluxDB answers: it must still find
+// exactly the agencies named, in InfluxDB and in the spool, latest and history.
+func TestAReadNamingManyAgenciesFindsExactlyThem(t *testing.T) {
+	s := openFresh(t)
+	ctx := context.Background()
+	n := 2*maxAgenciesInFlux + 20
+	var sent, spooled []indicators.Observation
+	for i := range n {
+		o := indicators.Observation{
+			SeriesKey: indicators.SeriesKey{Indicator: "ind", Agency: fmt.Sprintf("A%04d", i), Period: period.MustParse("2025-03")},
+			Value:     float64(i), Source: indicators.FromSubmission,
+		}
+		sent = append(sent, o)
+		o.Value++ // a second revision of every other series, left in the spool
+		if i%2 == 0 {
+			spooled = append(spooled, o)
+		}
+	}
+	if _, err := s.WriteObservations(ctx, sent); err != nil {
+		t.Fatal(err)
+	}
+	flush(t, s)
+	// Not flushed: read from the spool, or from InfluxDB once the flusher has sent them.
+	if _, err := s.WriteObservations(ctx, spooled); err != nil {
+		t.Fatal(err)
+	}
+	// Every agency but the first ten and every third.
+	var asked []string
+	for i := 10; i < n; i++ {
+		if i%3 != 0 {
+			asked = append(asked, fmt.Sprintf("A%04d", i))
+		}
+	}
+	if len(asked) <= maxAgenciesInFlux {
+		t.Fatalf("asked for %d agencies, not more than %d: the test shows nothing", len(asked), maxAgenciesInFlux)
+	}
+	for _, history := range []bool{false, true} {
+		got, err := s.Observations(ctx, store.Query{Indicators: []string{"ind"}, Agencies: asked, History: history})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, a := range asked {
+			want = append(want, a)
+			if i, _ := strconv.Atoi(a[1:]); history && i%2 == 0 {
+				want = append(want, a) // both revisions
+			}
+		}
+		var agencies []string
+		for _, o := range got {
+			agencies = append(agencies, o.Agency)
+			i, _ := strconv.Atoi(o.Agency[1:])
+			newest := float64(i)
+			if i%2 == 0 {
+				newest++
+			}
+			if !history && o.Value != newest {
+				t.Errorf("latest of %s is %v (revision %d), want the newest revision", o.Agency, o.Value, o.Revision)
+			}
+		}
+		if !slices.Equal(agencies, want) {
+			t.Errorf("history=%v: read %d observations of %q, want %d of %q", history, len(agencies), agencies, len(want), want)
+		}
 	}
 }
