@@ -13,6 +13,7 @@ import (
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/uptime"
 )
 
 // probeColumns are shared by the probes history and probe_latest, in this order.
@@ -75,7 +76,7 @@ func (s *Store) writeProbeResults(ctx context.Context, rs []indicators.ProbeResu
 			return fmt.Errorf("mark latest result of %s: %w", rs[i].Target, err)
 		}
 	}
-	if err := s.rollUpProbes(ctx, tx, rs); err != nil {
+	if err := uptime.RollUp(ctx, tx, rs, s.now()); err != nil {
 		return fmt.Errorf("uptime windows: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

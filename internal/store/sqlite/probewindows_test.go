@@ -9,6 +9,7 @@ import (
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/uptime"
 )
 
 func windowResult(target string, at time.Time, ok bool, total float64) indicators.ProbeResult {
@@ -121,7 +122,7 @@ func TestIncrementalProbeWindowsEqualRecomputed(t *testing.T) {
 // compareWindows checks the store's windows against a count over every result written.
 func compareWindows(t *testing.T, when string, s *Store, written []indicators.ProbeResult, clock time.Time) {
 	t.Helper()
-	limit := clock.Add(maxAhead)
+	limit := clock.Add(uptime.MaxAhead)
 	var cur time.Time
 	for _, r := range written {
 		if h := store.HourOf(r.Time); !r.Time.After(limit) && h.After(cur) {
@@ -129,24 +130,24 @@ func compareWindows(t *testing.T, when string, s *Store, written []indicators.Pr
 		}
 	}
 	dayFrom, weekFrom, monthFrom := store.WindowBounds(cur)
-	want := map[string]*windowDelta{}
+	want := map[string]*uptime.Windows{}
 	for i := range written {
 		r := &written[i]
 		if want[r.Target] == nil {
-			want[r.Target] = &windowDelta{}
+			want[r.Target] = &uptime.Windows{}
 		}
 		if r.Time.After(limit) {
 			continue
 		}
 		d := want[r.Target]
 		if !store.HourOf(r.Time).Before(dayFrom) {
-			d.day.Add(r)
+			d.Day.Add(r)
 		}
 		if day := store.DayOf(r.Time); !day.Before(weekFrom) {
-			d.week.Add(r)
+			d.Week.Add(r)
 		}
 		if day := store.DayOf(r.Time); !day.Before(monthFrom) {
-			d.month.Add(r)
+			d.Month.Add(r)
 		}
 	}
 	got, err := s.ProbeStatuses(context.Background())
@@ -164,7 +165,7 @@ func compareWindows(t *testing.T, when string, s *Store, written []indicators.Pr
 		for _, c := range []struct {
 			name      string
 			got, want store.ProbeWindow
-		}{{"24 h", st.Day, w.day}, {"7 d", st.Week, w.week}, {"30 d", st.Month, w.month}} {
+		}{{"24 h", st.Day, w.Day}, {"7 d", st.Week, w.Week}, {"30 d", st.Month, w.Month}} {
 			if c.got != c.want {
 				t.Errorf("%s: %s %s: %d/%d probes (latency %v), want %d/%d (%v)", when, st.Latest.Target, c.name,
 					c.got.Successes, c.got.Probes, c.got.Latency.Counts, c.want.Successes, c.want.Probes, c.want.Latency.Counts)
