@@ -14,8 +14,9 @@ const rebuildUsage = `goc rebuild --config FILE
 
 Tính lại từ lịch sử những gì kho giữ sẵn cho việc đọc: thời gian hoạt động 24 giờ / 7 ngày /
 30 ngày và độ trễ trung vị của từng cổng, và số liệu năm của mọi cơ quan theo từng chỉ tiêu
-(công khai và cho người duyệt). Dùng sau khi khôi phục hoặc sửa tay tệp dữ liệu. Tiến độ
-in ra stderr.
+(công khai và cho người duyệt). Với InfluxDB: thời gian hoạt động mà tệp hàng đợi giữ,
+tính lại từ lịch sử đo trong InfluxDB. Dùng sau khi khôi phục hoặc sửa tay tệp dữ liệu.
+Tiến độ in ra stderr.
 Recomputes from the history what the store keeps ready for reads: each portal's 24 h /
 7 d / 30 d uptime and median latency, and every agency's yearly figures of every
 indicator (as the public and as reviewers see them), rolled up under the configured
@@ -23,8 +24,9 @@ registry and catalogue. Use it after restoring or editing the data file; progres
 to stderr. The store keeps these as data are written (a figure's year is marked by the
 write and recomputed by the next read; a changed registry or catalogue makes the next
 read recompute everything); tests check that what it keeps equals what this
-recomputes. InfluxDB keeps neither: it computes uptime on the server, and the server
-keeps yearly figures in memory.`
+recomputes. On InfluxDB it recomputes the uptime windows its spool keeps, from the
+probe history in InfluxDB (with redis.addr, InfluxDB computes them and there is nothing
+to recompute); the server keeps yearly figures in memory.`
 
 func runRebuild(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "rebuild", rebuildUsage)
@@ -47,7 +49,7 @@ func runRebuild(ctx context.Context, e *env, args []string) error {
 	rb, windows := a.store.(store.ProbeWindowRebuilder)
 	_, figures := a.store.(store.FigureKeeper)
 	if !windows && !figures {
-		fmt.Fprintln(e.stdout, "kho này không giữ sẵn gì để tính lại / this store keeps nothing to recompute (InfluxDB computes uptime on the server)")
+		fmt.Fprintln(e.stdout, "kho này không giữ sẵn gì để tính lại / this store keeps nothing to recompute")
 		return nil
 	}
 	if windows {

@@ -243,6 +243,9 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	if err := s.loadSharedLedger(ctx); err != nil {
 		return fail(err)
 	}
+	if err := s.adoptWindows(ctx); err != nil {
+		return fail(err)
+	}
 	if err := s.recount(ctx); err != nil {
 		return fail(err)
 	}
@@ -327,7 +330,7 @@ func (s *Store) WriteProbeResults(ctx context.Context, rs []indicators.ProbeResu
 		return nil
 	}
 	now := s.now()
-	if err := s.sp.enqueueProbes(ctx, rs, now); err != nil {
+	if err := s.sp.enqueueProbes(ctx, rs, now, s.windowsKey()); err != nil {
 		return fmt.Errorf("influx: write probe results: %w", err)
 	}
 	s.spooled(len(rs), now)

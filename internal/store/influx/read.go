@@ -413,6 +413,10 @@ func (s *Store) LatestProbes(ctx context.Context) ([]indicators.ProbeResult, err
 		return nil, err
 	}
 	defer s.mu.RUnlock()
+	return s.latestProbes(ctx)
+}
+
+func (s *Store) latestProbes(ctx context.Context) ([]indicators.ProbeResult, error) {
 	if s.opt.LatestFromLedger {
 		ledger, err := s.sp.ledgerProbes(ctx)
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/g-oc/goc/internal/store/idempotency"
 	"github.com/g-oc/goc/internal/store/session"
 	"github.com/g-oc/goc/internal/store/sqlwhere"
+	"github.com/g-oc/goc/internal/store/uptime"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -151,7 +152,7 @@ func openSpool(ctx context.Context, path string) (*spool, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
-	if _, err := writer.ExecContext(ctx, spoolSchema+";\n"+idempotency.Schema+";\n"+approval.Schema+";\n"+session.Schema); err != nil {
+	if _, err := writer.ExecContext(ctx, spoolSchema+";\n"+uptime.Schema+";\n"+idempotency.Schema+";\n"+approval.Schema+";\n"+session.Schema); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("open spool %s: %w", path, err)
 	}
@@ -391,8 +392,11 @@ func newBatchRow(ctx context.Context, tx *sql.Tx, kind int, now time.Time) (int6
 }
 
 // enqueueProbes queues probe results durably and moves each target's newest result
-// in the ledger. A result older than its target's newest is history only.
-func (sp *spool) enqueueProbes(ctx context.Context, rs []indicators.ProbeResult, now time.Time) error {
+// in the ledger. A result older than its target's newest is history only. With
+// windows, it also counts them in the portals' uptime windows (package uptime), in the
+// same transaction, when the spool keeps the windows of the buckets named windowsOf
+// (see Store.keepsWindows).
+func (sp *spool) enqueueProbes(ctx context.Context, rs []indicators.ProbeResult, now time.Time, windowsOf string) error {
 	encoded := make([]string, len(rs))
 	for i := range rs {
 		js, err := encodeProbe(&rs[i])
@@ -445,6 +449,15 @@ func (sp *spool) enqueueProbes(ctx context.Context, rs []indicators.ProbeResult,
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE pending SET points = ? WHERE seq = ?", len(rs), seq); err != nil {
 		return err
+	}
+	kept, err := keepsWindows(ctx, tx, windowsOf)
+	if err != nil {
+		return err
+	}
+	if kept {
+		if err := uptime.RollUp(ctx, tx, rs, now); err != nil {
+			return fmt.Errorf("uptime windows: %w", err)
+		}
 	}
 	if err := bump(ctx, tx, probesCounter); err != nil {
 		return err
@@ -684,6 +697,8 @@ func (sp *spool) backlog(ctx context.Context) (points int64, oldest time.Time, e
 // is append-only and stays.
 func (sp *spool) resetLedger(ctx context.Context) error {
 	_, err := sp.writer.ExecContext(ctx, `DELETE FROM ledger; DELETE FROM probe_ledger; DELETE FROM meta WHERE key = 'ledger_of';
+		DELETE FROM probe_hourly; DELETE FROM probe_daily; DELETE FROM probe_windows; DELETE FROM probe_windows_state;
+		DELETE FROM meta WHERE key = 'windows_of';
 		DELETE FROM published; DELETE FROM published_revisions; DELETE FROM submissions`)
 	return err
 }
