@@ -111,6 +111,10 @@ func main() {
 	fmt.Printf("Go %s, %d CPUs (GOMAXPROCS %d)\n\n", runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	fmt.Printf("load average at start: %s\n\n", loadAverage())
 	defer func() { fmt.Printf("load average at end: %s\n", loadAverage()) }()
+	if *influxURL != "" && *only == "probes" {
+		influxProbes(ctx, *influxURL, *dir, *portals, *days, *every, *requests, *reuse)
+		return
+	}
 	if *influxURL != "" {
 		influxRun(ctx, *influxURL, *dir, *fraction, *months, *portals, *requests, *reuse, *warmOnly, *only == "fill")
 		return
