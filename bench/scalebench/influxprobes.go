@@ -108,38 +108,26 @@ func influxProbes(ctx context.Context, url, dir string, portals, days int, every
 		return nil
 	})
 
-	// Results arriving: a batch of a minute's share every second, the clock moving
-	// with them, so every card finds a new probes version.
+	// Results arriving: before each read a batch of a minute's share is written (not
+	// timed) and the clock moves a second, so every read finds a new probes version.
 	perSecond := portals/60 + 1
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			at := time.Unix(0, now.Add(int64(time.Second))).UTC()
-			batch := make([]indicators.ProbeResult, perSecond)
-			for j := range batch {
-				batch[j] = indicators.ProbeResult{Target: fmt.Sprintf("https://p%05d.gov.vn/", (i*perSecond+j)%portals), Agency: "VN",
-					Time: at, Success: true, HTTPStatus: 200, Phases: map[string]float64{"total": 0.2}}
-			}
-			if err := st.WriteProbeResults(ctx, batch); err != nil {
-				log.Fatal(err)
-			}
+	arrivals := 0
+	arrive := func() {
+		at := time.Unix(0, now.Add(int64(time.Second))).UTC()
+		batch := make([]indicators.ProbeResult, perSecond)
+		for j := range batch {
+			batch[j] = indicators.ProbeResult{Target: fmt.Sprintf("https://p%05d.gov.vn/", (arrivals*perSecond+j)%portals), Agency: "VN",
+				Time: at, Success: true, HTTPStatus: 200, Phases: map[string]float64{"total": 0.2}}
 		}
-	}()
-	arriving := 5
-	loadBy(fmt.Sprintf("card of a province while %d results arrive every second", perSecond), arriving, []int{1}, func() error { return card(kept) })
-	loadBy(fmt.Sprintf("portal statuses while %d results arrive every second", perSecond), arriving, []int{1}, func() error { return statuses(st) })
+		arrivals++
+		if err := st.WriteProbeResults(ctx, batch); err != nil {
+			log.Fatal(err)
+		}
+	}
+	const arriving = 5
+	arrivingRow(fmt.Sprintf("card of a province, each after %d new results", perSecond), arriving, arrive, func() error { return card(kept) })
+	arrivingRow(fmt.Sprintf("portal statuses, each after %d new results", perSecond), arriving, arrive, func() error { return statuses(st) })
 	note()
-	close(stop)
-	<-done
 	if err := st.Flush(ctx); err != nil {
 		log.Fatal(err)
 	}
@@ -167,6 +155,30 @@ func coldRow(name string, n int, open func() *influx.Store, read func(*influx.St
 		cpu += cpuSeconds() - cpu0
 		server += processCPU(*influxdPID) - server0
 		st.Close()
+	}
+	slices.Sort(lat)
+	col := ""
+	if *influxdPID > 0 {
+		col = fmt.Sprintf(" %.1f |", server)
+	}
+	fmt.Printf("| %s | 1 | %d | %s | %s | %.1f |%s %d |\n", name, n, ms(lat[len(lat)/2]), ms(lat[len(lat)-1]), cpu, col, peakRSSMB())
+}
+
+// arrivingRow times n reads, each after a write that is not timed, and prints a row as
+// loadBy does.
+func arrivingRow(name string, n int, write func(), read func() error) {
+	var lat []time.Duration
+	var cpu, server float64
+	for range n {
+		write()
+		cpu0, server0 := cpuSeconds(), processCPU(*influxdPID)
+		t := time.Now()
+		if err := read(); err != nil {
+			log.Fatalf("%s: %v", name, err)
+		}
+		lat = append(lat, time.Since(t))
+		cpu += cpuSeconds() - cpu0
+		server += processCPU(*influxdPID) - server0
 	}
 	slices.Sort(lat)
 	col := ""
