@@ -175,6 +175,8 @@ type Store struct {
 	figuresDegraded, probesDegraded atomic.Int64
 	// statuses keeps the portals' statuses per probes version (ProbeStatuses).
 	statuses keptStatuses
+	// decoded keeps the newest results decoded by the last status read.
+	decoded decodedProbes
 }
 
 // Open connects to InfluxDB, opens (or creates) the spool and starts the flusher.
