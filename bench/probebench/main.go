@@ -52,6 +52,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
@@ -76,6 +77,7 @@ func main() {
 	schedRuns := flag.Int("sched-intervals", 3, "intervals the scheduled run lasts")
 	schedBatch := flag.String("sched-batch", "", "batch windows of the scheduled run, comma-separated (e.g. off,10ms,50ms): one run each, in this order (empty: the scheduler's default, once)")
 	schedDelayEvery := flag.Int("sched-delay-every", 100, "in the scheduled run, one portal in this many is the delayed target (0: none)")
+	schedNames := flag.Bool("sched-names", false, "in the scheduled run, name each portal (pNNNNN.portal.test, an unsigned zone on a loopback DNS server, A 127.0.0.1 and AAAA ::1, both served), so every probe makes its DNS lookups, its IPv6 fetch and its DNSSEC queries")
 	schedRedirect := flag.Bool("sched-https-redirect", false, "in the scheduled run, give each HTTPS portal a plain-HTTP address that redirects to it, so its https_redirect check makes its request as on port 443 (without it the check stops at the non-standard port)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of each scheduled run to this file (the window is added before the extension when there are several)")
 	overload := flag.Duration("overload", 0, "instead of the other runs: ask the scheduler for twice what it can do for this long (e.g. 2m), sampling RSS and goroutines")
@@ -117,7 +119,7 @@ func main() {
 		return
 	}
 	sc := schedConf{n: *schedN, interval: *schedInterval, intervals: *schedRuns, windows: windows,
-		delayEvery: *schedDelayEvery, delay: *delay, profile: *cpuProfile, redirect: *schedRedirect}
+		delayEvery: *schedDelayEvery, delay: *delay, profile: *cpuProfile, redirect: *schedRedirect, names: *schedNames}
 	if err := run(*bbx, *n, *rounds, *conc, *delay, *timingProbes, sc); err != nil {
 		fmt.Fprintln(os.Stderr, "probebench:", err)
 		os.Exit(1)
@@ -128,6 +130,70 @@ func main() {
 
 type addrs struct {
 	HTTP, HTTPS, CA string
+	// DNS answers for the zone portal.test (unsigned): every name under it is
+	// 127.0.0.1 and ::1, where the two servers also listen on the same ports.
+	DNS string
+	// HTTPPort and HTTPSPort are the servers' ports, on 127.0.0.1 and [::1].
+	HTTPPort, HTTPSPort string
+}
+
+const zone = "portal.test."
+
+// serveDNS answers for zone, as an unsigned zone's server does: A and AAAA for every
+// name under it, the SOA at its apex, no data (with the SOA) for anything else.
+func serveDNS() (string, error) {
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	soa, _ := dns.NewRR(zone + " 300 IN SOA ns." + zone + " hostmaster." + zone + " 1 7200 900 1209600 300")
+	h := dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(q)
+		m.Authoritative = true
+		if len(q.Question) != 1 || !dns.IsSubDomain(zone, dns.CanonicalName(q.Question[0].Name)) {
+			m.Rcode = dns.RcodeRefused
+			w.WriteMsg(m)
+			return
+		}
+		name := dns.CanonicalName(q.Question[0].Name)
+		var rr dns.RR
+		switch qt := q.Question[0].Qtype; {
+		case qt == dns.TypeA && name != zone:
+			rr = &dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 300}, A: net.IPv4(127, 0, 0, 1)}
+		case qt == dns.TypeAAAA && name != zone:
+			rr = &dns.AAAA{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: 300}, AAAA: net.IPv6loopback}
+		case qt == dns.TypeSOA && name == zone:
+			rr = soa
+		}
+		if rr != nil {
+			m.Answer = []dns.RR{rr}
+		} else {
+			m.Ns = []dns.RR{soa}
+		}
+		w.WriteMsg(m)
+	})
+	go (&dns.Server{PacketConn: pc, Handler: h}).ActivateAndServe()
+	return pc.LocalAddr().String(), nil
+}
+
+// dualStack listens on 127.0.0.1 and [::1] at one port the kernel picks (free on
+// both: a wildcard listener holds it first).
+func dualStack() (v4, v6 net.Listener, port string, err error) {
+	wild, err := net.Listen("tcp", "[::]:0")
+	if err != nil {
+		return nil, nil, "", err
+	}
+	_, port, _ = net.SplitHostPort(wild.Addr().String())
+	wild.Close()
+	if v4, err = net.Listen("tcp4", "127.0.0.1:"+port); err != nil {
+		return nil, nil, "", err
+	}
+	if v6, err = net.Listen("tcp6", "[::1]:"+port); err != nil {
+		v4.Close()
+		return nil, nil, "", err
+	}
+	return v4, v6, port, nil
 }
 
 const page = `<!doctype html><html lang="vi"><head><meta charset="utf-8">
@@ -147,7 +213,7 @@ func runServers(info string) error {
 	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	leafTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, DNSNames: []string{"*." + strings.TrimSuffix(zone, ".")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		KeyUsage: x509.KeyUsageDigitalSignature}
 	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &leafKey.PublicKey, key)
 	if err != nil {
@@ -201,20 +267,29 @@ func runServers(info string) error {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write(body)
 	})
-	l1, err := net.Listen("tcp", "127.0.0.1:0")
+	l1, l1v6, httpPort, err := dualStack()
 	if err != nil {
 		return err
 	}
-	l2, err := net.Listen("tcp", "127.0.0.1:0")
+	l2, l2v6, httpsPort, err := dualStack()
+	if err != nil {
+		return err
+	}
+	dnsAddr, err := serveDNS()
 	if err != nil {
 		return err
 	}
 	httpsHost = l2.Addr().String()
-	go (&http.Server{Handler: h}).Serve(l1)
-	tlsSrv := &http.Server{Handler: h, TLSConfig: &tls.Config{Certificates: []tls.Certificate{{
-		Certificate: [][]byte{leafDER, caDER}, PrivateKey: leafKey}}}}
-	go tlsSrv.ServeTLS(l2, "", "")
-	a := addrs{HTTP: "http://" + l1.Addr().String(), HTTPS: "https://" + l2.Addr().String(), CA: caFile}
+	for _, l := range []net.Listener{l1, l1v6} {
+		go (&http.Server{Handler: h}).Serve(l)
+	}
+	for _, l := range []net.Listener{l2, l2v6} {
+		tlsSrv := &http.Server{Handler: h, TLSConfig: &tls.Config{Certificates: []tls.Certificate{{
+			Certificate: [][]byte{leafDER, caDER}, PrivateKey: leafKey}}}}
+		go tlsSrv.ServeTLS(l, "", "")
+	}
+	a := addrs{HTTP: "http://" + l1.Addr().String(), HTTPS: "https://" + l2.Addr().String(), CA: caFile,
+		DNS: dnsAddr, HTTPPort: httpPort, HTTPSPort: httpsPort}
 	b, _ := json.Marshal(a)
 	if err := os.WriteFile(info+".tmp", b, 0o600); err != nil {
 		return err
@@ -626,6 +701,7 @@ type schedConf struct {
 	windows                  []time.Duration
 	profile                  string
 	redirect                 bool // HTTPS portals get a plain address that redirects
+	names                    bool // portals are names under zone, not 127.0.0.1
 }
 
 // watched passes results on to the store and keeps the first-byte time of the
@@ -636,6 +712,8 @@ type watched struct {
 	ttfb      map[string][]float64
 	delay     string
 	redirects int // results whose https_redirect check found the redirect
+	ipv6      int // results whose page answered over IPv6
+	dnssec    int // results with a DNSSEC status (signed-valid, unsigned or bogus)
 }
 
 func (w *watched) WriteProbeResults(ctx context.Context, rs []indicators.ProbeResult) error {
@@ -643,6 +721,12 @@ func (w *watched) WriteProbeResults(ctx context.Context, rs []indicators.ProbeRe
 	for _, r := range rs {
 		if r.HTTPSRedirect {
 			w.redirects++
+		}
+		if r.IPv6 {
+			w.ipv6++
+		}
+		if r.DNSSEC != "" {
+			w.dnssec++
 		}
 		if i := strings.Index(r.Target, "/delay/"+w.delay+"?"); i >= 0 && r.Success {
 			k := r.Target[i+len("/delay/"+w.delay+"?"):]
@@ -659,7 +743,11 @@ func (w *watched) WriteProbeResults(ctx context.Context, rs []indicators.ProbeRe
 func scheduled(dir string, a addrs, roots *x509.CertPool, sc schedConf) error {
 	perMin := float64(sc.n) * float64(time.Minute) / float64(sc.interval)
 	fmt.Printf("\n### Scheduled pipeline: %d portals (half HTTPS) every %s for %d intervals, all four checks, results to SQLite\n\n", sc.n, sc.interval, sc.intervals)
-	fmt.Println("The portals are IP addresses on loopback: no DNS lookup, and the ipv6 and dnssec checks stop at the address (a portal with a name would add its lookups).")
+	if sc.names {
+		fmt.Println("The portals are names in an unsigned zone on a loopback DNS server, each with A 127.0.0.1 and AAAA ::1: every probe makes its DNS lookups, fetches the page again over IPv6 and asks for the zone's SOA, DNSKEY and DS.")
+	} else {
+		fmt.Println("The portals are IP addresses on loopback: no DNS lookup, and the ipv6 and dnssec checks stop at the address (-sched-names names them).")
+	}
 	if sc.redirect {
 		fmt.Println("Each HTTPS portal's plain-HTTP address redirects to it, so its https_redirect check makes a request as on port 443.")
 	} else {
@@ -669,8 +757,8 @@ func scheduled(dir string, a addrs, roots *x509.CertPool, sc schedConf) error {
 	if sc.delayEvery > 0 {
 		fmt.Printf("One portal in %d waits %s before it answers (its time to first byte gives the timing error below).\n\n", sc.delayEvery, sc.delay)
 	}
-	fmt.Println("| batch window | rate | runs | succeeded | missed | overlapping | load avg before → after | CPU used (cores) | % of one core | CPU ms/probe | context switches/probe | started ≤ 10 ms late | ≤ 100 ms | ≤ 1 s | https_redirect found |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| batch window | rate | runs | succeeded | missed | overlapping | load avg before → after | CPU used (cores) | % of one core | CPU ms/probe | context switches/probe | started ≤ 10 ms late | ≤ 100 ms | ≤ 1 s | https_redirect found | ipv6 reached | dnssec status |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	var errRows []string
 	for i, w := range sc.windows {
 		row, errs, err := scheduledOnce(filepath.Join(dir, fmt.Sprintf("sched-%d.db", i)), a, roots, sc, w, profileName(sc.profile, w, len(sc.windows)))
@@ -718,16 +806,25 @@ func scheduledOnce(db string, a addrs, roots *x509.CertPool, sc schedConf, windo
 		return "", nil, err
 	}
 	defer st.Close()
-	prober, err := probe.New(probe.Options{RootCAs: roots, Outbound: outbound.MustPolicy("127.0.0.1/32", "::1/128")})
+	po := probe.Options{RootCAs: roots, Outbound: outbound.MustPolicy("127.0.0.1/32", "::1/128")}
+	if sc.names {
+		po.Resolver = a.DNS
+	}
+	prober, err := probe.New(po)
 	if err != nil {
 		return "", nil, err
 	}
 	reg := prometheus.NewRegistry()
 	jobs := make([]schedule.ProbeJob, sc.n)
 	for i := range jobs {
-		base := a.HTTPS
-		if i%2 == 1 {
-			base = a.HTTP
+		base, plain := a.HTTPS, a.HTTP
+		if sc.names {
+			base = fmt.Sprintf("https://p%05d.%s:%s", i, strings.TrimSuffix(zone, "."), a.HTTPSPort)
+			plain = fmt.Sprintf("http://p%05d.%s:%s", i, strings.TrimSuffix(zone, "."), a.HTTPPort)
+		}
+		https := i%2 == 0
+		if !https {
+			base = plain
 		}
 		u := fmt.Sprintf("%s/portal/%05d", base, i)
 		if sc.delayEvery > 0 && i%sc.delayEvery == (i/sc.delayEvery)%2 { // HTTPS and HTTP by turns
@@ -736,8 +833,8 @@ func scheduledOnce(db string, a addrs, roots *x509.CertPool, sc schedConf, windo
 			u = fmt.Sprintf("%s/portal/%05d/delay/%s?%05d", base, i, sc.delay, i)
 		}
 		t := probe.Target{URL: u, Agency: "P20"}
-		if sc.redirect && base == a.HTTPS {
-			t.HTTPURL = a.HTTP + "/https" + strings.TrimPrefix(u, base)
+		if sc.redirect && https {
+			t.HTTPURL = plain + "/https" + strings.TrimPrefix(u, base)
 		}
 		jobs[i] = schedule.ProbeJob{Interval: sc.interval, Target: t}
 	}
@@ -822,10 +919,10 @@ func scheduledOnce(db string, a addrs, roots *x509.CertPool, sc schedConf, windo
 	}
 	cores := cpu.Seconds() / wall.Seconds()
 	w.mu.Lock()
-	redirects := w.redirects
+	redirects, ipv6, dnssec := w.redirects, w.ipv6, w.dnssec
 	w.mu.Unlock()
-	row = fmt.Sprintf("%.0f | %.0f | %.0f | %.0f | %s → %s | %.3f of %d | %.1f%% | %.3f | %.1f | %s | %s | %s | %d", runs, okRuns, missed, overlaps,
-		load0, loadavg(), cores, runtime.NumCPU(), 100*cores, float64(cpu.Microseconds())/1000/runs, float64(sw)/runs, share(delay, 0.01), share(delay, 0.1), share(delay, 1), redirects)
+	row = fmt.Sprintf("%.0f | %.0f | %.0f | %.0f | %s → %s | %.3f of %d | %.1f%% | %.3f | %.1f | %s | %s | %s | %d | %d | %d", runs, okRuns, missed, overlaps,
+		load0, loadavg(), cores, runtime.NumCPU(), 100*cores, float64(cpu.Microseconds())/1000/runs, float64(sw)/runs, share(delay, 0.01), share(delay, 0.1), share(delay, 1), redirects, ipv6, dnssec)
 	return row, errs, nil
 }
 
