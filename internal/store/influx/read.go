@@ -584,12 +584,12 @@ func (s *Store) syncLedger(ctx context.Context) error {
 // not empty: r.col == v for one value, else one anchored regular expression,
 // r.col =~ /^(?:v1|v2|...)$/.
 //
-// Not "r.col == v1 or r.col == v2 ...": InfluxDB 1.8 pushes both down to its storage,
-// but matches a regular expression against the index's tag values once, while it
-// takes a disjunction of equalities series by series: with the query layer's 500
-// agencies a read, a reviewer's figures of one indicator at a quarter of national
-// scale took 71-92 s through the disjunction and take well under a second through
-// the expression (BENCHMARKS.md, "InfluxDB at full size").
+// Not "r.col == v1 or r.col == v2 ...": InfluxDB 1.8 pushes both down to its storage
+// but answers a long disjunction of equalities many times slower: 500 agencies' latest
+// values of one indicator over 8 months took 1.2-4.3 s that way and 65-80 ms as one
+// expression, and a reviewer's figures of one indicator at a quarter of national
+// scale, read 500 agencies at a time, took 71-92 s (BENCHMARKS.md, "InfluxDB 1.8.10
+// at full size").
 func appendAny(pred []string, col string, vals []string) []string {
 	switch len(vals) {
 	case 0:
