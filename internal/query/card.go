@@ -188,7 +188,7 @@ func (s *Service) AgencyCard(ctx context.Context, code string, method indicators
 // portalUptime summarises the agency's portals over the last 30 days from the one
 // read of every portal's status, never from their histories.
 func (s *Service) portalUptime(ctx context.Context, agency string) ([]PortalUptime, time.Time, error) {
-	all, asOf, err := s.portalStatuses(ctx)
+	all, asOf, err := s.portalStatuses(ctx, agency)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
