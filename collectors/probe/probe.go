@@ -3,8 +3,8 @@
 // is its DNS zone signed, is its page made for phones.
 //
 // As in blackbox_exporter, every check has the same shape (CheckFunc) and sits in one
-// table (checks); adding a check is one file plus one entry there. A Prober holds only
-// settings, so one value serves any number of probes at once.
+// table (checks); adding a check is one file plus one entry there. One Prober serves
+// any number of probes at once.
 package probe
 
 import (
@@ -95,7 +95,8 @@ type Options struct {
 // DefaultUserAgent names G-OC to portal operators reading their logs.
 const DefaultUserAgent = probeconfig.DefaultUserAgent
 
-// Prober runs probes. It holds settings only and is safe for concurrent use.
+// Prober runs probes. It holds settings and two bounded caches shared by its probes
+// (chains that verified, TLS sessions to resume), and is safe for concurrent use.
 type Prober struct {
 	opts     Options
 	checks   []string
