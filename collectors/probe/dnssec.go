@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -109,12 +111,13 @@ type dnssecRun struct {
 var errNoZone = errors.New("không tìm thấy vùng (SOA) / no SOA names the zone")
 
 // zoneOf finds the zone a name lives in: the owner of the SOA the resolver returns,
-// in the answer for an apex, in the authority section otherwise.
-func (v *dnssecRun) zoneOf(ctx context.Context, name string) (string, error) {
+// in the answer for an apex, in the authority section otherwise; and how long that
+// answer may be kept (the SOA's TTL).
+func (v *dnssecRun) zoneOf(ctx context.Context, name string) (string, uint32, error) {
 	name = dns.CanonicalName(name)
 	in, err := v.p.query(ctx, name, dns.TypeSOA)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	if len(records(in.Answer, name, dns.TypeCNAME)) > 0 && name != "." {
 		// A CNAME never sits at a zone apex, so the zone holding it is the one that
@@ -124,11 +127,11 @@ func (v *dnssecRun) zoneOf(ctx context.Context, name string) (string, error) {
 	for _, sec := range [][]dns.RR{in.Answer, in.Ns} {
 		for _, rr := range sec {
 			if soa, ok := rr.(*dns.SOA); ok && dns.IsSubDomain(dns.CanonicalName(soa.Hdr.Name), name) {
-				return dns.CanonicalName(soa.Hdr.Name), nil
+				return dns.CanonicalName(soa.Hdr.Name), soa.Hdr.Ttl, nil
 			}
 		}
 	}
-	return "", fmt.Errorf("%s: %w", name, errNoZone)
+	return "", 0, fmt.Errorf("%s: %w", name, errNoZone)
 }
 
 func parentName(name string) string {
@@ -142,11 +145,11 @@ func parentName(name string) string {
 	return name[i:]
 }
 
-// verifyAny reports whether some signature over rrset, made by one of keys and valid
-// now, checks; otherwise why not.
-func (v *dnssecRun) verifyAny(sigs []*dns.RRSIG, keys []*dns.DNSKEY, rrset []dns.RR) (bool, string) {
+// verifyAny returns a signature over rrset, made by one of keys and valid now, that
+// checks; otherwise nil and why not.
+func (v *dnssecRun) verifyAny(sigs []*dns.RRSIG, keys []*dns.DNSKEY, rrset []dns.RR) (*dns.RRSIG, string) {
 	if len(sigs) == 0 {
-		return false, "không có chữ ký RRSIG / no RRSIG"
+		return nil, "không có chữ ký RRSIG / no RRSIG"
 	}
 	why := "không khóa nào khớp chữ ký / no key matches the signature"
 	for _, s := range sigs {
@@ -164,10 +167,32 @@ func (v *dnssecRun) verifyAny(sigs []*dns.RRSIG, keys []*dns.DNSKEY, rrset []dns
 					dns.TimeToString(s.Inception), dns.TimeToString(s.Expiration))
 				continue
 			}
-			return true, ""
+			return s, ""
 		}
 	}
-	return false, why
+	return nil, why
+}
+
+// keptUntil is how long a proven set may be kept: its TTL (at most provenFor) and not
+// past the expiry of the signature that proved it.
+func (v *dnssecRun) keptUntil(set []dns.RR, sig *dns.RRSIG) time.Time {
+	ttl := uint32(provenFor / time.Second)
+	for _, rr := range set {
+		ttl = min(ttl, rr.Header().Ttl)
+	}
+	if sig != nil {
+		ttl = min(ttl, sig.OrigTtl)
+	}
+	until := v.now.Add(time.Duration(ttl) * time.Second)
+	if sig != nil {
+		// Serial arithmetic (RFC 4034 3.1.5): the signature checked at now, so its
+		// expiry is at most 2^31 s ahead.
+		left := time.Duration(int32(sig.Expiration-uint32(v.now.Unix()))) * time.Second
+		if t := v.now.Add(left); t.Before(until) {
+			until = t
+		}
+	}
+	return until
 }
 
 // matchDS reports whether one of the DS records is the digest of one of the keys.
@@ -185,15 +210,17 @@ func matchDS(dss []*dns.DS, keys []*dns.DNSKEY) bool {
 	return false
 }
 
-// keys returns the zone's DNSKEYs once they are proven from a trust anchor down, or
-// the status that stopped the proof. err is set only when the resolver failed.
-func (v *dnssecRun) keys(ctx context.Context, zone string, depth int) ([]*dns.DNSKEY, string, string, error) {
+// keys returns the zone's DNSKEYs once they are proven from a trust anchor down, and
+// until when that proof may be kept, or the status that stopped the proof. err is set
+// only when the resolver failed.
+func (v *dnssecRun) keys(ctx context.Context, zone string, depth int) ([]*dns.DNSKEY, time.Time, string, string, error) {
+	var never time.Time
 	if depth > 16 {
-		return nil, DNSSECBogus, "chuỗi tin cậy quá dài / chain of trust too long", nil
+		return nil, never, DNSSECBogus, "chuỗi tin cậy quá dài / chain of trust too long", nil
 	}
 	in, err := v.p.query(ctx, zone, dns.TypeDNSKEY)
 	if err != nil {
-		return nil, "", "", err
+		return nil, never, "", "", err
 	}
 	set := records(in.Answer, zone, dns.TypeDNSKEY)
 	keys := make([]*dns.DNSKEY, 0, len(set))
@@ -208,70 +235,147 @@ func (v *dnssecRun) keys(ctx context.Context, zone string, depth int) ([]*dns.DN
 	}
 	if len(keys) == 0 {
 		if len(anchors) > 0 {
-			return nil, DNSSECBogus, fmt.Sprintf("vùng %s có neo tin cậy nhưng không có DNSKEY / %s has a trust anchor but no DNSKEY", zone, zone), nil
+			return nil, never, DNSSECBogus, fmt.Sprintf("vùng %s có neo tin cậy nhưng không có DNSKEY / %s has a trust anchor but no DNSKEY", zone, zone), nil
 		}
 		if zone != "." {
 			dsIn, err := v.p.query(ctx, zone, dns.TypeDS)
 			if err != nil {
-				return nil, "", "", err
+				return nil, never, "", "", err
 			}
 			if len(records(dsIn.Answer, zone, dns.TypeDS)) > 0 {
-				return nil, DNSSECBogus, fmt.Sprintf("vùng cha có DS cho %s nhưng vùng không có DNSKEY / the parent has a DS for %s but the zone has no DNSKEY", zone, zone), nil
+				return nil, never, DNSSECBogus, fmt.Sprintf("vùng cha có DS cho %s nhưng vùng không có DNSKEY / the parent has a DS for %s but the zone has no DNSKEY", zone, zone), nil
 			}
 		}
-		return nil, DNSSECUnsigned, fmt.Sprintf("vùng %s không có DNSKEY / zone %s has no DNSKEY", zone, zone), nil
+		return nil, never, DNSSECUnsigned, fmt.Sprintf("vùng %s không có DNSKEY / zone %s has no DNSKEY", zone, zone), nil
 	}
 	// The DNSKEY set must be signed by one of its own keys; those keys are the ones a
 	// DS or a trust anchor may point at.
 	var signers []*dns.DNSKEY
 	var why string
+	until := v.now.Add(provenFor)
 	for _, k := range keys {
-		if ok, w := v.verifyAny(signatures(in.Answer, zone, dns.TypeDNSKEY), []*dns.DNSKEY{k}, set); ok {
+		if sig, w := v.verifyAny(signatures(in.Answer, zone, dns.TypeDNSKEY), []*dns.DNSKEY{k}, set); sig != nil {
 			signers = append(signers, k)
+			if u := v.keptUntil(set, sig); u.Before(until) {
+				until = u
+			}
 		} else if why == "" || !strings.HasPrefix(w, "không khóa") {
 			why = w
 		}
 	}
 	if len(signers) == 0 {
-		return nil, DNSSECBogus, fmt.Sprintf("tập DNSKEY của %s không tự ký hợp lệ / the DNSKEY set of %s is not validly signed: %s", zone, zone, why), nil
+		return nil, never, DNSSECBogus, fmt.Sprintf("tập DNSKEY của %s không tự ký hợp lệ / the DNSKEY set of %s is not validly signed: %s", zone, zone, why), nil
 	}
 	v.chain = append(v.chain, zone)
 	if len(anchors) > 0 {
 		if matchDS(anchors, signers) {
-			return keys, DNSSECValid, "", nil
+			return keys, until, DNSSECValid, "", nil
 		}
-		return nil, DNSSECBogus, fmt.Sprintf("không khóa nào của %s khớp neo tin cậy / no key of %s matches the trust anchor", zone, zone), nil
+		return nil, never, DNSSECBogus, fmt.Sprintf("không khóa nào của %s khớp neo tin cậy / no key of %s matches the trust anchor", zone, zone), nil
 	}
 	if zone == "." {
-		return nil, DNSSECBogus, "không có neo tin cậy cho vùng gốc / no trust anchor for the root", nil
+		return nil, never, DNSSECBogus, "không có neo tin cậy cho vùng gốc / no trust anchor for the root", nil
 	}
 	dsIn, err := v.p.query(ctx, zone, dns.TypeDS)
 	if err != nil {
-		return nil, "", "", err
+		return nil, never, "", "", err
 	}
 	dsSet := records(dsIn.Answer, zone, dns.TypeDS)
 	if len(dsSet) == 0 {
-		return nil, DNSSECUnsigned, fmt.Sprintf("%s được ký nhưng vùng cha không có DS: không có chuỗi tin cậy / %s is signed but its parent publishes no DS: no chain of trust", zone, zone), nil
+		return nil, never, DNSSECUnsigned, fmt.Sprintf("%s được ký nhưng vùng cha không có DS: không có chuỗi tin cậy / %s is signed but its parent publishes no DS: no chain of trust", zone, zone), nil
 	}
 	dss := make([]*dns.DS, len(dsSet))
 	for i, rr := range dsSet {
 		dss[i] = rr.(*dns.DS)
 	}
 	if !matchDS(dss, signers) {
-		return nil, DNSSECBogus, fmt.Sprintf("DS ở vùng cha không khớp khóa nào của %s / no DS at the parent matches a key signing %s", zone, zone), nil
+		return nil, never, DNSSECBogus, fmt.Sprintf("DS ở vùng cha không khớp khóa nào của %s / no DS at the parent matches a key signing %s", zone, zone), nil
 	}
-	parent, err := v.zoneOf(ctx, parentName(zone))
-	if err != nil {
-		return nil, "", "", err
-	}
-	pkeys, pst, pdetail, err := v.keys(ctx, parent, depth+1)
+	parent, pkeys, puntil, pst, pdetail, err := v.parentKeys(ctx, zone, depth)
 	if err != nil || pst != DNSSECValid {
-		return nil, pst, pdetail, err
+		return nil, never, pst, pdetail, err
 	}
-	if ok, w := v.verifyAny(signatures(dsIn.Answer, zone, dns.TypeDS), pkeys, dsSet); !ok {
-		return nil, DNSSECBogus, fmt.Sprintf("DS của %s tại %s: %s / the DS of %s at %s: %s", zone, parent, w, zone, parent, w), nil
+	sig, w := v.verifyAny(signatures(dsIn.Answer, zone, dns.TypeDS), pkeys, dsSet)
+	if sig == nil {
+		return nil, never, DNSSECBogus, fmt.Sprintf("DS của %s tại %s: %s / the DS of %s at %s: %s", zone, parent, w, zone, parent, w), nil
 	}
-	return keys, DNSSECValid, "", nil
+	if u := v.keptUntil(dsSet, sig); u.Before(until) {
+		until = u
+	}
+	if puntil.Before(until) {
+		until = puntil
+	}
+	return keys, until, DNSSECValid, "", nil
+}
+
+// parentKeys proves the keys of the zone above zone, or takes them from the prober's
+// kept proofs when a probe proved them less than their TTL ago: every portal under
+// gov.vn. shares the proof of gov.vn., vn. and the root, which a validating resolver
+// keeps for its TTL too. The zone's own DNSKEY and DS are asked at every probe.
+func (v *dnssecRun) parentKeys(ctx context.Context, zone string, depth int) (string, []*dns.DNSKEY, time.Time, string, string, error) {
+	var never time.Time
+	name := parentName(zone)
+	if e, ok := v.p.proven.get(name, v.now); ok {
+		v.chain = append(v.chain, e.chain...)
+		return e.zone, e.keys, e.until, DNSSECValid, "", nil
+	}
+	parent, ttl, err := v.zoneOf(ctx, name)
+	if err != nil {
+		return "", nil, never, "", "", err
+	}
+	from := len(v.chain)
+	keys, until, st, detail, err := v.keys(ctx, parent, depth+1)
+	if err != nil || st != DNSSECValid {
+		return parent, nil, never, st, detail, err
+	}
+	if u := v.now.Add(time.Duration(ttl) * time.Second); u.Before(until) {
+		until = u
+	}
+	v.p.proven.keep(name, provenZone{zone: parent, keys: keys, chain: slices.Clone(v.chain[from:]), from: v.now, until: until})
+	return parent, keys, until, DNSSECValid, "", nil
+}
+
+// provenZones keeps the zones above portals' zones whose keys were proven from a
+// trust anchor down, by the name whose zone was asked, each until the earliest TTL or
+// signature expiry of the answers that proved it and for at most provenFor. Only
+// proofs that succeeded are kept, so a broken or bogus parent is found by the next
+// probe after the TTL of its last good answer. At most provenMax are kept (then all
+// are forgotten at once), so memory stays bounded whatever zones portals sit in.
+type provenZones struct {
+	mu sync.Mutex
+	m  map[string]provenZone
+}
+
+const (
+	provenFor = time.Hour
+	provenMax = 10000
+)
+
+// provenZone is read-only once kept; probes share its slices.
+type provenZone struct {
+	zone        string
+	keys        []*dns.DNSKEY
+	chain       []string
+	from, until time.Time
+}
+
+func (c *provenZones) get(name string, now time.Time) (provenZone, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[name]
+	return e, ok && !now.Before(e.from) && now.Before(e.until)
+}
+
+func (c *provenZones) keep(name string, e provenZone) {
+	if !e.from.Before(e.until) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= provenMax {
+		c.m = map[string]provenZone{}
+	}
+	c.m[name] = e
 }
 
 // checkDNSSEC proves the host's zone from a trust anchor down and checks the
@@ -288,13 +392,13 @@ func checkDNSSEC(ctx context.Context, p *Prober, t Target, r *Result) {
 	}
 	v := &dnssecRun{p: p, now: p.opts.Now()}
 	name := dns.CanonicalName(host)
-	zone, err := v.zoneOf(ctx, name)
+	zone, _, err := v.zoneOf(ctx, name)
 	if err != nil {
 		info.Detail = err.Error()
 		return
 	}
 	info.Zone = zone
-	keys, st, detail, err := v.keys(ctx, zone, 0)
+	keys, _, st, detail, err := v.keys(ctx, zone, 0)
 	info.Chain = v.chain
 	if err != nil {
 		info.Detail = err.Error()
@@ -318,7 +422,7 @@ func checkDNSSEC(ctx context.Context, p *Prober, t Target, r *Result) {
 		if len(set) == 0 {
 			continue
 		}
-		if ok, why := v.verifyAny(signatures(in.Answer, name, rrType), keys, set); !ok {
+		if sig, why := v.verifyAny(signatures(in.Answer, name, rrType), keys, set); sig == nil {
 			info.Status = DNSSECBogus
 			info.Detail = fmt.Sprintf("bản ghi %s của %s: %s / the %s record of %s: %s",
 				dns.TypeToString[rrType], host, why, dns.TypeToString[rrType], host, why)

@@ -95,8 +95,9 @@ type Options struct {
 // DefaultUserAgent names G-OC to portal operators reading their logs.
 const DefaultUserAgent = probeconfig.DefaultUserAgent
 
-// Prober runs probes. It holds settings and two bounded caches shared by its probes
-// (chains that verified, TLS sessions to resume), and is safe for concurrent use.
+// Prober runs probes. It holds settings and three bounded caches shared by its probes
+// (chains that verified, TLS sessions to resume, DNSSEC keys proven above portals'
+// zones), and is safe for concurrent use.
 type Prober struct {
 	opts     Options
 	checks   []string
@@ -106,6 +107,7 @@ type Prober struct {
 	bufs     sync.Pool // *bytes.Buffer for page bodies
 	chains   verifiedChains
 	sessions sessionCache
+	proven   provenZones
 }
 
 // New checks the options and builds a Prober.

@@ -612,3 +612,102 @@ func TestProbeResultNamesItsTargetWithoutCredentials(t *testing.T) {
 		t.Fatalf("success %v, target %q: want the probe made with the credentials and the target shown redacted", r.Success, r.Target)
 	}
 }
+
+// TestDNSSECChainAboveThePortalsZoneIsKeptForItsTTL: the keys of the zones above a
+// portal's zone are proven once per TTL, as a validating resolver keeps them; the
+// portal's own zone is asked at every probe; a parent that breaks is found once its
+// TTL runs out, and a failed proof is never kept.
+func TestDNSSECChainAboveThePortalsZoneIsKeptForItsTTL(t *testing.T) {
+	srv := probetest.StartDNS(t)
+	top := srv.Zone(t, "test.").Sign(t) // DNSKEY TTL 3600
+	gov := srv.Zone(t, "gov.test.")
+	gov.KeyTTL = 600 // its DNSKEY, and its DS in test.
+	gov.Sign(t)
+	top.Delegate(t, gov)
+	portal := srv.Zone(t, "portal.gov.test.").Sign(t)
+	gov.Delegate(t, portal)
+	portal.Add(t, "www.portal.gov.test. 300 IN A 127.0.0.1")
+
+	t0 := time.Now()
+	now := t0
+	p, err := probe.New(probe.Options{Resolver: srv.Addr, TrustAnchors: []*dns.DS{top.DS()},
+		Checks: []string{probe.CheckDNSSEC}, Timeout: 2 * time.Second, Now: func() time.Time { return now },
+		Outbound: outbound.MustPolicy("127.0.0.1/32", "::1/128")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type q struct {
+		name  string
+		qtype uint16
+	}
+	above := []q{{"gov.test.", dns.TypeSOA}, {"gov.test.", dns.TypeDNSKEY}, {"gov.test.", dns.TypeDS},
+		{"test.", dns.TypeSOA}, {"test.", dns.TypeDNSKEY}}
+	own := []q{{"www.portal.gov.test.", dns.TypeSOA}, {"portal.gov.test.", dns.TypeDNSKEY},
+		{"portal.gov.test.", dns.TypeDS}}
+	counts := func(qs []q) []int {
+		out := make([]int, len(qs))
+		for i, x := range qs {
+			out[i] = srv.Asked(x.name, x.qtype)
+		}
+		return out
+	}
+	plus := func(a []int, n int) []int {
+		out := slices.Clone(a)
+		for i := range out {
+			out[i] += n
+		}
+		return out
+	}
+	probeAt := func(d time.Duration, status, detail string) {
+		t.Helper()
+		now = t0.Add(d)
+		r := p.Probe(context.Background(), probe.Target{URL: "http://www.portal.gov.test:1/"})
+		if g := r.DNSSEC; g.Status != status || !strings.Contains(g.Detail, detail) {
+			t.Fatalf("at %v: dnssec = %+v, want %q with …%s…", d, g, status, detail)
+		}
+		if status == probe.DNSSECValid && !slices.Equal(r.DNSSEC.Chain, []string{"portal.gov.test.", "gov.test.", "test."}) {
+			t.Fatalf("at %v: chain = %v", d, r.DNSSEC.Chain)
+		}
+	}
+
+	probeAt(0, probe.DNSSECValid, "")
+	firstAbove, firstOwn := counts(above), counts(own)
+	if slices.Contains(firstAbove, 0) {
+		t.Fatalf("first probe asked %v of %v; every one should be asked", firstAbove, above)
+	}
+
+	probeAt(5*time.Minute, probe.DNSSECValid, "")
+	if got := counts(above); !slices.Equal(got, firstAbove) {
+		t.Errorf("within the TTL the zones above were asked again: %v, then %v (%v)", firstAbove, got, above)
+	}
+	if got := counts(own); !slices.Equal(got, plus(firstOwn, 1)) {
+		t.Errorf("the portal's own zone should be asked at every probe: %v, then %v (%v)", firstOwn, got, own)
+	}
+
+	// test. breaks: its signature over the DS of gov.test. expires. The proof of
+	// gov.test. was kept for its 600 s TTL, so the break shows after it, not before.
+	top.SetExpiredSignatures(true)
+	probeAt(9*time.Minute, probe.DNSSECValid, "")
+	probeAt(10*time.Minute+time.Second, probe.DNSSECBogus, "the DS of gov.test. at test.")
+	afterBreak := counts(above)
+	if got, want := afterBreak[1], firstAbove[1]+1; got != want {
+		t.Errorf("after its TTL, DNSKEY gov.test. asked %d times, want %d", got, want)
+	}
+	if got, want := afterBreak[4], firstAbove[4]; got != want {
+		t.Errorf("DNSKEY test. (TTL 3600) asked %d times before its TTL ran out, want %d", got, want)
+	}
+	// A failed proof is not kept: the next probe asks again and still finds it.
+	probeAt(10*time.Minute+2*time.Second, probe.DNSSECBogus, "the DS of gov.test. at test.")
+	if got, want := srv.Asked("gov.test.", dns.TypeDNSKEY), afterBreak[1]+1; got != want {
+		t.Errorf("after a bogus proof, DNSKEY gov.test. asked %d times, want %d", got, want)
+	}
+	// Mended, it validates at once.
+	top.SetExpiredSignatures(false)
+	probeAt(10*time.Minute+3*time.Second, probe.DNSSECValid, "")
+	// test.'s own proof runs out after its hour.
+	before := srv.Asked("test.", dns.TypeDNSKEY)
+	probeAt(61*time.Minute, probe.DNSSECValid, "")
+	if got := srv.Asked("test.", dns.TypeDNSKEY); got != before+1 {
+		t.Errorf("after its hour, DNSKEY test. asked %d times, want %d", got, before+1)
+	}
+}

@@ -26,6 +26,15 @@ type DNSServer struct {
 	mu      sync.Mutex
 	zones   map[string]*Zone
 	records map[rrKey]*rrEntry
+	asked   map[string]int // "name TYPE" → questions received
+}
+
+// Asked is how many questions for name (fully qualified) and type the server has
+// received, so a test can say which queries a probe made.
+func (s *DNSServer) Asked(name string, qtype uint16) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.asked[dns.CanonicalName(name)+" "+dns.TypeToString[qtype]]
 }
 
 type rrKey struct {
@@ -46,12 +55,23 @@ type Zone struct {
 	priv crypto.Signer
 	// ExpiredSignatures signs with a validity that ended yesterday: a bogus zone.
 	ExpiredSignatures bool
+	// KeyTTL is the TTL of the zone's DNSKEY and of the DS its parent publishes
+	// (0: 3600); set it before Sign.
+	KeyTTL uint32
+}
+
+// SetExpiredSignatures breaks (true) or mends (false) the zone's signatures while the
+// server runs.
+func (z *Zone) SetExpiredSignatures(expired bool) {
+	z.srv.mu.Lock()
+	defer z.srv.mu.Unlock()
+	z.ExpiredSignatures = expired
 }
 
 // StartDNS starts the server; it stops when the test ends.
 func StartDNS(t testing.TB) *DNSServer {
 	t.Helper()
-	s := &DNSServer{zones: map[string]*Zone{}, records: map[rrKey]*rrEntry{}}
+	s := &DNSServer{zones: map[string]*Zone{}, records: map[rrKey]*rrEntry{}, asked: map[string]int{}}
 	// The port comes from the kernel, with no search: TCP's, since loopback TCP ports
 	// are the ones other programs crowd; the UDP socket takes the same number.
 	l, err := net.Listen("tcp4", "127.0.0.1:0")
@@ -90,7 +110,11 @@ func (s *DNSServer) Zone(t testing.TB, name string) *Zone {
 // publishes it as the zone's DNSKEY.
 func (z *Zone) Sign(t testing.TB) *Zone {
 	t.Helper()
-	k := &dns.DNSKEY{Hdr: dns.RR_Header{Name: z.Name, Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: 3600},
+	ttl := z.KeyTTL
+	if ttl == 0 {
+		ttl = 3600
+	}
+	k := &dns.DNSKEY{Hdr: dns.RR_Header{Name: z.Name, Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: ttl},
 		Flags: 257, Protocol: 3, Algorithm: dns.ECDSAP256SHA256}
 	priv, err := k.Generate(256)
 	if err != nil {
@@ -188,6 +212,7 @@ func (s *DNSServer) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.asked[name+" "+dns.TypeToString[q.Qtype]]++
 	answer := func(e *rrEntry) {
 		m.Answer = append(m.Answer, e.rrs...)
 		if do && e.zone.key != nil {
