@@ -36,6 +36,7 @@ type tracer struct {
 	firstByte time.Time
 	ph        Phases
 	hops      []*TLSInfo
+	lookup    *lookup // the first lookup, of the URL's host
 }
 
 func (t *tracer) trace() *httptrace.ClientTrace {
@@ -51,8 +52,11 @@ func (t *tracer) trace() *httptrace.ClientTrace {
 			})
 		},
 		DNSStart: func(httptrace.DNSStartInfo) { lock(func() { t.dnsStart = time.Now() }) },
-		DNSDone: func(httptrace.DNSDoneInfo) {
+		DNSDone: func(info httptrace.DNSDoneInfo) {
 			lock(func() {
+				if t.lookup == nil {
+					t.lookup = &lookup{host: t.host, addrs: info.Addrs, err: info.Err}
+				}
 				if !t.dnsStart.IsZero() {
 					t.ph.Resolve += time.Since(t.dnsStart).Seconds()
 					t.dnsStart = time.Time{}
@@ -397,6 +401,7 @@ func checkHTTP(ctx context.Context, p *Prober, t Target, r *Result) {
 		tr.mu.Lock()
 		defer tr.mu.Unlock()
 		r.Phases = tr.ph
+		r.lookup = tr.lookup
 		r.Phases.Total = time.Since(start).Seconds()
 		if !tr.firstByte.IsZero() && resp != nil {
 			r.Phases.Transfer = time.Since(tr.firstByte).Seconds()

@@ -7,10 +7,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // checkIPv6 looks up the host's AAAA records and asks for the page over the first of
-// them, as an IPv6-only visitor would.
+// them, as an IPv6-only visitor would. The page fetch's lookup of the host asked for
+// A and AAAA already: when it found AAAA records they are used; when it found none or
+// failed, the AAAA records are asked apart, so the check still tells a name without
+// AAAA from a lookup that failed.
 func checkIPv6(ctx context.Context, p *Prober, t Target, r *Result) {
 	info := IPv6Info{Checked: true}
 	defer func() { r.IPv6 = info }()
@@ -26,6 +30,11 @@ func checkIPv6(ctx context.Context, p *Prober, t Target, r *Result) {
 			return
 		}
 		info.AAAA, info.Addresses = true, []string{ip.String()}
+	} else if v6 := r.lookup.v6(host); len(v6) > 0 {
+		info.AAAA = true
+		for _, ip := range v6 {
+			info.Addresses = append(info.Addresses, ip.String())
+		}
 	} else {
 		ips, err := p.netRes.LookupIP(ctx, "ip6", host)
 		var dnsErr *net.DNSError
@@ -76,4 +85,19 @@ func checkIPv6(ctx context.Context, p *Prober, t Target, r *Result) {
 	if !info.Reachable {
 		info.Detail = fmt.Sprintf("qua IPv6 trả về %d / answered %d over IPv6", resp.StatusCode, resp.StatusCode)
 	}
+}
+
+// v6 is the IPv6 addresses the lookup found for host; none when l is nil, of another
+// host or failed.
+func (l *lookup) v6(host string) []net.IP {
+	if l == nil || l.err != nil || !strings.EqualFold(l.host, host) {
+		return nil
+	}
+	var out []net.IP
+	for _, a := range l.addrs {
+		if a.IP.To4() == nil && a.IP.To16() != nil {
+			out = append(out, a.IP)
+		}
+	}
+	return out
 }

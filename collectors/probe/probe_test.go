@@ -711,3 +711,42 @@ func TestDNSSECChainAboveThePortalsZoneIsKeptForItsTTL(t *testing.T) {
 		t.Errorf("after its hour, DNSKEY test. asked %d times, want %d", got, before+1)
 	}
 }
+
+// TestIPv6CheckUsesThePageFetchsLookup counts the questions the DNS server receives: the
+// page fetch's lookup asks A and AAAA once, and the ipv6 check uses its AAAA answer
+// rather than asking again. A name without AAAA is asked apart, so that the check
+// can still tell a missing record from a failed lookup.
+func TestIPv6CheckUsesThePageFetchsLookup(t *testing.T) {
+	w := newWorld(t)
+	v4only := httptest.NewServer(page(portalPage))
+	defer v4only.Close()
+	_, port, _ := net.SplitHostPort(v4only.Listener.Addr().String())
+	both := probetest.DualStack(t, nil, page(portalPage))
+	p := w.prober(t, probe.Options{Checks: []string{probe.CheckIPv6}})
+	tests := []struct {
+		url, host          string
+		a, aaaa            int // questions a probe asks
+		aaaaFound, reached bool
+	}{
+		{fmt.Sprintf("http://www.signed.test:%d/", both), "www.signed.test.", 1, 1, true, true},
+		{fmt.Sprintf("http://www.v4only.test:%s/", port), "www.v4only.test.", 1, 2, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			a, aaaa := w.dns.Asked(tt.host, dns.TypeA), w.dns.Asked(tt.host, dns.TypeAAAA)
+			r := p.Probe(context.Background(), probe.Target{URL: tt.url})
+			if !r.Success || r.IPv6.AAAA != tt.aaaaFound || r.IPv6.Reachable != tt.reached {
+				t.Fatalf("success %v (%s), ipv6 %+v", r.Success, r.Error, r.IPv6)
+			}
+			if tt.aaaaFound && !slices.Equal(r.IPv6.Addresses, []string{"::1"}) {
+				t.Errorf("ipv6 addresses = %v, want [::1]", r.IPv6.Addresses)
+			}
+			if got := w.dns.Asked(tt.host, dns.TypeA) - a; got != tt.a {
+				t.Errorf("A asked %d times, want %d", got, tt.a)
+			}
+			if got := w.dns.Asked(tt.host, dns.TypeAAAA) - aaaa; got != tt.aaaa {
+				t.Errorf("AAAA asked %d times, want %d", got, tt.aaaa)
+			}
+		})
+	}
+}

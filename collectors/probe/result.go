@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"net"
 	"net/url"
 	"time"
 
@@ -46,6 +47,16 @@ type Result struct {
 	// for checkHTTPSRedirect: for an http:// portal that request is the very one the
 	// redirect check would make again.
 	firstAnswer *answer
+	// lookup is the page fetch's lookup of the URL's host (A and AAAA), kept by
+	// checkHTTP for checkIPv6, which would ask for the AAAA records again.
+	lookup *lookup
+}
+
+// lookup is what one name lookup returned.
+type lookup struct {
+	host  string
+	addrs []net.IPAddr
+	err   error
 }
 
 // answer is the part of one HTTP response the https_redirect check reads.
