@@ -25,6 +25,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -77,6 +78,7 @@ func main() {
 	schedRuns := flag.Int("sched-intervals", 3, "intervals the scheduled run lasts")
 	schedBatch := flag.String("sched-batch", "", "batch windows of the scheduled run, comma-separated (e.g. off,10ms,50ms): one run each, in this order (empty: the scheduler's default, once)")
 	schedDelayEvery := flag.Int("sched-delay-every", 100, "in the scheduled run, one portal in this many is the delayed target (0: none)")
+	schedSigned := flag.Bool("sched-signed", false, "with -sched-names, put the portals in a signed zone (signed.test., delegated from test., whose key is the trust anchor), so every probe proves the chain and checks the signature on the portal's address records")
 	schedNames := flag.Bool("sched-names", false, "in the scheduled run, name each portal (pNNNNN.portal.test, an unsigned zone on a loopback DNS server, A 127.0.0.1 and AAAA ::1, both served), so every probe makes its DNS lookups, its IPv6 fetch and its DNSSEC queries")
 	schedRedirect := flag.Bool("sched-https-redirect", false, "in the scheduled run, give each HTTPS portal a plain-HTTP address that redirects to it, so its https_redirect check makes its request as on port 443 (without it the check stops at the non-standard port)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of each scheduled run to this file (the window is added before the extension when there are several)")
@@ -119,7 +121,7 @@ func main() {
 		return
 	}
 	sc := schedConf{n: *schedN, interval: *schedInterval, intervals: *schedRuns, windows: windows,
-		delayEvery: *schedDelayEvery, delay: *delay, profile: *cpuProfile, redirect: *schedRedirect, names: *schedNames}
+		delayEvery: *schedDelayEvery, delay: *delay, profile: *cpuProfile, redirect: *schedRedirect, names: *schedNames || *schedSigned, signed: *schedSigned}
 	if err := run(*bbx, *n, *rounds, *conc, *delay, *timingProbes, sc); err != nil {
 		fmt.Fprintln(os.Stderr, "probebench:", err)
 		os.Exit(1)
@@ -135,22 +137,104 @@ type addrs struct {
 	DNS string
 	// HTTPPort and HTTPSPort are the servers' ports, on 127.0.0.1 and [::1].
 	HTTPPort, HTTPSPort string
+	// Anchor is the DS of test.'s key: the trust anchor of signedZone, served by the
+	// same DNS server (signed.test., delegated from test., both signed).
+	Anchor string
 }
 
-const zone = "portal.test."
+const (
+	zone       = "portal.test."
+	signedZone = "signed.test."
+	topZone    = "test."
+)
+
+// signer is one signed zone of serveDNS: its key, and its sets signed once.
+type signer struct {
+	name string
+	key  *dns.DNSKEY
+	priv crypto.Signer
+}
+
+func newSigner(name string) (*signer, error) {
+	k := &dns.DNSKEY{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: 3600},
+		Flags: 257, Protocol: 3, Algorithm: dns.ECDSAP256SHA256}
+	priv, err := k.Generate(256)
+	if err != nil {
+		return nil, err
+	}
+	return &signer{name: name, key: k, priv: priv.(crypto.Signer)}, nil
+}
+
+// signed returns rrs with their RRSIG, valid from an hour ago for a day.
+func (z *signer) signed(rrs ...dns.RR) []dns.RR {
+	h := rrs[0].Header()
+	sig := &dns.RRSIG{Hdr: dns.RR_Header{Name: h.Name, Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: h.Ttl},
+		TypeCovered: h.Rrtype, Algorithm: z.key.Algorithm, Labels: uint8(dns.CountLabel(h.Name)), OrigTtl: h.Ttl,
+		Expiration: uint32(time.Now().Add(24 * time.Hour).Unix()), Inception: uint32(time.Now().Add(-time.Hour).Unix()),
+		KeyTag: z.key.KeyTag(), SignerName: z.name}
+	if err := sig.Sign(z.priv, rrs); err != nil {
+		panic("probebench: sign: " + err.Error())
+	}
+	return append(rrs, sig)
+}
+
+// signedAnswer answers for test. and signed.test., both signed, as an authoritative
+// server with its signer does: DNSKEY and DS sets signed once, address records signed
+// at each answer (the server's CPU, in the servers' process, is not counted).
+func signedAnswer(top, sub *signer, m *dns.Msg, name string, qt uint16) {
+	soaOf := func(z string) dns.RR {
+		rr, _ := dns.NewRR(z + " 3600 IN SOA ns." + z + " hostmaster." + z + " 1 7200 900 1209600 300")
+		return rr
+	}
+	switch {
+	case qt == dns.TypeSOA && (name == topZone || name == signedZone):
+		m.Answer = []dns.RR{soaOf(name)}
+	case qt == dns.TypeDNSKEY && name == topZone:
+		m.Answer = top.signed(top.key)
+	case qt == dns.TypeDNSKEY && name == signedZone:
+		m.Answer = sub.signed(sub.key)
+	case qt == dns.TypeDS && name == signedZone:
+		m.Answer = top.signed(sub.key.ToDS(dns.SHA256))
+	case qt == dns.TypeA && dns.IsSubDomain(signedZone, name) && name != signedZone:
+		m.Answer = sub.signed(&dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 300}, A: net.IPv4(127, 0, 0, 1)})
+	case qt == dns.TypeAAAA && dns.IsSubDomain(signedZone, name) && name != signedZone:
+		m.Answer = sub.signed(&dns.AAAA{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: 300}, AAAA: net.IPv6loopback})
+	case dns.IsSubDomain(signedZone, name):
+		m.Ns = []dns.RR{soaOf(signedZone)}
+	default:
+		m.Ns = []dns.RR{soaOf(topZone)}
+	}
+}
 
 // serveDNS answers for zone, as an unsigned zone's server does: A and AAAA for every
 // name under it, the SOA at its apex, no data (with the SOA) for anything else.
-func serveDNS() (string, error) {
+func serveDNS() (string, string, error) {
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
-		return "", err
+		return "", "", err
+	}
+	top, err := newSigner(topZone)
+	if err != nil {
+		return "", "", err
+	}
+	sub, err := newSigner(signedZone)
+	if err != nil {
+		return "", "", err
 	}
 	soa, _ := dns.NewRR(zone + " 300 IN SOA ns." + zone + " hostmaster." + zone + " 1 7200 900 1209600 300")
 	h := dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
 		m := new(dns.Msg)
 		m.SetReply(q)
 		m.Authoritative = true
+		if len(q.Question) == 1 && dns.IsSubDomain(topZone, dns.CanonicalName(q.Question[0].Name)) &&
+			!dns.IsSubDomain(zone, dns.CanonicalName(q.Question[0].Name)) {
+			if opt := q.IsEdns0(); opt != nil {
+				m.SetEdns0(4096, opt.Do())
+			}
+			signedAnswer(top, sub, m, dns.CanonicalName(q.Question[0].Name), q.Question[0].Qtype)
+			w.WriteMsg(m)
+			return
+		}
 		if len(q.Question) != 1 || !dns.IsSubDomain(zone, dns.CanonicalName(q.Question[0].Name)) {
 			m.Rcode = dns.RcodeRefused
 			w.WriteMsg(m)
@@ -174,7 +258,7 @@ func serveDNS() (string, error) {
 		w.WriteMsg(m)
 	})
 	go (&dns.Server{PacketConn: pc, Handler: h}).ActivateAndServe()
-	return pc.LocalAddr().String(), nil
+	return pc.LocalAddr().String(), top.key.ToDS(dns.SHA256).String(), nil
 }
 
 // dualStack listens on 127.0.0.1 and [::1] at one port the kernel picks (free on
@@ -213,7 +297,7 @@ func runServers(info string) error {
 	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	leafTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, DNSNames: []string{"*." + strings.TrimSuffix(zone, ".")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, DNSNames: []string{"*." + strings.TrimSuffix(zone, "."), "*." + strings.TrimSuffix(signedZone, ".")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		KeyUsage: x509.KeyUsageDigitalSignature}
 	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &leafKey.PublicKey, key)
 	if err != nil {
@@ -275,7 +359,7 @@ func runServers(info string) error {
 	if err != nil {
 		return err
 	}
-	dnsAddr, err := serveDNS()
+	dnsAddr, anchor, err := serveDNS()
 	if err != nil {
 		return err
 	}
@@ -289,7 +373,7 @@ func runServers(info string) error {
 		go tlsSrv.ServeTLS(l, "", "")
 	}
 	a := addrs{HTTP: "http://" + l1.Addr().String(), HTTPS: "https://" + l2.Addr().String(), CA: caFile,
-		DNS: dnsAddr, HTTPPort: httpPort, HTTPSPort: httpsPort}
+		DNS: dnsAddr, HTTPPort: httpPort, HTTPSPort: httpsPort, Anchor: anchor}
 	b, _ := json.Marshal(a)
 	if err := os.WriteFile(info+".tmp", b, 0o600); err != nil {
 		return err
@@ -702,6 +786,7 @@ type schedConf struct {
 	profile                  string
 	redirect                 bool // HTTPS portals get a plain address that redirects
 	names                    bool // portals are names under zone, not 127.0.0.1
+	signed                   bool // names under signedZone instead
 }
 
 // watched passes results on to the store and keeps the first-byte time of the
@@ -714,6 +799,7 @@ type watched struct {
 	redirects int // results whose https_redirect check found the redirect
 	ipv6      int // results whose page answered over IPv6
 	dnssec    int // results with a DNSSEC status (signed-valid, unsigned or bogus)
+	valid     int // of which signed-valid
 }
 
 func (w *watched) WriteProbeResults(ctx context.Context, rs []indicators.ProbeResult) error {
@@ -727,6 +813,9 @@ func (w *watched) WriteProbeResults(ctx context.Context, rs []indicators.ProbeRe
 		}
 		if r.DNSSEC != "" {
 			w.dnssec++
+		}
+		if r.DNSSEC == "signed-valid" {
+			w.valid++
 		}
 		if i := strings.Index(r.Target, "/delay/"+w.delay+"?"); i >= 0 && r.Success {
 			k := r.Target[i+len("/delay/"+w.delay+"?"):]
@@ -743,7 +832,9 @@ func (w *watched) WriteProbeResults(ctx context.Context, rs []indicators.ProbeRe
 func scheduled(dir string, a addrs, roots *x509.CertPool, sc schedConf) error {
 	perMin := float64(sc.n) * float64(time.Minute) / float64(sc.interval)
 	fmt.Printf("\n### Scheduled pipeline: %d portals (half HTTPS) every %s for %d intervals, all four checks, results to SQLite\n\n", sc.n, sc.interval, sc.intervals)
-	if sc.names {
+	if sc.signed {
+		fmt.Println("The portals are names in a signed zone (signed.test., delegated from test., the trust anchor) on a loopback DNS server, each with A 127.0.0.1 and AAAA ::1, signed: every probe makes its DNS lookups, fetches the page again over IPv6 and proves its zone's DNSSEC chain.")
+	} else if sc.names {
 		fmt.Println("The portals are names in an unsigned zone on a loopback DNS server, each with A 127.0.0.1 and AAAA ::1: every probe makes its DNS lookups, fetches the page again over IPv6 and asks for the zone's SOA, DNSKEY and DS.")
 	} else {
 		fmt.Println("The portals are IP addresses on loopback: no DNS lookup, and the ipv6 and dnssec checks stop at the address (-sched-names names them).")
@@ -810,6 +901,14 @@ func scheduledOnce(db string, a addrs, roots *x509.CertPool, sc schedConf, windo
 	if sc.names {
 		po.Resolver = a.DNS
 	}
+	names := zone
+	if sc.signed {
+		ta, err := probe.ParseTrustAnchors(a.Anchor)
+		if err != nil {
+			return "", nil, err
+		}
+		po.TrustAnchors, names = ta, signedZone
+	}
 	prober, err := probe.New(po)
 	if err != nil {
 		return "", nil, err
@@ -819,8 +918,8 @@ func scheduledOnce(db string, a addrs, roots *x509.CertPool, sc schedConf, windo
 	for i := range jobs {
 		base, plain := a.HTTPS, a.HTTP
 		if sc.names {
-			base = fmt.Sprintf("https://p%05d.%s:%s", i, strings.TrimSuffix(zone, "."), a.HTTPSPort)
-			plain = fmt.Sprintf("http://p%05d.%s:%s", i, strings.TrimSuffix(zone, "."), a.HTTPPort)
+			base = fmt.Sprintf("https://p%05d.%s:%s", i, strings.TrimSuffix(names, "."), a.HTTPSPort)
+			plain = fmt.Sprintf("http://p%05d.%s:%s", i, strings.TrimSuffix(names, "."), a.HTTPPort)
 		}
 		https := i%2 == 0
 		if !https {
@@ -919,10 +1018,10 @@ func scheduledOnce(db string, a addrs, roots *x509.CertPool, sc schedConf, windo
 	}
 	cores := cpu.Seconds() / wall.Seconds()
 	w.mu.Lock()
-	redirects, ipv6, dnssec := w.redirects, w.ipv6, w.dnssec
+	redirects, ipv6, dnssec, valid := w.redirects, w.ipv6, w.dnssec, w.valid
 	w.mu.Unlock()
-	row = fmt.Sprintf("%.0f | %.0f | %.0f | %.0f | %s → %s | %.3f of %d | %.1f%% | %.3f | %.1f | %s | %s | %s | %d | %d | %d", runs, okRuns, missed, overlaps,
-		load0, loadavg(), cores, runtime.NumCPU(), 100*cores, float64(cpu.Microseconds())/1000/runs, float64(sw)/runs, share(delay, 0.01), share(delay, 0.1), share(delay, 1), redirects, ipv6, dnssec)
+	row = fmt.Sprintf("%.0f | %.0f | %.0f | %.0f | %s → %s | %.3f of %d | %.1f%% | %.3f | %.1f | %s | %s | %s | %d | %d | %d (%d signed-valid)", runs, okRuns, missed, overlaps,
+		load0, loadavg(), cores, runtime.NumCPU(), 100*cores, float64(cpu.Microseconds())/1000/runs, float64(sw)/runs, share(delay, 0.01), share(delay, 0.1), share(delay, 1), redirects, ipv6, dnssec, valid)
 	return row, errs, nil
 }
 
