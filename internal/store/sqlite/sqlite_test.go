@@ -80,6 +80,52 @@ func TestOpenMakesFileDurable(t *testing.T) {
 	}
 }
 
+func TestANewFileGets16KiBPagesAndAnOldOneKeepsItsOwn(t *testing.T) {
+	ctx := context.Background()
+	pageSize := func(s *Store) int {
+		t.Helper()
+		var n int
+		if err := s.writer.QueryRowContext(ctx, "PRAGMA page_size").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	s, _ := openTemp(t)
+	if n := pageSize(s); n != newFilePageSize {
+		t.Errorf("a new store has %d-byte pages, want %d", n, newFilePageSize)
+	}
+
+	// A store made before: SQLite's default 4 KiB pages, in WAL mode, with a value.
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	old, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	o := indicators.Observation{
+		SeriesKey: indicators.SeriesKey{Indicator: "dossiers_online", Agency: "P01", Period: period.MustParse("2025-09")},
+		Value:     61, Source: indicators.FromSubmission, Submitter: "alice",
+	}
+	if _, err := old.WriteObservations(ctx, []indicators.Observation{o}); err != nil {
+		t.Fatalf("write to the old store: %v", err)
+	}
+	if n := pageSize(old); n != 4096 {
+		t.Errorf("an old store's pages became %d bytes, want its own 4096", n)
+	}
+	var verdict string
+	if err := old.writer.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&verdict); err != nil || verdict != "ok" {
+		t.Errorf("integrity_check = %q (%v)", verdict, err)
+	}
+}
+
 func TestReopenKeepsDataAndRevisions(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "goc.db")
