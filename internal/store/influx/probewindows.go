@@ -374,7 +374,7 @@ func (s *Store) rebuildProbeWindows(ctx context.Context, key string) error {
 	if !cur.IsZero() {
 		// What is still spooled counts from the spool; InfluxDB may hold some of it
 		// already (sent, not yet removed), which counts once.
-		pending, err := txProbes(ctx, tx, "SELECT result FROM pending_probes")
+		pending, err := queryProbes(ctx, tx, "SELECT result FROM pending_probes")
 		if err != nil {
 			return fmt.Errorf("read spooled results: %w", err)
 		}
@@ -462,28 +462,6 @@ func (s *Store) newestCountable(ctx context.Context, tx *sql.Tx, limit time.Time
 		return newest, nil
 	}
 	return store.HourOf(newest), nil
-}
-
-// txProbes reads results (one JSON column) inside a transaction.
-func txProbes(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]indicators.ProbeResult, error) {
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []indicators.ProbeResult
-	for rows.Next() {
-		var js string
-		if err := rows.Scan(&js); err != nil {
-			return nil, err
-		}
-		r, err := decodeProbe(js)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }
 
 // fluxWindows reads every portal's windows as of the hour asOf in one Flux query.

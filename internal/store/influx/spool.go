@@ -520,7 +520,18 @@ func (sp *spool) ledgerProbes(ctx context.Context) ([]indicators.ProbeResult, er
 }
 
 func (sp *spool) probes(ctx context.Context, query string, args ...any) ([]indicators.ProbeResult, error) {
-	rows, err := sp.readers.QueryContext(ctx, query, args...)
+	return queryProbes(ctx, sp.readers, query, args...)
+}
+
+// querier is what queryProbes reads through: the reader pool, or a transaction that
+// must see its own state.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryProbes reads results kept as one JSON column.
+func queryProbes(ctx context.Context, q querier, query string, args ...any) ([]indicators.ProbeResult, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
