@@ -19,7 +19,7 @@ import (
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/store"
-	"github.com/g-oc/goc/internal/store/uptime"
+	"github.com/g-oc/goc/internal/store/storetest"
 )
 
 // The windows the spool keeps count what the SQLite store keeps as it writes (the same
@@ -188,7 +188,6 @@ func compareWithHistory(t *testing.T, when string, s *Store, written []indicator
 	if err := s.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	limit := clock.Add(uptime.MaxAhead)
 	targets := map[string]bool{}
 	for _, r := range written {
 		targets[r.Target] = true
@@ -204,33 +203,7 @@ func compareWithHistory(t *testing.T, when string, s *Store, written []indicator
 	if len(history) != len(written) {
 		t.Fatalf("%s: InfluxDB holds %d results, %d were written", when, len(history), len(written))
 	}
-	var cur time.Time
-	for _, r := range history {
-		if h := store.HourOf(r.Time); !r.Time.After(limit) && h.After(cur) {
-			cur = h
-		}
-	}
-	dayFrom, weekFrom, monthFrom := store.WindowBounds(cur)
-	want := map[string]*uptime.Windows{}
-	for i := range history {
-		r := &history[i]
-		if want[r.Target] == nil {
-			want[r.Target] = &uptime.Windows{}
-		}
-		if r.Time.After(limit) {
-			continue
-		}
-		d := want[r.Target]
-		if !store.HourOf(r.Time).Before(dayFrom) {
-			d.Day.Add(r)
-		}
-		if day := store.DayOf(r.Time); !day.Before(weekFrom) {
-			d.Week.Add(r)
-		}
-		if day := store.DayOf(r.Time); !day.Before(monthFrom) {
-			d.Month.Add(r)
-		}
-	}
+	want, cur := storetest.WindowsCountedFrom(history, clock)
 	if !got.AsOf.Equal(cur) {
 		t.Errorf("%s: windows as of %s, the history's newest hour is %s", when, got.AsOf, cur)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/store"
-	"github.com/g-oc/goc/internal/store/uptime"
+	"github.com/g-oc/goc/internal/store/storetest"
 )
 
 func windowResult(target string, at time.Time, ok bool, total float64) indicators.ProbeResult {
@@ -122,34 +122,7 @@ func TestIncrementalProbeWindowsEqualRecomputed(t *testing.T) {
 // compareWindows checks the store's windows against a count over every result written.
 func compareWindows(t *testing.T, when string, s *Store, written []indicators.ProbeResult, clock time.Time) {
 	t.Helper()
-	limit := clock.Add(uptime.MaxAhead)
-	var cur time.Time
-	for _, r := range written {
-		if h := store.HourOf(r.Time); !r.Time.After(limit) && h.After(cur) {
-			cur = h
-		}
-	}
-	dayFrom, weekFrom, monthFrom := store.WindowBounds(cur)
-	want := map[string]*uptime.Windows{}
-	for i := range written {
-		r := &written[i]
-		if want[r.Target] == nil {
-			want[r.Target] = &uptime.Windows{}
-		}
-		if r.Time.After(limit) {
-			continue
-		}
-		d := want[r.Target]
-		if !store.HourOf(r.Time).Before(dayFrom) {
-			d.Day.Add(r)
-		}
-		if day := store.DayOf(r.Time); !day.Before(weekFrom) {
-			d.Week.Add(r)
-		}
-		if day := store.DayOf(r.Time); !day.Before(monthFrom) {
-			d.Month.Add(r)
-		}
-	}
+	want, cur := storetest.WindowsCountedFrom(written, clock)
 	got, err := s.ProbeStatuses(context.Background())
 	if err != nil {
 		t.Fatal(err)
