@@ -400,6 +400,21 @@ func asSent(ctx context.Context, c *http.Client, url string, check func(plain []
 }
 
 // get GETs url and returns a 200 answer's body.
+// probesPage asks for the first page of the probe list and checks that it counts every
+// portal.
+func probesPage(ctx context.Context, c *http.Client, base string, portals int) func() error {
+	return func() error {
+		body, err := get(ctx, c, base+"/api/v1/probes")
+		if err != nil {
+			return err
+		}
+		if !bytes.Contains(body, []byte(fmt.Sprintf(`"count":%d,`, portals))) {
+			return fmt.Errorf("no count of %d portals in %.200s", portals, body)
+		}
+		return nil
+	}
+}
+
 func get(ctx context.Context, c *http.Client, url string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -1005,16 +1020,7 @@ func influxRun(ctx context.Context, url, dir string, fraction float64, months, p
 	}
 	slow(warmOnly, "GET /api/v1/reports/ranking.xlsx (provinces 2025), first request", workbook)
 	load("GET /api/v1/reports/ranking.xlsx (provinces 2025), kept", requests, workbook)
-	load("GET /api/v1/probes (a page of 1,000, kept per probes version)", requests, func() error {
-		body, err := get(ctx, client, srv.URL+"/api/v1/probes")
-		if err != nil {
-			return err
-		}
-		if !bytes.Contains(body, []byte(fmt.Sprintf(`"count":%d,`, portals))) {
-			return fmt.Errorf("no count of %d portals in %.200s", portals, body)
-		}
-		return nil
-	})
+	load("GET /api/v1/probes (a page of 1,000, kept per probes version)", requests, probesPage(ctx, client, srv.URL, portals))
 	// As the SQLite rows on a quiet machine: a client that takes the gzip bytes as sent
 	// (a browser inflates them on its own machine).
 	raw := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}, Timeout: 10 * time.Minute}
