@@ -173,6 +173,8 @@ func TestLayoutTableRefusesTheWrongWaysItWasWrittenFor(t *testing.T) {
 		{"internal/api", "internal/store", true},
 		{"internal/web", "internal/query", true},
 		{"internal/query", "internal/store/sqlite", false},
+		{"internal/query", "internal/store/yearfigures", false},
+		{"internal/store/influx", "internal/store/yearfigures", true},
 		{"indicators", "internal/store", false},
 		{"internal/intake", "collectors/feed", false},
 		{"collectors/feed", "internal/intake", true},

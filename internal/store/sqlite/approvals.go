@@ -8,6 +8,7 @@ import (
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/approval"
+	"github.com/g-oc/goc/internal/store/yearfigures"
 )
 
 // Submissions lists the workflow state of the submissions q selects.
@@ -40,7 +41,7 @@ func (s *Store) Review(ctx context.Context, rs []store.Review) ([]store.Submissi
 	}
 	// An approval publishes the submission's newest revisions: the public figures of
 	// its year may change. A return publishes nothing.
-	touched := map[figureYear]bool{}
+	touched := map[yearfigures.Year]bool{}
 	for _, r := range rs {
 		if r.To != store.Approved {
 			continue
@@ -51,7 +52,7 @@ func (s *Store) Review(ctx context.Context, rs []store.Review) ([]store.Submissi
 		}
 		maps.Copy(touched, marks)
 	}
-	if err := markFigures(ctx, tx, touched); err != nil {
+	if err := yearfigures.Mark(ctx, tx, touched); err != nil {
 		return nil, fmt.Errorf("sqlite: review: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

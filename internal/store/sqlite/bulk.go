@@ -12,6 +12,7 @@ import (
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/approval"
+	"github.com/g-oc/goc/internal/store/yearfigures"
 )
 
 // Bulk is one all-or-nothing load of many observations (a historical import): every
@@ -43,9 +44,9 @@ type Bulk struct {
 	once   sync.Once
 	staged int // rows in the stage table
 	// touched are the (indicator, year) pairs staged, marked in the merge (see
-	// markFigures): collected here, a map lookup a row, rather than read back from a
+	// yearfigures.Mark): collected here, a map lookup a row, rather than read back from a
 	// million merged rows.
-	touched map[figureYear]bool
+	touched map[yearfigures.Year]bool
 	// unreviewed is set when a staged row's source is published without review.
 	unreviewed bool
 	// empty is set when the store held no observation as the load began: every row it
@@ -73,7 +74,7 @@ func (s *Store) BeginBulk(ctx context.Context) (store.Bulk, error) {
 	if err := s.enter("bulk load"); err != nil {
 		return nil, err
 	}
-	b := &Bulk{s: s, batch: newBatchID(), now: s.now().UTC().UnixNano(), touched: map[figureYear]bool{}}
+	b := &Bulk{s: s, batch: newBatchID(), now: s.now().UTC().UnixNano(), touched: map[yearfigures.Year]bool{}}
 	if err := b.begin(ctx); err != nil {
 		s.mu.RUnlock()
 		return nil, fmt.Errorf("sqlite: bulk load: %w", err)
@@ -154,7 +155,7 @@ func (b *Bulk) stage(ctx context.Context, obs []indicators.Observation) error {
 		if batch == "" {
 			batch = b.batch
 		}
-		b.touched[figureYear{o.Indicator, o.Period.Year}] = true
+		b.touched[yearfigures.Year{Indicator: o.Indicator, Year: o.Period.Year}] = true
 		if !store.Reviewed(o.Source) {
 			b.unreviewed = true
 		} else if b.empty {
@@ -254,7 +255,7 @@ func (b *Bulk) merge(ctx context.Context) (int, error) {
 	if err := b.workflow(ctx, maxID); err != nil {
 		return 0, err
 	}
-	if err := markFigures(ctx, b.tx, b.touched); err != nil {
+	if err := yearfigures.Mark(ctx, b.tx, b.touched); err != nil {
 		return 0, err
 	}
 	for _, q := range rebuild {

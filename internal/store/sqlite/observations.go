@@ -13,6 +13,7 @@ import (
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/approval"
 	"github.com/g-oc/goc/internal/store/sqlwhere"
+	"github.com/g-oc/goc/internal/store/yearfigures"
 )
 
 // WriteObservations stores a batch in one transaction and returns it as stored, in
@@ -121,13 +122,13 @@ func (s *Store) writeObservations(ctx context.Context, obs []indicators.Observat
 		return nil, err
 	}
 	// Only a new revision changes latest or published, so only its year's figures.
-	touched := map[figureYear]bool{}
+	touched := map[yearfigures.Year]bool{}
 	for i := range out {
 		if fresh[i] {
-			touched[figureYear{out[i].Indicator, out[i].Period.Year}] = true
+			touched[yearfigures.Year{Indicator: out[i].Indicator, Year: out[i].Period.Year}] = true
 		}
 	}
-	if err := markFigures(ctx, tx, touched); err != nil {
+	if err := yearfigures.Mark(ctx, tx, touched); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
