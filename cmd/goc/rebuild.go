@@ -14,8 +14,9 @@ const rebuildUsage = `goc rebuild --config FILE
 
 Tính lại từ lịch sử những gì kho giữ sẵn cho việc đọc: thời gian hoạt động 24 giờ / 7 ngày /
 30 ngày và độ trễ trung vị của từng cổng, và số liệu năm của mọi cơ quan theo từng chỉ tiêu
-(công khai và cho người duyệt). Với InfluxDB: thời gian hoạt động mà tệp hàng đợi giữ,
-tính lại từ lịch sử đo trong InfluxDB. Dùng sau khi khôi phục hoặc sửa tay tệp dữ liệu.
+(công khai và cho người duyệt). Với InfluxDB: thời gian hoạt động và số liệu năm mà tệp
+hàng đợi giữ, tính lại từ lịch sử trong InfluxDB và tệp hàng đợi. Dùng sau khi khôi phục
+hoặc sửa tay tệp dữ liệu.
 Tiến độ in ra stderr.
 Recomputes from the history what the store keeps ready for reads: each portal's 24 h /
 7 d / 30 d uptime and median latency, and every agency's yearly figures of every
@@ -24,9 +25,10 @@ registry and catalogue. Use it after restoring or editing the data file; progres
 to stderr. The store keeps these as data are written (a figure's year is marked by the
 write and recomputed by the next read; a changed registry or catalogue makes the next
 read recompute everything); tests check that what it keeps equals what this
-recomputes. On InfluxDB it recomputes the uptime windows its spool keeps, from the
-probe history in InfluxDB (with redis.addr, InfluxDB computes them and there is nothing
-to recompute); the server keeps yearly figures in memory.`
+recomputes. On InfluxDB it recomputes what its spool keeps: the uptime windows, from
+the probe history in InfluxDB (with redis.addr, InfluxDB computes them and there is
+nothing to recompute), and the yearly figures, from the history in InfluxDB and the
+spool.`
 
 func runRebuild(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "rebuild", rebuildUsage)

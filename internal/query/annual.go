@@ -512,17 +512,21 @@ func (s *Service) cacheVersion(ctx context.Context) (version string, ok bool, er
 // that a restart does not make them pay for the whole history: every indicator's
 // yearly figures for the public (each level's national figure too, for an indicator
 // with a target per level), then every peer group's ranking of the year before the
-// clock's, with and without trends; last, on a store that keeps no figures on disk
-// (InfluxDB), every indicator's yearly figures for a reviewer of the whole country.
+// clock's, with and without trends; last, on a store that keeps no figures on disk or
+// where each read is a round trip (InfluxDB), every indicator's yearly figures for a
+// reviewer of the whole country.
 // Readers arriving meanwhile wait for the figure being computed, not for the whole
 // warm-up. It stops at the first error, or when ctx is done between two computations;
 // it does nothing on a store that keeps no figures version, whose figures are not kept.
 //
-// A reviewer's figures (every newest revision, approved or not) on a store that keeps
-// figures on disk are read from there by the first request in a fraction of a second,
-// so they are not held in memory before anyone asks; elsewhere that first request
-// would roll up the indicator's whole history (on InfluxDB, every latest value through
-// Flux: seconds at national scale).
+// A reviewer's figures (every newest revision, approved or not) on SQLite, which keeps
+// figures in its data file, are read from there by the first request in a fraction of
+// a second, so they are not held in memory before anyone asks; elsewhere that first
+// request would roll up the indicator's whole history. InfluxDB keeps figures in its
+// spool, but only those some reader computed: a set no reviewer has asked for since
+// it was last marked whole (a new spool, or with a shared ledger any change) would be
+// every latest value through Flux, seconds at national scale. So it is warmed there
+// too: once kept, that costs reading the spool and the years marked since.
 func (s *Service) WarmUp(ctx context.Context, method indicators.RankingMethod) error {
 	if _, ok := s.store.(store.FiguresVersioner); !ok {
 		return nil
@@ -542,7 +546,8 @@ func (s *Service) WarmUp(ctx context.Context, method indicators.RankingMethod) e
 			}
 		}
 	}
-	if _, ok := s.store.(store.FigureKeeper); !ok {
+	_, keeps := s.store.(store.FigureKeeper)
+	if f, ok := s.store.(fewerReader); !keeps || ok && f.FewerLargerReads() {
 		if err := s.For(Audience{All: true}).warmFigures(ctx); err != nil {
 			return fmt.Errorf("a reviewer's figures: %w", err)
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -200,3 +202,168 @@ func TestWarmUpOnInfluxDBLeavesAReviewersFirstRequestsNothingToRead(t *testing.T
 		t.Error("the reviewer's progress equals the public's: the revisions waiting for review show nothing")
 	}
 }
+
+// The restart property of the SQLite store's kept figures (keptAcrossRestarts) on
+// InfluxDB, whose figures are kept in the spool: latest values through Flux, so a
+// reviewer's figures are read from InfluxDB and the spool together, and the history
+// sent to InfluxDB as the flusher goes. Rolled up from the whole history through Flux
+// on every request, rankings and cards take minutes here: the kept figures are compared
+// with the recomputed ones, and the reads they answer in the other InfluxDB test above.
+func TestKeptFiguresInTheSpoolEqualHistoryAcrossRestartsWritesApprovalsAndMergers(t *testing.T) {
+	ctx := context.Background()
+	srv := influxtest.Start(t)
+	bucket := srv.NewDatabase(t)
+	spool := filepath.Join(t.TempDir(), "spool.db")
+	loadInflux(t, srv, bucket, spool)
+	keptAcrossRestarts(t, func() store.Store {
+		st, err := influx.Open(ctx, influx.Options{URL: srv.URL, Bucket: bucket, Spool: spool})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}, false)
+}
+
+// loadInflux writes the demo history through a store on bucket and spool that publishes
+// as it writes, sends it to InfluxDB and closes the store.
+func loadInflux(t *testing.T, srv *influxtest.Server, bucket, spool string) {
+	t.Helper()
+	ctx := context.Background()
+	loaded, err := influx.Open(ctx, influx.Options{URL: srv.URL, Bucket: bucket, Spool: spool, AutoApprove: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loaded.WriteObservations(ctx, demo.History(indicators.DefaultCatalogue(), indicators.DefaultRegistry(), testNow)); err != nil {
+		t.Fatal(err)
+	}
+	if err := loaded.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := loaded.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recordingInflux records the observation reads that reach the InfluxDB store.
+type recordingInflux struct {
+	*influx.Store
+	mu    sync.Mutex
+	reads []store.Query
+}
+
+func (r *recordingInflux) Observations(ctx context.Context, q store.Query) ([]indicators.Observation, error) {
+	r.mu.Lock()
+	r.reads = append(r.reads, q)
+	r.mu.Unlock()
+	return r.Store.Observations(ctx, q)
+}
+
+// taken returns the reads recorded so far and forgets them.
+func (r *recordingInflux) taken() []store.Query {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.reads
+	r.reads = nil
+	return out
+}
+
+// What the spool keeps is what makes a restart cheap on InfluxDB: after one G-OC has
+// computed the figures (as its warm-up does) and stopped, the next one's first
+// requests, with no warm-up, read no observation at all, for the public or for a
+// reviewer, from InfluxDB or the spool; a revision written and not read before the
+// stop makes them read its indicator's year alone, and what they answer equals the
+// figures rolled up from the history.
+func TestAFirstReadAfterARestartOnInfluxDBReadsOnlyTheYearsWrittenSince(t *testing.T) {
+	ctx := context.Background()
+	srv := influxtest.Start(t)
+	cat, reg := indicators.DefaultCatalogue(), indicators.DefaultRegistry()
+	bucket := srv.NewDatabase(t)
+	spool := filepath.Join(t.TempDir(), "spool.db")
+	loadInflux(t, srv, bucket, spool)
+	clock := func() time.Time { return testNow }
+	open := func() *recordingInflux {
+		t.Helper()
+		st, err := influx.Open(ctx, influx.Options{URL: srv.URL, Bucket: bucket, Spool: spool})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &recordingInflux{Store: st}
+	}
+	const code = "work_records_online"
+	// Every indicator's progress of every agency and national progress, for the public
+	// and for a reviewer: what the first visitors after a start ask for.
+	firstRequests := func(svc *query.Service) []any {
+		t.Helper()
+		var got []any
+		for _, view := range []*query.Service{svc.PublicView(), svc.For(query.Audience{All: true})} {
+			for _, ind := range cat.All() {
+				all, err := view.ProgressOfAll(ctx, ind.Code, 2025, testNow)
+				if err != nil {
+					t.Fatal(err)
+				}
+				vn, err := view.Progress(ctx, ind.Code, reg.Root(), 2025, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ind.Code == code {
+					got = append(got, all, vn)
+				}
+			}
+		}
+		return got
+	}
+	first := open()
+	firstRequests(query.New(first, cat, reg, clock))
+	// A reviewer's revision of 2025, spooled and not read before the stop.
+	obs, err := first.Observations(ctx, store.Query{Indicators: []string{code}, Agencies: []string{"P20"},
+		From: yearStartUTC(2025), To: yearStartUTC(2026)})
+	if err != nil || len(obs) == 0 {
+		t.Fatalf("no figure of P20 in 2025 to revise (%v)", err)
+	}
+	o := obs[len(obs)-1]
+	o.Revision, o.ReceivedAt, o.Batch, o.Submitter, o.Value = 0, time.Time{}, "", "test", 100-o.Value
+	o.Numerator, o.Denominator = nil, nil
+	if _, err := first.WriteObservations(ctx, []indicators.Observation{o}); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, c := range []struct {
+		name    string
+		written bool
+	}{{"after a stop with a revision written since the figures were kept", true}, {"after a stop with nothing written since", false}} {
+		st := open()
+		got := firstRequests(query.New(st, cat, reg, clock))
+		reads := st.taken()
+		for _, q := range reads {
+			if !c.written || !slices.Equal(q.Indicators, []string{code}) || q.From.Before(yearStartUTC(2025)) || q.To.IsZero() || q.To.After(yearStartUTC(2026)) {
+				t.Errorf("%s: the first requests read %+v; want no read but of %s in 2025", c.name, q, code)
+			}
+		}
+		if c.written && len(reads) == 0 {
+			t.Errorf("%s: the first requests read nothing: the revision written before the stop is not in them", c.name)
+		}
+		t.Logf("%s: %d observation reads", c.name, len(reads))
+		fresh := query.New(historyOnly{st.Store}, cat, reg, clock)
+		var want []any
+		for _, view := range []*query.Service{fresh.PublicView(), fresh.For(query.Audience{All: true})} {
+			all, err := view.ProgressOfAll(ctx, code, 2025, testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vn, err := view.Progress(ctx, code, reg.Root(), 2025, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, all, vn)
+		}
+		sameJSON(t, c.name+": progress on "+code+", public then reviewer", got, want)
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func yearStartUTC(y int) time.Time { return time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC) }

@@ -88,29 +88,42 @@ func readAll(t *testing.T, ctx context.Context, svc *query.Service, codes []stri
 }
 
 // TestKeptFiguresOnDiskEqualHistoryAcrossRestartsWritesApprovalsAndMergers is the
-// property behind keeping yearly figures in the SQLite file: the store is closed and
-// opened again between steps (a restart: nothing is kept in memory), the registry
-// gains a commune merger and loses it again between restarts, and at each step random
-// new values and revisions (one at a time and in bulk), approvals and returns are
-// applied. After each, the figures kept on disk and updated a marked year at a time
-// equal the figures rolled up from the whole history, and so do progress, the
-// rankings and a card read through them.
+// property behind keeping yearly figures in the SQLite file: see keptAcrossRestarts.
 func TestKeptFiguresOnDiskEqualHistoryAcrossRestartsWritesApprovalsAndMergers(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "goc.db")
+	loaded, err := sqlite.Open(ctx, path, sqlite.WithAutoApprove(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loaded.WriteObservations(ctx, demo.History(indicators.DefaultCatalogue(), indicators.DefaultRegistry(), testNow)); err != nil {
+		t.Fatal(err)
+	}
+	loaded.Close()
+	keptAcrossRestarts(t, func() store.Store {
+		st, err := sqlite.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}, true)
+}
+
+// keptAcrossRestarts follows a store holding the demo history, opened by open, through
+// restarts: it is closed and opened again between steps (nothing is kept in memory),
+// the registry gains a commune merger and loses it again between restarts, and at each
+// step random new values and revisions (one at a time, and in bulk where the store
+// loads in bulk), approvals and returns are applied, and one more value is written
+// and not read before the restart. After each, the figures kept on disk and updated a
+// marked year at a time equal the figures rolled up from the whole history and, with
+// reads, so do progress, the rankings and a card read through them.
+func keptAcrossRestarts(t *testing.T, open func() store.Store, reads bool) {
 	ctx := context.Background()
 	cat, plain := indicators.DefaultCatalogue(), indicators.DefaultRegistry()
 	merged := withCommuneMerger(t, plain)
 	// A restart under the same registry, then under one with a merger added, and back
 	// to the registry without it.
 	registries := []*indicators.Registry{plain, plain, merged, plain}
-	path := filepath.Join(t.TempDir(), "goc.db")
-	loaded, err := sqlite.Open(ctx, path, sqlite.WithAutoApprove(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := loaded.WriteObservations(ctx, demo.History(cat, plain, testNow)); err != nil {
-		t.Fatal(err)
-	}
-	loaded.Close()
 	clock := func() time.Time { return testNow }
 	codes := []string{"dossiers_fully_online", "work_records_online"}
 	byLevel := map[indicators.Level][]string{}
@@ -149,14 +162,11 @@ func TestKeptFiguresOnDiskEqualHistoryAcrossRestartsWritesApprovalsAndMergers(t 
 		return batch
 	}
 	for step, reg := range registries {
-		st, err := sqlite.Open(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := open()
 		kept := query.New(st, cat, reg, clock)
 		fresh := query.New(historyOnly{st}, cat, reg, clock)
 		when := fmt.Sprintf("step %d, after a restart (merger %v)", step+1, reg == merged)
-		if step == 0 {
+		if step == 0 && reads {
 			compareReads(t, ctx, when, kept, fresh, codes)
 		}
 		compareKeptOnDisk(t, ctx, when, readAll(t, ctx, kept, codes), codes)
@@ -168,15 +178,17 @@ func TestKeptFiguresOnDiskEqualHistoryAcrossRestartsWritesApprovalsAndMergers(t 
 		if _, err := st.WriteObservations(ctx, randomValues(existing)); err != nil {
 			t.Fatal(err)
 		}
-		bulk, err := st.BeginBulk(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := bulk.Write(ctx, randomValues(existing)); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := bulk.Commit(); err != nil {
-			t.Fatal(err)
+		if bl, ok := st.(store.BulkLoader); ok {
+			bulk, err := bl.BeginBulk(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := bulk.Write(ctx, randomValues(existing)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := bulk.Commit(); err != nil {
+				t.Fatal(err)
+			}
 		}
 		when = fmt.Sprintf("step %d, written and loaded, waiting for review", step+1)
 		compareKeptOnDisk(t, ctx, when, readAll(t, ctx, kept, codes), codes)
@@ -200,7 +212,11 @@ func TestKeptFiguresOnDiskEqualHistoryAcrossRestartsWritesApprovalsAndMergers(t 
 			}
 		}
 		when = fmt.Sprintf("step %d, %d of %d submissions reviewed", step+1, len(reviews), len(waiting))
-		compareReads(t, ctx, when, kept, fresh, codes)
+		if reads {
+			compareReads(t, ctx, when, kept, fresh, codes)
+		} else {
+			readAll(t, ctx, kept, codes)
+		}
 		compareKeptOnDisk(t, ctx, when, kept, codes)
 		// One more value written and not read before the restart: the next step must
 		// find its year marked on disk.

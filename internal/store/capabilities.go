@@ -99,10 +99,11 @@ type BackupInfo struct {
 }
 
 // FigureKeeper is a store that keeps every agency's rolled-up yearly figures on disk
-// (SQLite), beside marks of the (indicator, year) pairs each write or approval has
-// touched since: a reader after a restart, or after new data, recomputes only the
-// years marked instead of rolling up the whole history. The store keeps; the query
-// layer computes (the store never rolls anything up itself).
+// (SQLite in its data file, InfluxDB in its spool), beside marks of the (indicator,
+// year) pairs each write or approval has touched since: a reader after a restart, or
+// after new data, recomputes only the years marked instead of rolling up the whole
+// history. The store keeps; the query layer computes (the store never rolls anything
+// up itself).
 type FigureKeeper interface {
 	// KeptFigures reads the figures kept for set, when they were computed under stamp,
 	// and the years of set's indicator marked since they were.
@@ -167,6 +168,11 @@ type KeptFigures struct {
 	Stale []int
 	// Years is every kept year of every agency, by agency then year.
 	Years []YearFigures
+	// Token is the keeper's own, handed back unread in FigureUpdate.Base: what it needs
+	// to tell, when the update comes, whether the reads between the two could have been
+	// answered from something other than what it keeps figures of (InfluxDB: a read
+	// answered from the ledger while InfluxDB was away).
+	Token string
 }
 
 // FigureUpdate is what a reader stores after KeptFigures: the years it recomputed.

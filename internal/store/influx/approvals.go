@@ -8,6 +8,7 @@ import (
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/store"
 	"github.com/g-oc/goc/internal/store/approval"
+	"github.com/g-oc/goc/internal/store/yearfigures"
 )
 
 // Submissions lists the workflow state of the submissions q selects, from the spool
@@ -28,9 +29,9 @@ func (s *Store) Submissions(ctx context.Context, q store.SubmissionQuery) ([]sto
 }
 
 // Review applies reviewers' decisions in one spool transaction (or one transaction of
-// the shared Ledger). Approval publishes
-// the ledger's newest revisions, which nothing else needs to send to InfluxDB: the
-// revisions themselves are already there or on their way.
+// the shared Ledger). Approval publishes the ledger's newest revisions, which nothing
+// else needs to send to InfluxDB: the revisions themselves are already there or on
+// their way. The same spool transaction marks the kept figures approval changes.
 func (s *Store) Review(ctx context.Context, rs []store.Review) ([]store.Submission, error) {
 	if err := s.enter("review"); err != nil {
 		return nil, err
@@ -46,6 +47,9 @@ func (s *Store) Review(ctx context.Context, rs []store.Review) ([]store.Submissi
 	defer tx.Rollback()
 	out, err := approval.Review(ctx, tx, "ledger", rs, time.Unix(0, s.now().UnixNano()).UTC())
 	if err != nil {
+		return nil, fmt.Errorf("influx: review: %w", err)
+	}
+	if err := yearfigures.Reviewed(ctx, tx, "ledger", rs); err != nil {
 		return nil, fmt.Errorf("influx: review: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

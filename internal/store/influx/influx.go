@@ -248,6 +248,9 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	if err := s.adoptWindows(ctx); err != nil {
 		return fail(err)
 	}
+	if err := s.adoptFigures(ctx); err != nil {
+		return fail(err)
+	}
 	if err := s.recount(ctx); err != nil {
 		return fail(err)
 	}

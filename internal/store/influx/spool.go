@@ -18,6 +18,7 @@ import (
 	"github.com/g-oc/goc/internal/store/session"
 	"github.com/g-oc/goc/internal/store/sqlwhere"
 	"github.com/g-oc/goc/internal/store/uptime"
+	"github.com/g-oc/goc/internal/store/yearfigures"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -152,7 +153,7 @@ func openSpool(ctx context.Context, path string) (*spool, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
-	if _, err := writer.ExecContext(ctx, spoolSchema+";\n"+uptime.Schema+";\n"+idempotency.Schema+";\n"+approval.Schema+";\n"+session.Schema); err != nil {
+	if _, err := writer.ExecContext(ctx, spoolSchema+";\n"+uptime.Schema+";\n"+idempotency.Schema+";\n"+approval.Schema+";\n"+session.Schema+";\n"+yearfigures.Schema); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("open spool %s: %w", path, err)
 	}
@@ -338,6 +339,16 @@ func (sp *spool) enqueueObservations(ctx context.Context, obs []indicators.Obser
 	if err := approval.Written(ctx, tx, obs, out, fresh, sp.autoApprove, now); err != nil {
 		return nil, 0, err
 	}
+	// Only a new revision changes what a read sees, so only its year's kept figures.
+	touched := map[yearfigures.Year]bool{}
+	for i := range out {
+		if fresh[i] {
+			touched[yearfigures.Year{Indicator: out[i].Indicator, Year: out[i].Period.Year}] = true
+		}
+	}
+	if err := yearfigures.Mark(ctx, tx, touched); err != nil {
+		return nil, 0, err
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, 0, fmt.Errorf("commit: %w", err)
 	}
@@ -377,10 +388,22 @@ func (sp *spool) enqueueRevisions(ctx context.Context, obs []indicators.Observat
 	if err := bump(ctx, tx, figuresCounter); err != nil {
 		return err
 	}
+	if err := markYears(ctx, tx, obs); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// markYears marks the kept figures of every (indicator, year) obs holds, in tx.
+func markYears(ctx context.Context, tx *sql.Tx, obs []indicators.Observation) error {
+	touched := map[yearfigures.Year]bool{}
+	for i := range obs {
+		touched[yearfigures.Year{Indicator: obs[i].Indicator, Year: obs[i].Period.Year}] = true
+	}
+	return yearfigures.Mark(ctx, tx, touched)
 }
 
 func newBatchRow(ctx context.Context, tx *sql.Tx, kind int, now time.Time) (int64, error) {
@@ -688,6 +711,9 @@ func (sp *spool) reject(ctx context.Context, c *chunk, lines string, reason erro
 	if err := bump(ctx, tx, counter); err != nil {
 		return err
 	}
+	if err := markYears(ctx, tx, c.obs); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -704,13 +730,14 @@ func (sp *spool) backlog(ctx context.Context) (points int64, oldest time.Time, e
 }
 
 // resetLedger empties the ledger and records which buckets it is about to describe.
-// The workflow's state describes the old bucket too and goes with it; its audit trail
-// is append-only and stays.
+// The workflow's state and the kept figures describe the old bucket too and go with
+// it; the workflow's audit trail is append-only and stays.
 func (sp *spool) resetLedger(ctx context.Context) error {
 	_, err := sp.writer.ExecContext(ctx, `DELETE FROM ledger; DELETE FROM probe_ledger; DELETE FROM meta WHERE key = 'ledger_of';
 		DELETE FROM probe_hourly; DELETE FROM probe_daily; DELETE FROM probe_windows; DELETE FROM probe_windows_state;
 		DELETE FROM meta WHERE key = 'windows_of';
-		DELETE FROM published; DELETE FROM published_revisions; DELETE FROM submissions`)
+		DELETE FROM published; DELETE FROM published_revisions; DELETE FROM submissions;
+		DELETE FROM figures; DELETE FROM figure_sets; DELETE FROM figure_marks; DELETE FROM meta WHERE key = 'figures_of'`)
 	return err
 }
 

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"maps"
 
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/store"
@@ -40,19 +39,8 @@ func (s *Store) Review(ctx context.Context, rs []store.Review) ([]store.Submissi
 		return nil, fmt.Errorf("sqlite: review: %w", err)
 	}
 	// An approval publishes the submission's newest revisions: the public figures of
-	// its year may change. A return publishes nothing.
-	touched := map[yearfigures.Year]bool{}
-	for _, r := range rs {
-		if r.To != store.Approved {
-			continue
-		}
-		marks, err := markApprovedFigures(ctx, tx, r.Agency, r.Period.Start(nil).Unix(), int(r.Period.Kind), r.Period.Year)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: review: %w", err)
-		}
-		maps.Copy(touched, marks)
-	}
-	if err := yearfigures.Mark(ctx, tx, touched); err != nil {
+	// its year may change.
+	if err := yearfigures.Reviewed(ctx, tx, "latest", rs); err != nil {
 		return nil, fmt.Errorf("sqlite: review: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -18,12 +18,6 @@ var (
 // The yearly figures are kept in the data file's tables of package yearfigures
 // (migrations 7 and 8), marked in the transaction of each write or approval.
 
-// markApprovedFigures marks the figures an approval of agency's submission for a
-// period may change: every indicator of that period the agency has in latest.
-func markApprovedFigures(ctx context.Context, tx *sql.Tx, agency string, start int64, kind int, year int) (map[yearfigures.Year]bool, error) {
-	return yearfigures.Approved(ctx, tx, "latest", agency, start, kind, year)
-}
-
 // KeptFigures reads one set of kept figures in one read transaction: the set's stamp
 // and mark sequence, the years marked since and, when the stamp is the one asked for,
 // every kept row.

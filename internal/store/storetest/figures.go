@@ -26,6 +26,14 @@ func testFigureMarks(t *testing.T, open Opener) {
 	s := open(t)
 	keeper := s.(store.FigureKeeper)
 	bulkLoader, canBulk := s.(store.BulkLoader)
+	// A keeper whose marks see only some of the writes (InfluxDB with a shared ledger:
+	// other replicas' never pass through its spool) may instead make a set invalid
+	// after any change, or mark more years than changed (a retried write); a set it
+	// still calls valid must have every year that changed marked.
+	exact := true
+	if m, ok := s.(interface{ FigureMarksExact() bool }); ok {
+		exact = m.FigureMarksExact()
+	}
 	set := store.FigureSet{View: "public", Indicator: "x"}
 	keepNow := func() {
 		t.Helper()
@@ -97,7 +105,13 @@ func testFigureMarks(t *testing.T, open Opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !k.Valid || !slices.Equal(k.Stale, st.stale) {
+		missing := slices.ContainsFunc(st.stale, func(y int) bool { return !slices.Contains(k.Stale, y) })
+		if !exact && (!k.Valid || !missing) {
+			// Recomputed whole, or more years than needed: never stale, only slower.
+			keepNow()
+			continue
+		}
+		if !k.Valid || missing || !slices.Equal(k.Stale, st.stale) {
 			t.Errorf("after %s: valid %v, years marked %v, want %v", st.name, k.Valid, k.Stale, st.stale)
 		}
 		keepNow()

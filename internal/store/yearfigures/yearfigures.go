@@ -103,27 +103,40 @@ func Mark(ctx context.Context, tx *sql.Tx, years map[Year]bool) error {
 	return nil
 }
 
-// Approved returns the pairs an approval of agency's submission for a period may
-// change: every indicator of that period the agency has in latest, the table of each
-// series' newest revision (what approval publishes is read from there).
-func Approved(ctx context.Context, tx *sql.Tx, latest, agency string, start int64, kind int, year int) (map[Year]bool, error) {
+// Reviewed marks, in tx, the figures the reviews rs may change: an approval publishes
+// the submission's newest revisions, so every indicator of that period the agency has
+// in latest (the table of each series' newest revision, where approval reads what it
+// publishes from) may change in that year. A return publishes nothing.
+func Reviewed(ctx context.Context, tx *sql.Tx, latest string, rs []store.Review) error {
+	touched := map[Year]bool{}
+	for _, r := range rs {
+		if r.To != store.Approved {
+			continue
+		}
+		if err := approved(ctx, tx, latest, r.Agency, r.Period.Start(nil).Unix(), int(r.Period.Kind), r.Period.Year, touched); err != nil {
+			return err
+		}
+	}
+	return Mark(ctx, tx, touched)
+}
+
+func approved(ctx context.Context, tx *sql.Tx, latest, agency string, start int64, kind int, year int, touched map[Year]bool) error {
 	rows, err := tx.QueryContext(ctx, "SELECT DISTINCT indicator FROM "+latest+" WHERE agency = ? AND period_start = ? AND kind = ?", agency, start, kind)
 	if err != nil {
-		return nil, fmt.Errorf("mark figures: %w", err)
+		return fmt.Errorf("mark figures: %w", err)
 	}
 	defer rows.Close()
-	out := map[Year]bool{}
 	for rows.Next() {
 		var ind string
 		if err := rows.Scan(&ind); err != nil {
-			return nil, fmt.Errorf("mark figures: %w", err)
+			return fmt.Errorf("mark figures: %w", err)
 		}
-		out[Year{ind, year}] = true
+		touched[Year{ind, year}] = true
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("mark figures: %w", err)
+		return fmt.Errorf("mark figures: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 // Read reads set's kept figures in tx (a read transaction, so that the clock, the
