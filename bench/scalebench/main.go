@@ -33,8 +33,10 @@
 // so that its peak RSS is the workbook's own.
 //
 // `-only restart` (with -reuse likewise) measures the first request for progress of
-// every agency after a restart, and after one new value, three times; `-only rebuild`
-// what `goc rebuild` costs for the yearly figures (restart.go).
+// every agency after a restart, and after one new value, three times (with -influx, on
+// the InfluxDB store, for the public and for a reviewer; -hide-kept measures it as
+// before the spool kept figures); `-only rebuild` what `goc rebuild` costs for the
+// yearly figures (restart.go).
 package main
 
 import (
@@ -89,6 +91,7 @@ func main() {
 	only := flag.String("only", "", "run only this part: probes, observations, workbook, restart or rebuild (with -influx: fill, to fill InfluxDB and stop)")
 	warmOnly := flag.Bool("warm-only", false, "in the observation part, skip the cold and history rows (one computation of the whole history each)")
 	cpuProfile := flag.String("cpuprofile", "", "with -only workbook or restart: write a CPU profile of the workbook's making, or of the restarts, to this file (go tool pprof)")
+	hideKept := flag.Bool("hide-kept", false, "with -influx and -only restart: do not let the query layer see the figures the spool keeps (what G-OC did before it kept them)")
 	influxURL := flag.String("influx", "", "measure an InfluxDB 1.8 at this URL instead (database goc, as scripts/influxd.sh run makes it; with -reuse, the spool in -dir and the data it describes): the same reads")
 	flag.Parse()
 	if *reuse {
@@ -113,6 +116,10 @@ func main() {
 	defer func() { fmt.Printf("load average at end: %s\n", loadAverage()) }()
 	if *influxURL != "" && *only == "probes" {
 		influxProbes(ctx, *influxURL, *dir, *portals, *days, *every, *requests, *reuse)
+		return
+	}
+	if *influxURL != "" && *only == "restart" {
+		influxRestarts(ctx, *influxURL, *dir, *fraction, 3, *hideKept)
 		return
 	}
 	if *influxURL != "" {

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/indicators/period"
 	"github.com/g-oc/goc/internal/query"
 	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/influx"
 )
 
 // restarts measures (`-only restart`, with -reuse on a folder a previous run kept) what
@@ -30,31 +32,91 @@ func restarts(ctx context.Context, path string, fraction float64, rounds int) {
 	if !exists(path) {
 		log.Fatalf("-only restart needs %s from an earlier run with -keep", path)
 	}
-	reg, communes := nation(fraction)
-	cat := indicators.DefaultCatalogue()
+	_, communes := nation(fraction)
 	fi, _ := os.Stat(path)
 	fmt.Printf("### First reads after a restart and after one new value: %d communes (%.0f%%), file %d MB\n\n", communes, 100*fraction, fileMB(path, fi))
+	restartRounds(ctx, func() store.Store { return openObservations(ctx, path) }, fraction, rounds, false)
+}
+
+// influxRestarts is restarts on the InfluxDB store (`-influx URL -reuse -only
+// restart`): the spool in dir and the database it describes, reopened each round, and
+// a reviewer's first request too (every newest revision, through Flux where nothing is
+// kept). With hideKept the query layer is not told that the store keeps figures: what
+// G-OC did before the spool kept them, for a before-and-after in one session.
+func influxRestarts(ctx context.Context, url, dir string, fraction float64, rounds int, hideKept bool) {
+	spool := filepath.Join(dir, "spool.db")
+	if !exists(spool) {
+		log.Fatalf("-only restart needs %s from an earlier run with -keep", spool)
+	}
+	_, communes := nation(fraction)
+	fmt.Printf("### InfluxDB 1.8.10: first reads after a restart and after one new value: %d communes (%.0f%%), figures kept in the spool: %v\n\n", communes, 100*fraction, !hideKept)
+	restartRounds(ctx, func() store.Store {
+		st, err := influx.Open(ctx, influx.Options{URL: url, Bucket: "goc/autogen", Spool: spool, Now: func() time.Time { return obsEnd }, AutoApprove: true})
+		if err != nil {
+			log.Fatal(err)
+		}
+		if hideKept {
+			return versionedOnly{Store: st, s: st}
+		}
+		return st
+	}, fraction, rounds, true)
+}
+
+// versionedOnly is an InfluxDB store that shows the query layer its figures version
+// and how it likes to be read, and nothing of the figures it keeps (store.Store is
+// embedded as an interface, so no other method of the store is promoted).
+type versionedOnly struct {
+	store.Store
+	s *influx.Store
+}
+
+func (v versionedOnly) FiguresVersion(ctx context.Context) (string, error) {
+	return v.s.FiguresVersion(ctx)
+}
+
+func (v versionedOnly) FewerLargerReads() bool { return v.s.FewerLargerReads() }
+
+func restartRounds(ctx context.Context, open func() store.Store, fraction float64, rounds int, reviewer bool) {
+	reg, _ := nation(fraction)
+	cat := indicators.DefaultCatalogue()
 	const code = "portal_uptime"
 	clock := func() time.Time { return obsEnd }
-	fmt.Println("| read | wall | CPU (s) | peak RSS (MB) | load average before |")
-	fmt.Println("|---|---|---|---|---|")
+	if *influxdPID > 0 {
+		fmt.Println("| read | wall | CPU (s) | influxd CPU (s) | peak RSS (MB) | load average before |")
+		fmt.Println("|---|---|---|---|---|---|")
+	} else {
+		fmt.Println("| read | wall | CPU (s) | peak RSS (MB) | load average before |")
+		fmt.Println("|---|---|---|---|---|")
+	}
 	timed := func(name string, f func() error) {
 		load := loadAverage()
-		cpu0, t0 := cpuSeconds(), time.Now()
+		cpu0, server0, t0 := cpuSeconds(), processCPU(*influxdPID), time.Now()
 		if err := f(); err != nil {
 			log.Fatalf("%s: %v", name, err)
 		}
-		fmt.Printf("| %s | %s | %.2f | %d | %s |\n", name, ms(time.Since(t0)), cpuSeconds()-cpu0, peakRSSMB(), load)
+		server := ""
+		if *influxdPID > 0 {
+			server = fmt.Sprintf(" %.2f |", processCPU(*influxdPID)-server0)
+		}
+		fmt.Printf("| %s | %s | %.2f |%s %d | %s |\n", name, ms(time.Since(t0)), cpuSeconds()-cpu0, server, peakRSSMB(), load)
 	}
 	for round := range rounds {
 		var st store.Store
-		var q *query.Service
+		var q, all *query.Service
 		timed(fmt.Sprintf("round %d: open the store, then progress of every agency on one indicator (first request after a restart)", round+1), func() error {
-			s := openObservations(ctx, path)
-			st, q = s, query.New(s, cat, reg, clock).PublicView()
+			s := open()
+			st = s
+			svc := query.New(s, cat, reg, clock)
+			q, all = svc.PublicView(), svc.For(query.Audience{All: true})
 			_, err := q.ProgressOfAll(ctx, code, 2025, obsEnd)
 			return err
 		})
+		if reviewer {
+			timed(fmt.Sprintf("round %d: a reviewer's progress of every agency (first request after a restart)", round+1), func() error {
+				_, err := all.ProgressOfAll(ctx, code, 2025, obsEnd)
+				return err
+			})
+		}
 		timed(fmt.Sprintf("round %d: the same again (kept in memory)", round+1), func() error {
 			_, err := q.ProgressOfAll(ctx, code, 2025, obsEnd)
 			return err
@@ -69,6 +131,12 @@ func restarts(ctx context.Context, path string, fraction float64, rounds int) {
 			_, err := q.ProgressOfAll(ctx, code, 2025, obsEnd)
 			return err
 		})
+		if reviewer {
+			timed(fmt.Sprintf("round %d: a reviewer's progress of every agency, first request after one new value", round+1), func() error {
+				_, err := all.ProgressOfAll(ctx, code, 2025, obsEnd)
+				return err
+			})
+		}
 		if err := st.Close(); err != nil {
 			log.Fatal(err)
 		}
