@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -154,7 +155,8 @@ func TestFirstOpenOfASpoolNeedsInfluxDB(t *testing.T) {
 
 // A batch InfluxDB refuses for good (here a field type conflict, made by writing a
 // string where G-OC writes a number) is set aside, counted and logged; the batches
-// after it still go through.
+// after it still go through. Its revision leaves what reads see, so the years of the
+// figures it was in are marked again: a set kept while it waited is not served.
 func TestMalformedBatchIsSetAsideAndLaterBatchesStillFlow(t *testing.T) {
 	bucket := server.NewDatabase(t)
 	db, _, _ := strings.Cut(bucket, "/")
@@ -168,14 +170,23 @@ func TestMalformedBatchIsSetAsideAndLaterBatchesStillFlow(t *testing.T) {
 	resp.Body.Close()
 	reg := prometheus.NewRegistry()
 	var logs syncBuffer
+	proxy, held := gated(t, server.URL)
+	held.Store(true)
 	s := openOn(t, server, bucket, spoolPath(t), func(o *Options) {
+		o.URL = proxy
 		o.Registerer = reg
 		o.Logger = newLogger(&logs)
 	})
 	mustWrite(t, s, poison)
+	set := store.FigureSet{View: "all", Indicator: poison.Indicator}
+	keepEmpty(t, s, set)
+	held.Store(false)
 	// In another shard: a field's type is fixed per measurement in each shard.
 	mustWrite(t, s, obs("P02", "1995-Q1", 2))
 	flush(t, s)
+	if k, err := s.KeptFigures(context.Background(), set, "v1"); err != nil || !k.Valid || !slices.Equal(k.Stale, []int{1995, 2025}) {
+		t.Errorf("figures kept while the refused revision waited: valid %v, years marked %v (%v), want 1995 and 2025", k.Valid, k.Stale, err)
+	}
 	if got := gauge(t, reg, "goc_spool_rejected_points_total"); got != 1 {
 		t.Errorf("goc_spool_rejected_points_total = %v, want 1", got)
 	}
