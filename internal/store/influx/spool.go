@@ -339,14 +339,7 @@ func (sp *spool) enqueueObservations(ctx context.Context, obs []indicators.Obser
 	if err := approval.Written(ctx, tx, obs, out, fresh, sp.autoApprove, now); err != nil {
 		return nil, 0, err
 	}
-	// Only a new revision changes what a read sees, so only its year's kept figures.
-	touched := map[yearfigures.Year]bool{}
-	for i := range out {
-		if fresh[i] {
-			touched[yearfigures.Year{Indicator: out[i].Indicator, Year: out[i].Period.Year}] = true
-		}
-	}
-	if err := yearfigures.Mark(ctx, tx, touched); err != nil {
+	if err := yearfigures.Written(ctx, tx, out, fresh); err != nil {
 		return nil, 0, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -388,22 +381,13 @@ func (sp *spool) enqueueRevisions(ctx context.Context, obs []indicators.Observat
 	if err := bump(ctx, tx, figuresCounter); err != nil {
 		return err
 	}
-	if err := markYears(ctx, tx, obs); err != nil {
+	if err := yearfigures.Written(ctx, tx, obs, nil); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
-}
-
-// markYears marks the kept figures of every (indicator, year) obs holds, in tx.
-func markYears(ctx context.Context, tx *sql.Tx, obs []indicators.Observation) error {
-	touched := map[yearfigures.Year]bool{}
-	for i := range obs {
-		touched[yearfigures.Year{Indicator: obs[i].Indicator, Year: obs[i].Period.Year}] = true
-	}
-	return yearfigures.Mark(ctx, tx, touched)
 }
 
 func newBatchRow(ctx context.Context, tx *sql.Tx, kind int, now time.Time) (int64, error) {
@@ -711,7 +695,7 @@ func (sp *spool) reject(ctx context.Context, c *chunk, lines string, reason erro
 	if err := bump(ctx, tx, counter); err != nil {
 		return err
 	}
-	if err := markYears(ctx, tx, c.obs); err != nil {
+	if err := yearfigures.Written(ctx, tx, c.obs, nil); err != nil {
 		return err
 	}
 	return tx.Commit()

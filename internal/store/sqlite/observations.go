@@ -122,13 +122,7 @@ func (s *Store) writeObservations(ctx context.Context, obs []indicators.Observat
 		return nil, err
 	}
 	// Only a new revision changes latest or published, so only its year's figures.
-	touched := map[yearfigures.Year]bool{}
-	for i := range out {
-		if fresh[i] {
-			touched[yearfigures.Year{Indicator: out[i].Indicator, Year: out[i].Period.Year}] = true
-		}
-	}
-	if err := yearfigures.Mark(ctx, tx, touched); err != nil {
+	if err := yearfigures.Written(ctx, tx, out, fresh); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/store"
 )
 
@@ -101,6 +102,19 @@ func Mark(ctx context.Context, tx *sql.Tx, years map[Year]bool) error {
 		}
 	}
 	return nil
+}
+
+// Written marks, in tx, the years of the observations written: of each, or with
+// fresh not nil of each fresh[i] says is a new revision (only a new revision changes
+// what a read sees).
+func Written(ctx context.Context, tx *sql.Tx, obs []indicators.Observation, fresh []bool) error {
+	touched := map[Year]bool{}
+	for i := range obs {
+		if fresh == nil || fresh[i] {
+			touched[Year{obs[i].Indicator, obs[i].Period.Year}] = true
+		}
+	}
+	return Mark(ctx, tx, touched)
 }
 
 // Reviewed marks, in tx, the figures the reviews rs may change: an approval publishes
