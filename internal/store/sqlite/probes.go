@@ -13,6 +13,7 @@ import (
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/sqlbatch"
 	"github.com/g-oc/goc/internal/store/uptime"
 )
 
@@ -22,7 +23,10 @@ const probeColumns = `target, agency, time, success, error, http_status,
 	body_bytes, redirects, tls_version, cert_expiry, cert_valid, https_redirect, ipv6, dnssec,
 	mobile, content_match`
 
-const probeParams = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+// upsertProbeLatest ends the insert into probe_latest: a result replaces a portal's
+// latest unless it is older (a late batch).
+var upsertProbeLatest = `ON CONFLICT (target) DO UPDATE SET ` + excludedSet(probeColumns, "target") + `
+	WHERE excluded.time >= probe_latest.time`
 
 // phaseColumns are the phases with a column of their own, in probeColumns order from
 // the seventh column; any other phase goes to phases_other as JSON. The columns keep
@@ -66,15 +70,13 @@ func (s *Store) writeProbeResults(ctx context.Context, rs []indicators.ProbeResu
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	insert := tx.StmtContext(ctx, s.stmts.insertProbe)
-	upsert := tx.StmtContext(ctx, s.stmts.upsertProbeLatest)
-	for i, a := range args {
-		if _, err := insert.ExecContext(ctx, a...); err != nil {
-			return fmt.Errorf("insert result of %s: %w", rs[i].Target, err)
-		}
-		if _, err := upsert.ExecContext(ctx, a...); err != nil {
-			return fmt.Errorf("mark latest result of %s: %w", rs[i].Target, err)
-		}
+	// A few statements for the whole batch, not two a result (see sqlbatch); the
+	// rows keep their order, so the newest of a target still wins probe_latest.
+	if err := sqlbatch.Insert(ctx, tx, "INSERT INTO probes ("+probeColumns+")", "", args); err != nil {
+		return fmt.Errorf("insert results: %w", err)
+	}
+	if err := sqlbatch.Insert(ctx, tx, "INSERT INTO probe_latest ("+probeColumns+")", upsertProbeLatest, args); err != nil {
+		return fmt.Errorf("mark latest results: %w", err)
 	}
 	if err := uptime.RollUp(ctx, tx, rs, s.now()); err != nil {
 		return fmt.Errorf("uptime windows: %w", err)
@@ -236,7 +238,6 @@ func (s *Store) probes(ctx context.Context, count, query string, args ...any) ([
 // transaction, so a batch of thousands parses its SQL once.
 type writeStmts struct {
 	latestObservation, insertObservation, upsertLatest *sql.Stmt
-	insertProbe, upsertProbeLatest                     *sql.Stmt
 }
 
 func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
@@ -258,10 +259,6 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 			denominator = excluded.denominator, source = excluded.source,
 			submitter = excluded.submitter, received_at = excluded.received_at,
 			batch = excluded.batch, obs_id = excluded.obs_id`},
-		{&w.insertProbe, `INSERT INTO probes (` + probeColumns + `) VALUES (` + probeParams + `)`},
-		{&w.upsertProbeLatest, `INSERT INTO probe_latest (` + probeColumns + `) VALUES (` + probeParams + `)
-			ON CONFLICT (target) DO UPDATE SET ` + excludedSet(probeColumns, "target") + `
-			WHERE excluded.time >= probe_latest.time`},
 	} {
 		st, err := db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -286,8 +283,7 @@ func excludedSet(columns, key string) string {
 
 func (w *writeStmts) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{w.latestObservation, w.insertObservation, w.upsertLatest,
-		w.insertProbe, w.upsertProbeLatest} {
+	for _, st := range []*sql.Stmt{w.latestObservation, w.insertObservation, w.upsertLatest} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

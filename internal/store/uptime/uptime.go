@@ -11,14 +11,19 @@
 package uptime
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/g-oc/goc/indicators"
 	"github.com/g-oc/goc/internal/store"
+	"github.com/g-oc/goc/internal/store/sqlbatch"
 )
 
 // MaxAhead is how far past the store's clock a probe result may be and still move the
@@ -227,86 +232,108 @@ func expireBuckets(ctx context.Context, tx *sql.Tx, asOf, cur time.Time, delta f
 	return nil
 }
 
-// mergeBuckets adds the counts in m to the rows of a bucket table.
+// mergeBuckets adds the counts in m to the rows of a bucket table: one read and one
+// write for each few hundred buckets of the same start, not one of each per bucket.
 func mergeBuckets(ctx context.Context, tx *sql.Tx, table, col string, m map[bucketKey]*store.ProbeWindow) error {
 	if len(m) == 0 {
 		return nil
 	}
+	keys := slices.SortedFunc(maps.Keys(m), func(a, b bucketKey) int {
+		if c := cmp.Compare(a.start, b.start); c != 0 {
+			return c
+		}
+		return strings.Compare(a.target, b.target)
+	})
 	// table and col are our own constants.
-	get, err := tx.PrepareContext(ctx, "SELECT probes, successes, latency FROM "+table+" WHERE target = ? AND "+col+" = ?")
-	if err != nil {
-		return fmt.Errorf("read %s: %w", table, err)
-	}
-	defer get.Close()
-	put, err := tx.PrepareContext(ctx, "INSERT OR REPLACE INTO "+table+" (target, "+col+", probes, successes, latency) VALUES (?, ?, ?, ?, ?)")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", table, err)
-	}
-	defer put.Close()
-	for k, add := range m {
-		var w store.ProbeWindow
-		var lat []byte
-		err := get.QueryRowContext(ctx, k.target, k.start).Scan(&w.Probes, &w.Successes, &lat)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("read %s of %s: %w", table, k.target, err)
+	read := "SELECT target, probes, successes, latency FROM " + table + " WHERE " + col + " = ? AND target IN (IN)"
+	for i := 0; i < len(keys); {
+		start := keys[i].start
+		var targets []any
+		for ; i < len(keys) && keys[i].start == start; i++ {
+			targets = append(targets, keys[i].target)
 		}
-		if err := w.Latency.UnmarshalBinary(lat); err != nil {
-			return fmt.Errorf("read %s of %s: %w", table, k.target, err)
+		err := sqlbatch.In(ctx, tx, read, []any{start}, targets, func(rows *sql.Rows) error {
+			var target string
+			var w store.ProbeWindow
+			var lat []byte
+			if err := rows.Scan(&target, &w.Probes, &w.Successes, &lat); err != nil {
+				return err
+			}
+			if err := w.Latency.UnmarshalBinary(lat); err != nil {
+				return fmt.Errorf("%s: %w", target, err)
+			}
+			if add := m[bucketKey{target, start}]; add != nil {
+				w.Merge(*add, 1)
+				*add = w
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read %s: %w", table, err)
 		}
-		w.Merge(*add, 1)
+	}
+	rows := make([][]any, len(keys))
+	for i, k := range keys {
+		w := m[k]
 		b, err := w.Latency.MarshalBinary()
 		if err != nil {
 			return fmt.Errorf("write %s of %s: %w", table, k.target, err)
 		}
-		if _, err := put.ExecContext(ctx, k.target, k.start, w.Probes, w.Successes, b); err != nil {
-			return fmt.Errorf("write %s of %s: %w", table, k.target, err)
-		}
+		rows[i] = []any{k.target, k.start, w.Probes, w.Successes, b}
+	}
+	if err := sqlbatch.Insert(ctx, tx, "INSERT OR REPLACE INTO "+table+" (target, "+col+", probes, successes, latency)", "", rows); err != nil {
+		return fmt.Errorf("write %s: %w", table, err)
 	}
 	return nil
 }
 
-// applyDeltas adds each portal's delta to its row of probe_windows.
+// applyDeltas adds each portal's delta to its row of probe_windows, with one read and
+// one write for each few hundred portals.
 func applyDeltas(ctx context.Context, tx *sql.Tx, deltas map[string]*Windows) error {
 	if len(deltas) == 0 {
 		return nil
 	}
-	get, err := tx.PrepareContext(ctx, "SELECT "+Columns+" FROM probe_windows WHERE target = ?")
+	targets := slices.Sorted(maps.Keys(deltas))
+	keys := make([]any, len(targets))
+	for i, t := range targets {
+		keys[i] = t
+	}
+	cur := make(map[string]Windows, len(targets))
+	err := sqlbatch.In(ctx, tx, "SELECT target, "+Columns+" FROM probe_windows WHERE target IN (IN)", nil, keys, func(rows *sql.Rows) error {
+		var target string
+		var c [9]any
+		dst := make([]any, 1+len(c))
+		dst[0] = &target
+		for i := range c {
+			dst[1+i] = &c[i]
+		}
+		if err := rows.Scan(dst...); err != nil {
+			return err
+		}
+		w, err := Scan(c[:])
+		if err != nil {
+			return fmt.Errorf("%s: %w", target, err)
+		}
+		cur[target] = w
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("read windows: %w", err)
 	}
-	defer get.Close()
-	put, err := tx.PrepareContext(ctx, "INSERT OR REPLACE INTO probe_windows (target, "+Columns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-	if err != nil {
-		return fmt.Errorf("write windows: %w", err)
-	}
-	defer put.Close()
-	for target, d := range deltas {
-		var c [9]any
-		dst := make([]any, len(c))
-		for i := range c {
-			dst[i] = &c[i]
-		}
-		var cur Windows
-		err := get.QueryRowContext(ctx, target).Scan(dst...)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return fmt.Errorf("read windows of %s: %w", target, err)
-		default:
-			if cur, err = Scan(c[:]); err != nil {
-				return fmt.Errorf("read windows of %s: %w", target, err)
-			}
-		}
-		cur.Day.Merge(d.Day, 1)
-		cur.Week.Merge(d.Week, 1)
-		cur.Month.Merge(d.Month, 1)
-		args, err := windowArgs(&cur)
+	rows := make([][]any, len(targets))
+	for i, target := range targets {
+		w, d := cur[target], deltas[target]
+		w.Day.Merge(d.Day, 1)
+		w.Week.Merge(d.Week, 1)
+		w.Month.Merge(d.Month, 1)
+		args, err := windowArgs(&w)
 		if err != nil {
 			return fmt.Errorf("write windows of %s: %w", target, err)
 		}
-		if _, err := put.ExecContext(ctx, append([]any{target}, args...)...); err != nil {
-			return fmt.Errorf("write windows of %s: %w", target, err)
-		}
+		rows[i] = append([]any{target}, args...)
+	}
+	if err := sqlbatch.Insert(ctx, tx, "INSERT OR REPLACE INTO probe_windows (target, "+Columns+")", "", rows); err != nil {
+		return fmt.Errorf("write windows: %w", err)
 	}
 	return nil
 }
