@@ -15,14 +15,14 @@ func TestBatchWindowNeverCrowdsTheRunners(t *testing.T) {
 		n, conc        int
 		got            time.Duration
 	}{
-		{"10,000 a minute, default runners", DefaultBatchWindow, time.Minute, 10000, 300, 10 * time.Millisecond},
+		{"10,000 a minute, default runners", DefaultBatchWindow, time.Minute, 10000, 300, 25 * time.Millisecond},
 		{"10,000 a minute at 50 ms, 100 runners", 50 * time.Millisecond, time.Minute, 10000, 100, 50 * time.Millisecond},
 		// 25 runners a window at 1,000 a second: 25 ms.
 		{"60,000 a minute at 50 ms, 100 runners", 50 * time.Millisecond, time.Minute, 60000, 100, 25 * time.Millisecond},
 		{"too many for any window", DefaultBatchWindow, time.Minute, 100000, 4, 0},
 		{"off", -1, time.Minute, 10000, 300, 0},
 		{"no jobs", DefaultBatchWindow, time.Minute, 0, 300, 0},
-		{"a few feeds", DefaultBatchWindow, 15 * time.Minute, 3, 300, 10 * time.Millisecond},
+		{"a few feeds", DefaultBatchWindow, 15 * time.Minute, 3, 300, 25 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := batchWindow(tc.want, tc.interval, tc.n, tc.conc); got != tc.got {

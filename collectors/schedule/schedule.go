@@ -11,14 +11,15 @@
 //     wait mode would instead park one goroutine per such slot, and a schedule asking
 //     more than the machine can do grew to 188,000 goroutines and 1.4 GB in under two
 //     minutes.
-//   - Start times are rounded down to a multiple of BatchWindow (10 ms by default), so
+//   - Start times are rounded down to a multiple of BatchWindow (25 ms by default), so
 //     the probes due within one window start together: the runtime wakes once for
 //     them instead of once each, and their network waits overlap instead of each
 //     putting the process to sleep. Overlap is also what costs timing accuracy: a
 //     probe's answer that arrives while the others of its batch hold the CPU is timed
 //     late. At 10,000 portals a minute (BENCHMARKS.md, "Probe CPU: batched starts")
-//     50 ms windows took 30-40% off the CPU per probe but raised the median error of
-//     the time to first byte from 0.3 ms to 1.4-2.1 ms; 10 ms keeps it under 1 ms.
+//     25 ms windows take a quarter off the CPU of 10 ms ones with a median error of the
+//     time to first byte of 0.6 ms on a quiet machine; 50 ms windows raise it to about
+//     1 ms.
 //   - Monitor exports runs by status, durations, scheduling delay, and overlapping,
 //     missed and dropped runs.
 //
@@ -100,9 +101,11 @@ type Options struct {
 
 // DefaultBatchWindow is the batch window when Options leave it zero: the widest
 // window measured (none, 10, 25, 50 and 100 ms at 10,000 portals a minute) that kept
-// the median timing error of probes under 1 ms (BENCHMARKS.md, "Probe CPU: batched
-// starts"). A deployment that values CPU over that precision sets 50 ms.
-const DefaultBatchWindow = 10 * time.Millisecond
+// the median timing error of probes under 1 ms on a quiet machine (BENCHMARKS.md,
+// "Probe CPU: batched starts" and "Probe CPU: 25 ms windows"). On a machine busy with
+// other work the error grows (1.1-1.2 ms at a load of 12-25); a deployment that
+// values timing precision over CPU sets 10 ms.
+const DefaultBatchWindow = 25 * time.Millisecond
 
 // Scheduler is a configured gocron scheduler with G-OC's jobs.
 type Scheduler struct {

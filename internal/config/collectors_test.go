@@ -14,7 +14,7 @@ func TestExampleConfigDocumentsTheCollectors(t *testing.T) {
 	}
 	co := c.Collectors
 	p := co.Probes
-	if co.BatchWindow != 10*time.Millisecond {
+	if co.BatchWindow != 25*time.Millisecond {
 		t.Errorf("batch window = %s", co.BatchWindow)
 	}
 	if co.Concurrency != 300 || p.Interval != time.Minute || p.Timeout != 10*time.Second || p.MaxBodyBytes != 1<<20 ||
