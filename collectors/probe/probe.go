@@ -8,6 +8,7 @@
 package probe
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"fmt"
@@ -104,7 +105,7 @@ type Prober struct {
 	resolver string        // miekg/dns queries go here
 	netRes   *net.Resolver // page fetches resolve names here
 	dns      *dns.Client
-	bufs     sync.Pool // *bytes.Buffer for page bodies
+	bufs     chan *bytes.Buffer // page bodies' buffers, kept (see buffer)
 	chains   verifiedChains
 	sessions sessionCache
 	proven   provenZones
@@ -137,7 +138,7 @@ func New(o Options) (*Prober, error) {
 	if err != nil {
 		return nil, fmt.Errorf("probe: %w", err)
 	}
-	p := &Prober{opts: o, checks: names, netRes: net.DefaultResolver,
+	p := &Prober{opts: o, checks: names, netRes: net.DefaultResolver, bufs: make(chan *bytes.Buffer, keptBuffers),
 		dns: &dns.Client{Net: "udp", UDPSize: 4096}}
 	if o.Resolver != "" {
 		if _, _, err := net.SplitHostPort(o.Resolver); err != nil {
