@@ -82,6 +82,7 @@ func main() {
 	schedNames := flag.Bool("sched-names", false, "in the scheduled run, name each portal (pNNNNN.portal.test, an unsigned zone on a loopback DNS server, A 127.0.0.1 and AAAA ::1, both served), so every probe makes its DNS lookups, its IPv6 fetch and its DNSSEC queries")
 	schedRedirect := flag.Bool("sched-https-redirect", false, "in the scheduled run, give each HTTPS portal a plain-HTTP address that redirects to it, so its https_redirect check makes its request as on port 443 (without it the check stops at the non-standard port)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of each scheduled run to this file (the window is added before the extension when there are several)")
+	memProfile := flag.String("memprofile", "", "after each scheduled run, write the allocation profile (since the process started) to this file, named as -cpuprofile")
 	overload := flag.Duration("overload", 0, "instead of the other runs: ask the scheduler for twice what it can do for this long (e.g. 2m), sampling RSS and goroutines")
 	overloadRunners := flag.Int("overload-runners", 100, "runners (probes at once) of the overload run")
 	overloadHold := flag.Duration("overload-hold", time.Second, "how long the target holds each probe of the overload run")
@@ -121,7 +122,7 @@ func main() {
 		return
 	}
 	sc := schedConf{n: *schedN, interval: *schedInterval, intervals: *schedRuns, windows: windows,
-		delayEvery: *schedDelayEvery, delay: *delay, profile: *cpuProfile, redirect: *schedRedirect, names: *schedNames || *schedSigned, signed: *schedSigned}
+		delayEvery: *schedDelayEvery, delay: *delay, profile: *cpuProfile, memProfile: *memProfile, redirect: *schedRedirect, names: *schedNames || *schedSigned, signed: *schedSigned}
 	if err := run(*bbx, *n, *rounds, *conc, *delay, *timingProbes, sc); err != nil {
 		fmt.Fprintln(os.Stderr, "probebench:", err)
 		os.Exit(1)
@@ -784,6 +785,7 @@ type schedConf struct {
 	interval, delay          time.Duration
 	windows                  []time.Duration
 	profile                  string
+	memProfile               string
 	redirect                 bool // HTTPS portals get a plain address that redirects
 	names                    bool // portals are names under zone, not 127.0.0.1
 	signed                   bool // names under signedZone instead
@@ -848,11 +850,11 @@ func scheduled(dir string, a addrs, roots *x509.CertPool, sc schedConf) error {
 	if sc.delayEvery > 0 {
 		fmt.Printf("One portal in %d waits %s before it answers (its time to first byte gives the timing error below).\n\n", sc.delayEvery, sc.delay)
 	}
-	fmt.Println("| batch window | rate | runs | succeeded | missed | overlapping | load avg before → after | CPU used (cores) | % of one core | CPU ms/probe | context switches/probe | started ≤ 10 ms late | ≤ 100 ms | ≤ 1 s | https_redirect found | ipv6 reached | dnssec status |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| batch window | rate | runs | succeeded | missed | overlapping | load avg before → after | CPU used (cores) | % of one core | CPU ms/probe | context switches/probe | KiB allocated/probe | GC cycles | started ≤ 10 ms late | ≤ 100 ms | ≤ 1 s | https_redirect found | ipv6 reached | dnssec status |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	var errRows []string
 	for i, w := range sc.windows {
-		row, errs, err := scheduledOnce(filepath.Join(dir, fmt.Sprintf("sched-%d.db", i)), a, roots, sc, w, profileName(sc.profile, w, len(sc.windows)))
+		row, errs, err := scheduledOnce(filepath.Join(dir, fmt.Sprintf("sched-%d.db", i)), a, roots, sc, w, profileName(sc.profile, w, len(sc.windows)), profileName(sc.memProfile, w, len(sc.windows)))
 		if err != nil {
 			return err
 		}
@@ -891,7 +893,7 @@ func profileName(p string, w time.Duration, runs int) string {
 	return strings.TrimSuffix(p, ext) + "-" + windowName(w) + ext
 }
 
-func scheduledOnce(db string, a addrs, roots *x509.CertPool, sc schedConf, window time.Duration, profile string) (row string, errs []float64, err error) {
+func scheduledOnce(db string, a addrs, roots *x509.CertPool, sc schedConf, window time.Duration, profile, memProfile string) (row string, errs []float64, err error) {
 	st, err := sqlite.Open(context.Background(), db)
 	if err != nil {
 		return "", nil, err
@@ -958,6 +960,8 @@ func scheduledOnce(db string, a addrs, roots *x509.CertPool, sc schedConf, windo
 		}
 	}
 	load0 := loadavg()
+	var ms0 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
 	c0, t0, sw0 := selfCPU(), time.Now(), switches()
 	s.Start()
 	time.Sleep(time.Duration(sc.intervals)*sc.interval + time.Second)
@@ -967,6 +971,18 @@ func scheduledOnce(db string, a addrs, roots *x509.CertPool, sc schedConf, windo
 	wall, cpu, sw := time.Since(t0), selfCPU()-c0, switches()-sw0
 	if profile != "" {
 		pprof.StopCPUProfile()
+	}
+	var ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms1)
+	if memProfile != "" {
+		f, err := os.Create(memProfile)
+		if err != nil {
+			return "", nil, err
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			return "", nil, err
+		}
 	}
 	fams, _ := reg.Gather()
 	get := func(name, status string) (v float64, h *dto.Histogram) {
@@ -1020,8 +1036,10 @@ func scheduledOnce(db string, a addrs, roots *x509.CertPool, sc schedConf, windo
 	w.mu.Lock()
 	redirects, ipv6, dnssec, valid := w.redirects, w.ipv6, w.dnssec, w.valid
 	w.mu.Unlock()
-	row = fmt.Sprintf("%.0f | %.0f | %.0f | %.0f | %s → %s | %.3f of %d | %.1f%% | %.3f | %.1f | %s | %s | %s | %d | %d | %d (%d signed-valid)", runs, okRuns, missed, overlaps,
-		load0, loadavg(), cores, runtime.NumCPU(), 100*cores, float64(cpu.Microseconds())/1000/runs, float64(sw)/runs, share(delay, 0.01), share(delay, 0.1), share(delay, 1), redirects, ipv6, dnssec, valid)
+	row = fmt.Sprintf("%.0f | %.0f | %.0f | %.0f | %s → %s | %.3f of %d | %.1f%% | %.3f | %.1f | %.1f | %d | %s | %s | %s | %d | %d | %d (%d signed-valid)", runs, okRuns, missed, overlaps,
+		load0, loadavg(), cores, runtime.NumCPU(), 100*cores, float64(cpu.Microseconds())/1000/runs, float64(sw)/runs,
+		float64(ms1.TotalAlloc-ms0.TotalAlloc)/1024/runs, ms1.NumGC-ms0.NumGC,
+		share(delay, 0.01), share(delay, 0.1), share(delay, 1), redirects, ipv6, dnssec, valid)
 	return row, errs, nil
 }
 
