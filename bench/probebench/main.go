@@ -82,6 +82,7 @@ func main() {
 	schedNames := flag.Bool("sched-names", false, "in the scheduled run, name each portal (pNNNNN.portal.test, an unsigned zone on a loopback DNS server, A 127.0.0.1 and AAAA ::1, both served), so every probe makes its DNS lookups, its IPv6 fetch and its DNSSEC queries")
 	schedRedirect := flag.Bool("sched-https-redirect", false, "in the scheduled run, give each HTTPS portal a plain-HTTP address that redirects to it, so its https_redirect check makes its request as on port 443 (without it the check stops at the non-standard port)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of each scheduled run to this file (the window is added before the extension when there are several)")
+	schedRaw := flag.Bool("sched-raw", false, "after the scheduled runs, fetch the same portals on the same grid with net/http alone, once per batch window, as the floor under G-OC's pipeline (IP-address portals only)")
 	memProfile := flag.String("memprofile", "", "after each scheduled run, write the allocation profile (since the process started) to this file, named as -cpuprofile")
 	overload := flag.Duration("overload", 0, "instead of the other runs: ask the scheduler for twice what it can do for this long (e.g. 2m), sampling RSS and goroutines")
 	overloadRunners := flag.Int("overload-runners", 100, "runners (probes at once) of the overload run")
@@ -122,7 +123,7 @@ func main() {
 		return
 	}
 	sc := schedConf{n: *schedN, interval: *schedInterval, intervals: *schedRuns, windows: windows,
-		delayEvery: *schedDelayEvery, delay: *delay, profile: *cpuProfile, memProfile: *memProfile, redirect: *schedRedirect, names: *schedNames || *schedSigned, signed: *schedSigned}
+		delayEvery: *schedDelayEvery, delay: *delay, profile: *cpuProfile, memProfile: *memProfile, raw: *schedRaw, redirect: *schedRedirect, names: *schedNames || *schedSigned, signed: *schedSigned}
 	if err := run(*bbx, *n, *rounds, *conc, *delay, *timingProbes, sc); err != nil {
 		fmt.Fprintln(os.Stderr, "probebench:", err)
 		os.Exit(1)
@@ -789,6 +790,7 @@ type schedConf struct {
 	redirect                 bool // HTTPS portals get a plain address that redirects
 	names                    bool // portals are names under zone, not 127.0.0.1
 	signed                   bool // names under signedZone instead
+	raw                      bool // also run the portals with net/http alone (rawOnce)
 }
 
 // watched passes results on to the store and keeps the first-byte time of the
@@ -850,8 +852,8 @@ func scheduled(dir string, a addrs, roots *x509.CertPool, sc schedConf) error {
 	if sc.delayEvery > 0 {
 		fmt.Printf("One portal in %d waits %s before it answers (its time to first byte gives the timing error below).\n\n", sc.delayEvery, sc.delay)
 	}
-	fmt.Println("| batch window | rate | runs | succeeded | missed | overlapping | load avg before → after | CPU used (cores) | % of one core | CPU ms/probe | context switches/probe | KiB allocated/probe | GC cycles | started ≤ 10 ms late | ≤ 100 ms | ≤ 1 s | https_redirect found | ipv6 reached | dnssec status |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| batch window | rate | runs | succeeded | missed | overlapping | load avg before → after | CPU used (cores) | % of one core | CPU ms/probe | of which kernel | context switches/probe | KiB allocated/probe | GC cycles | started ≤ 10 ms late | ≤ 100 ms | ≤ 1 s | https_redirect found | ipv6 reached | dnssec status |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	var errRows []string
 	for i, w := range sc.windows {
 		row, errs, err := scheduledOnce(filepath.Join(dir, fmt.Sprintf("sched-%d.db", i)), a, roots, sc, w, profileName(sc.profile, w, len(sc.windows)), profileName(sc.memProfile, w, len(sc.windows)))
@@ -862,6 +864,27 @@ func scheduled(dir string, a addrs, roots *x509.CertPool, sc schedConf) error {
 		if len(errs) > 0 {
 			slices.Sort(errs)
 			errRows = append(errRows, fmt.Sprintf("| %s | %d | %s |", windowName(w), len(errs), stats(errs)))
+		}
+	}
+	if sc.raw {
+		fmt.Printf("\nThe same portals on the same grid fetched without G-OC (a fresh connection a probe, TLS sessions resumed, X25519; no scheduler library, checks or store), by net/http's client and by one goroutine a probe without net/http's transport: the floors under G-OC's pipeline. A 48 MiB ballast keeps their garbage collections about as rare as G-OC's.\n\n")
+		fmt.Println("| fetched by | batch window | probes | failed | load avg before → after | % of one core | CPU ms/probe | of which kernel | context switches/probe | KiB allocated/probe | GC cycles |")
+		fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
+		urls := make([]string, 0, sc.n)
+		for _, t := range portals(a, sc, zone) {
+			urls = append(urls, t.URL)
+		}
+		for _, w := range sc.windows {
+			if w == 0 {
+				w = schedule.DefaultBatchWindow
+			}
+			for _, bare := range []bool{false, true} {
+				row, err := rawOnce(urls, roots, sc, w, bare)
+				if err != nil {
+					return err
+				}
+				fmt.Printf("| %s |\n", row)
+			}
 		}
 	}
 	if len(errRows) > 0 {
@@ -893,6 +916,35 @@ func profileName(p string, w time.Duration, runs int) string {
 	return strings.TrimSuffix(p, ext) + "-" + windowName(w) + ext
 }
 
+// portals are the scheduled run's targets: half HTTPS, one in delayEvery the delayed
+// target, named under names when sc.names.
+func portals(a addrs, sc schedConf, names string) []probe.Target {
+	out := make([]probe.Target, sc.n)
+	for i := range out {
+		base, plain := a.HTTPS, a.HTTP
+		if sc.names {
+			base = fmt.Sprintf("https://p%05d.%s:%s", i, strings.TrimSuffix(names, "."), a.HTTPSPort)
+			plain = fmt.Sprintf("http://p%05d.%s:%s", i, strings.TrimSuffix(names, "."), a.HTTPPort)
+		}
+		https := i%2 == 0
+		if !https {
+			base = plain
+		}
+		u := fmt.Sprintf("%s/portal/%05d", base, i)
+		if sc.delayEvery > 0 && i%sc.delayEvery == (i/sc.delayEvery)%2 { // HTTPS and HTTP by turns
+			// The same name as the others plus /delay/: it keeps its place in name
+			// order, so the delayed portals are spread over the interval like the rest.
+			u = fmt.Sprintf("%s/portal/%05d/delay/%s?%05d", base, i, sc.delay, i)
+		}
+		t := probe.Target{URL: u, Agency: "P20"}
+		if sc.redirect && https {
+			t.HTTPURL = plain + "/https" + strings.TrimPrefix(u, base)
+		}
+		out[i] = t
+	}
+	return out
+}
+
 func scheduledOnce(db string, a addrs, roots *x509.CertPool, sc schedConf, window time.Duration, profile, memProfile string) (row string, errs []float64, err error) {
 	st, err := sqlite.Open(context.Background(), db)
 	if err != nil {
@@ -916,27 +968,9 @@ func scheduledOnce(db string, a addrs, roots *x509.CertPool, sc schedConf, windo
 		return "", nil, err
 	}
 	reg := prometheus.NewRegistry()
-	jobs := make([]schedule.ProbeJob, sc.n)
-	for i := range jobs {
-		base, plain := a.HTTPS, a.HTTP
-		if sc.names {
-			base = fmt.Sprintf("https://p%05d.%s:%s", i, strings.TrimSuffix(names, "."), a.HTTPSPort)
-			plain = fmt.Sprintf("http://p%05d.%s:%s", i, strings.TrimSuffix(names, "."), a.HTTPPort)
-		}
-		https := i%2 == 0
-		if !https {
-			base = plain
-		}
-		u := fmt.Sprintf("%s/portal/%05d", base, i)
-		if sc.delayEvery > 0 && i%sc.delayEvery == (i/sc.delayEvery)%2 { // HTTPS and HTTP by turns
-			// The same name as the others plus /delay/: it keeps its place in name
-			// order, so the delayed portals are spread over the interval like the rest.
-			u = fmt.Sprintf("%s/portal/%05d/delay/%s?%05d", base, i, sc.delay, i)
-		}
-		t := probe.Target{URL: u, Agency: "P20"}
-		if sc.redirect && https {
-			t.HTTPURL = plain + "/https" + strings.TrimPrefix(u, base)
-		}
+	targets := portals(a, sc, names)
+	jobs := make([]schedule.ProbeJob, len(targets))
+	for i, t := range targets {
 		jobs[i] = schedule.ProbeJob{Interval: sc.interval, Target: t}
 	}
 	w := &watched{ProbeWriter: st, ttfb: map[string][]float64{}, delay: sc.delay.String()}
@@ -962,13 +996,13 @@ func scheduledOnce(db string, a addrs, roots *x509.CertPool, sc schedConf, windo
 	load0 := loadavg()
 	var ms0 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
-	c0, t0, sw0 := selfCPU(), time.Now(), switches()
+	c0, k0, t0, sw0 := selfCPU(), selfSys(), time.Now(), switches()
 	s.Start()
 	time.Sleep(time.Duration(sc.intervals)*sc.interval + time.Second)
 	if err := s.Shutdown(); err != nil {
 		return "", nil, err
 	}
-	wall, cpu, sw := time.Since(t0), selfCPU()-c0, switches()-sw0
+	wall, cpu, kern, sw := time.Since(t0), selfCPU()-c0, selfSys()-k0, switches()-sw0
 	if profile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -1036,8 +1070,8 @@ func scheduledOnce(db string, a addrs, roots *x509.CertPool, sc schedConf, windo
 	w.mu.Lock()
 	redirects, ipv6, dnssec, valid := w.redirects, w.ipv6, w.dnssec, w.valid
 	w.mu.Unlock()
-	row = fmt.Sprintf("%.0f | %.0f | %.0f | %.0f | %s → %s | %.3f of %d | %.1f%% | %.3f | %.1f | %.1f | %d | %s | %s | %s | %d | %d | %d (%d signed-valid)", runs, okRuns, missed, overlaps,
-		load0, loadavg(), cores, runtime.NumCPU(), 100*cores, float64(cpu.Microseconds())/1000/runs, float64(sw)/runs,
+	row = fmt.Sprintf("%.0f | %.0f | %.0f | %.0f | %s → %s | %.3f of %d | %.1f%% | %.3f | %.0f%% | %.1f | %.1f | %d | %s | %s | %s | %d | %d | %d (%d signed-valid)", runs, okRuns, missed, overlaps,
+		load0, loadavg(), cores, runtime.NumCPU(), 100*cores, float64(cpu.Microseconds())/1000/runs, 100*kern.Seconds()/cpu.Seconds(), float64(sw)/runs,
 		float64(ms1.TotalAlloc-ms0.TotalAlloc)/1024/runs, ms1.NumGC-ms0.NumGC,
 		share(delay, 0.01), share(delay, 0.1), share(delay, 1), redirects, ipv6, dnssec, valid)
 	return row, errs, nil
