@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -45,6 +46,23 @@ tokens:
 	stdout, stderr, code := runGoc(t, "demo", "--config", cfg, "--load-only")
 	if code != 0 || !strings.Contains(stdout, "InfluxDB "+srv.URL) {
 		t.Fatalf("goc demo --config --load-only: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+
+	// `goc rebuild` keeps every indicator's yearly figures in the spool, as it does in
+	// SQLite's data file, so that serve's first reads after it read them from there.
+	stdout, stderr, code = runGoc(t, "rebuild", "--config", cfg)
+	if code != 0 || !strings.Contains(stdout, "sets recomputed from history") || !strings.Contains(stderr, "yearly figures 1/") {
+		t.Fatalf("goc rebuild: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	spool, err := sql.Open("sqlite", filepath.Join(dir, "data", "spool.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sets, rows int
+	err = spool.QueryRow("SELECT (SELECT count(*) FROM figure_sets WHERE view = 'all'), (SELECT count(*) FROM figures WHERE indicator = 'ops_level4_share' AND agency = 'P20')").Scan(&sets, &rows)
+	spool.Close()
+	if err != nil || sets == 0 || rows == 0 {
+		t.Fatalf("after goc rebuild the spool keeps %d sets of a reviewer's figures and %d years of P20's ops_level4_share (%v)", sets, rows, err)
 	}
 
 	s := startGoc(t, "serve", "--config", cfg)
