@@ -8,6 +8,10 @@
 #   scripts/bench-probes.sh -rounds 0 -timing 0 -sched-n 10000 -sched-interval 60s \
 #     -sched-intervals 1 -sched-batch off,10ms,25ms,50ms,off,10ms,25ms,50ms -delay 37ms
 #                                           # batch windows side by side (BENCHMARKS.md)
+#   scripts/bench-probes.sh -n 0 -rounds 0 -timing 0 -sched-n 10000 -sched-interval 60s \
+#     -sched-intervals 1 -sched-batch 10ms,25ms -delay 37ms -sched-raw
+#                                           # G-OC's pipeline beside net/http alone and a
+#                                           # bare client on the same grid (BENCHMARKS.md)
 #
 # blackbox_exporter comes from $BLACKBOX_EXPORTER, then PATH, then is built once
 # (v0.28.0, in a throwaway module outside the repository) into ~/.cache/goc-bench.
